@@ -1,0 +1,25 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "andon/v1/types.pb.h"
+
+namespace andon {
+
+// Sorts a series' labels by name, in place, so that equal series compare and
+// hash equal. Later duplicates of a label name are dropped.
+void CanonicalizeSeriesKey(v1::SeriesKey& key);
+
+// A stable 64-bit id of a canonical series key (FNV-1a over metric and
+// labels). Stable across processes and versions: it is stored on disk.
+uint64_t SeriesId(const v1::SeriesKey& canonical_key);
+
+// "metric{a=\"x\",b=\"y\"}", for logs and error messages.
+std::string SeriesKeyToString(const v1::SeriesKey& key);
+
+// The value of label `name`, or empty if the series has none.
+absl::string_view LabelValue(const v1::SeriesKey& key, absl::string_view name);
+
+}  // namespace andon

@@ -1,0 +1,58 @@
+#include "common/value_merge.h"
+
+#include <gtest/gtest.h>
+
+namespace andon {
+namespace {
+
+TEST(ValueMergeTest, CountersAdd) {
+  v1::Value a, b;
+  a.set_counter(3);
+  b.set_counter(4);
+  ASSERT_TRUE(MergeValue(a, b).ok());
+  EXPECT_EQ(b.counter(), 7u);
+}
+
+TEST(ValueMergeTest, EmptyTakesOther) {
+  v1::Value a, b;
+  a.set_counter(3);
+  ASSERT_TRUE(MergeValue(a, b).ok());
+  EXPECT_EQ(b.counter(), 3u);
+}
+
+TEST(ValueMergeTest, KindMismatchIsErrorAndLeavesTarget) {
+  v1::Value a, b;
+  a.mutable_gauge()->set_count(1);
+  b.set_counter(5);
+  EXPECT_EQ(MergeValue(a, b).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(b.counter(), 5u);
+}
+
+TEST(ValueMergeTest, GaugesCombine) {
+  v1::Value a, b;
+  auto* g = a.mutable_gauge();
+  g->set_min(1); g->set_max(5); g->set_sum(6); g->set_count(2);
+  auto* h = b.mutable_gauge();
+  h->set_min(0.5); h->set_max(3); h->set_sum(3.5); h->set_count(2);
+  ASSERT_TRUE(MergeValue(a, b).ok());
+  EXPECT_DOUBLE_EQ(b.gauge().min(), 0.5);
+  EXPECT_DOUBLE_EQ(b.gauge().max(), 5);
+  EXPECT_DOUBLE_EQ(b.gauge().sum(), 9.5);
+  EXPECT_EQ(b.gauge().count(), 4u);
+}
+
+TEST(ValueMergeTest, DistributionsAddBuckets) {
+  v1::Value a, b;
+  auto* d = a.mutable_distribution();
+  d->set_sub_bucket_bits(3); (*d->mutable_buckets())[10] = 2; d->set_count(2);
+  auto* e = b.mutable_distribution();
+  e->set_sub_bucket_bits(3); (*e->mutable_buckets())[10] = 1; (*e->mutable_buckets())[12] = 1; e->set_count(2);
+  ASSERT_TRUE(MergeValue(a, b).ok());
+  EXPECT_EQ(b.distribution().buckets().at(10), 3u);
+  EXPECT_EQ(b.distribution().count(), 4u);
+  a.mutable_distribution()->set_sub_bucket_bits(4);
+  EXPECT_FALSE(MergeValue(a, b).ok());
+}
+
+}  // namespace
+}  // namespace andon
