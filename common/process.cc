@@ -19,9 +19,13 @@ sigset_t TerminationSet() {
 
 void InitDaemon() {
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  // A shell starts background jobs with SIGINT ignored; an ignored signal is
+  // discarded, not queued, so restore the default before blocking it.
+  signal(SIGINT, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
+  signal(SIGPIPE, SIG_IGN);
   sigset_t set = TerminationSet();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  signal(SIGPIPE, SIG_IGN);
 }
 
 int WaitForTerminationSignal() {

@@ -1,0 +1,119 @@
+#include "sdk/client.h"
+
+#include <grpcpp/create_channel.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/grpc_status.h"
+#include "common/http_server.h"
+
+namespace andon::sdk {
+namespace {
+
+void SetTimestamp(absl::Time t, google::protobuf::Timestamp* ts) {
+  int64_t ns = absl::ToUnixNanos(t);
+  ts->set_seconds(ns / 1000000000);
+  ts->set_nanos(static_cast<int32_t>(ns % 1000000000));
+}
+
+// Adds which controller was asked to errors where that helps the user.
+absl::Status Annotate(const grpc::Status& status, const std::string& address) {
+  absl::Status s = FromGrpcStatus(status);
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+      status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+    return absl::Status(s.code(), absl::StrCat("controller ", address, ": ", s.message()));
+  }
+  return s;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Client>> Client::Create(absl::string_view controller_address) {
+  std::string host;
+  int port = 0;
+  absl::Status s = SplitHostPort(controller_address, &host, &port);
+  if (!s.ok()) return s;
+  auto channel = grpc::CreateChannel(std::string(controller_address),
+                                     grpc::InsecureChannelCredentials());
+  return std::unique_ptr<Client>(new Client(std::string(controller_address), std::move(channel)));
+}
+
+Client::Client(std::string address, std::shared_ptr<grpc::Channel> channel)
+    : address_(std::move(address)),
+      channel_(std::move(channel)),
+      fleet_(v1::Fleet::NewStub(channel_)),
+      query_(v1::Query::NewStub(channel_)) {}
+
+std::unique_ptr<grpc::ClientContext> Client::NewContext() const {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
+  return ctx;
+}
+
+absl::StatusOr<v1::ListHostsResponse> Client::ListHosts(absl::string_view selector) {
+  v1::ListHostsRequest req;
+  req.set_selector(std::string(selector));
+  v1::ListHostsResponse resp;
+  auto ctx = NewContext();
+  grpc::Status st = fleet_->ListHosts(ctx.get(), req, &resp);
+  if (!st.ok()) return Annotate(st, address_);
+  return resp;
+}
+
+absl::StatusOr<v1::Host> Client::GetHost(absl::string_view host_id) {
+  v1::GetHostRequest req;
+  req.set_host_id(std::string(host_id));
+  v1::Host resp;
+  auto ctx = NewContext();
+  grpc::Status st = fleet_->GetHost(ctx.get(), req, &resp);
+  if (!st.ok()) return Annotate(st, address_);
+  return resp;
+}
+
+absl::StatusOr<v1::ListAggregatorsResponse> Client::ListAggregators() {
+  v1::ListAggregatorsResponse resp;
+  auto ctx = NewContext();
+  grpc::Status st = fleet_->ListAggregators(ctx.get(), v1::ListAggregatorsRequest(), &resp);
+  if (!st.ok()) return Annotate(st, address_);
+  return resp;
+}
+
+absl::StatusOr<v1::ListMetricsResponse> Client::ListMetrics() {
+  v1::ListMetricsResponse resp;
+  auto ctx = NewContext();
+  grpc::Status st = query_->ListMetrics(ctx.get(), v1::ListMetricsRequest(), &resp);
+  if (!st.ok()) return Annotate(st, address_);
+  return resp;
+}
+
+absl::StatusOr<v1::QueryResponse> Client::Query(const v1::QueryRequest& request) {
+  v1::QueryResponse resp;
+  auto ctx = NewContext();
+  grpc::Status st = query_->Query(ctx.get(), request, &resp);
+  if (!st.ok()) return Annotate(st, address_);
+  return resp;
+}
+
+v1::QueryRequest MakeRangeQuery(absl::string_view metric, absl::Time now, absl::Duration range,
+                                absl::Duration step) {
+  v1::QueryRequest req;
+  req.set_metric(std::string(metric));
+  // Whole seconds, so one-bucket queries line up with stored windows.
+  absl::Time end = absl::FromUnixSeconds(absl::ToUnixSeconds(now) + 1);
+  absl::Time start = end - range;
+  SetTimestamp(start, req.mutable_start());
+  SetTimestamp(end, req.mutable_end());
+  absl::Duration s = step == absl::ZeroDuration() ? range : step;
+  req.mutable_step()->set_seconds(absl::ToInt64Seconds(s));
+  req.mutable_step()->set_nanos(
+      static_cast<int32_t>(absl::ToInt64Nanoseconds(s - absl::Seconds(absl::ToInt64Seconds(s)))));
+  return req;
+}
+
+void AddEqualMatcher(v1::QueryRequest& request, absl::string_view label, absl::string_view value) {
+  auto* m = request.add_matchers();
+  m->set_name(std::string(label));
+  m->set_op(v1::LabelMatcher::EQ);
+  m->set_value(std::string(value));
+}
+
+}  // namespace andon::sdk

@@ -1,0 +1,51 @@
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "andon/v1/fleet.grpc.pb.h"
+#include "andon/v1/query.grpc.pb.h"
+
+namespace andon::sdk {
+
+// A client of one Andon controller over gRPC. Every call has a deadline
+// (default 10 s) and returns the controller's error as an absl::Status, with
+// the controller's message, so callers can show it as is. Thread-safe.
+class Client {
+ public:
+  // Creates a client for "host:port". Does not connect until the first call.
+  static absl::StatusOr<std::unique_ptr<Client>> Create(absl::string_view controller_address);
+
+  void set_timeout(absl::Duration timeout) { timeout_ = timeout; }
+  const std::string& address() const { return address_; }
+
+  // Hosts matching an optional selector ("role=db,rack=r1").
+  absl::StatusOr<v1::ListHostsResponse> ListHosts(absl::string_view selector = "");
+  absl::StatusOr<v1::Host> GetHost(absl::string_view host_id);
+  absl::StatusOr<v1::ListAggregatorsResponse> ListAggregators();
+  absl::StatusOr<v1::ListMetricsResponse> ListMetrics();
+  absl::StatusOr<v1::QueryResponse> Query(const v1::QueryRequest& request);
+
+ private:
+  Client(std::string address, std::shared_ptr<grpc::Channel> channel);
+  std::unique_ptr<grpc::ClientContext> NewContext() const;
+
+  std::string address_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::Fleet::Stub> fleet_;
+  std::unique_ptr<v1::Query::Stub> query_;
+  absl::Duration timeout_ = absl::Seconds(10);
+};
+
+// Builds a request for `metric` over the last `range` ending now, grouped by
+// `group_by`, as one bucket per `step` (zero: one bucket for the whole range).
+v1::QueryRequest MakeRangeQuery(absl::string_view metric, absl::Time now, absl::Duration range,
+                                absl::Duration step);
+
+// Adds an equality matcher label=value.
+void AddEqualMatcher(v1::QueryRequest& request, absl::string_view label, absl::string_view value);
+
+}  // namespace andon::sdk

@@ -1,0 +1,27 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "andon/v1/fleet.pb.h"
+#include "andon/v1/query.pb.h"
+
+namespace andon::sdk {
+
+// Text renderings used by andonctl. Pure functions, so they are testable.
+
+// One row per host: HOST, KERNEL, CPUS, AGGREGATOR, LAST SEEN, STATE, LABELS.
+std::string FormatHostsTable(const v1::ListHostsResponse& hosts, absl::Time now);
+std::string FormatAggregatorsTable(const v1::ListAggregatorsResponse& aggs, absl::Time now);
+
+// One row per group: the group_by label values, then TOTAL.
+std::string FormatQueryTable(const v1::QueryResponse& resp, const std::vector<std::string>& group_by);
+
+// {"metric":..,"groups":[{"labels":{"comm":"x"},"total":123}, ...]}
+std::string FormatQueryJson(const v1::QueryResponse& resp);
+
+// "3s ago", "2m ago", "never".
+std::string Ago(const google::protobuf::Timestamp& t, absl::Time now);
+
+}  // namespace andon::sdk
