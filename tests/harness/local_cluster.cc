@@ -1,0 +1,157 @@
+#include "tests/harness/local_cluster.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+
+namespace andon::testing {
+namespace {
+
+std::string Tail(const std::string& text, int lines) {
+  size_t pos = text.size();
+  for (int i = 0; i <= lines && pos != std::string::npos && pos > 0; ++i) {
+    pos = text.rfind('\n', pos - 1);
+  }
+  return pos == std::string::npos ? text : text.substr(pos + 1);
+}
+
+std::string Hostname() {
+  char buf[256] = {};
+  ::gethostname(buf, sizeof(buf) - 1);
+  return buf;
+}
+
+}  // namespace
+
+std::string BinDir() {
+  if (const char* env = std::getenv("ANDON_BIN_DIR"); env && *env) return env;
+  return ANDON_BIN_DIR;
+}
+
+int PickFreePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+LocalCluster::LocalCluster(Options options) : options_(std::move(options)) {
+  char tmpl[] = "/tmp/andon-e2e-XXXXXX";
+  dir_ = ::mkdtemp(tmpl);
+  host_id_ = options_.host_id.empty() ? Hostname() : options_.host_id;
+}
+
+LocalCluster::~LocalCluster() {
+  // Agent first, then aggregator, then controller: the order quickstart uses.
+  if (agent_) agent_->Stop(SIGTERM, absl::Seconds(10));
+  if (aggregator_) aggregator_->Stop(SIGTERM, absl::Seconds(10));
+  if (controller_) controller_->Stop(SIGTERM, absl::Seconds(10));
+  if (std::getenv("ANDON_KEEP_TEST_DIRS") == nullptr) {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+}
+
+absl::Status LocalCluster::WaitUntil(absl::Duration timeout, const std::string& what,
+                                     const std::function<bool()>& ready) {
+  absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    if (ready()) return absl::OkStatus();
+    for (Subprocess* p : {controller_ ? &*controller_ : nullptr,
+                          aggregator_ ? &*aggregator_ : nullptr, agent_ ? &*agent_ : nullptr}) {
+      if (p != nullptr && !p->Running()) {
+        return absl::InternalError(absl::StrCat("a daemon exited while waiting for ", what,
+                                                "\n", LogTails()));
+      }
+    }
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  return absl::DeadlineExceededError(absl::StrCat("timed out waiting for ", what, "\n", LogTails()));
+}
+
+absl::Status LocalCluster::Start(absl::Duration timeout) {
+  controller_grpc_port_ = PickFreePort();
+  controller_http_port_ = PickFreePort();
+  aggregator_grpc_port_ = PickFreePort();
+  aggregator_http_port_ = PickFreePort();
+  agent_http_port_ = PickFreePort();
+  std::filesystem::create_directories(dir_ + "/controller");
+  std::filesystem::create_directories(dir_ + "/aggregator");
+  std::string bin = BinDir();
+
+  auto ctl = Subprocess::Start({bin + "/andon-controller", "--grpc_addr", controller_grpc(),
+                                "--http_addr", controller_http(), "--data_dir",
+                                dir_ + "/controller"},
+                               dir_ + "/controller.log");
+  if (!ctl.ok()) return ctl.status();
+  controller_.emplace(std::move(*ctl));
+
+  auto agg = Subprocess::Start(
+      {bin + "/andon-aggregator", "--id", "agg-e2e", "--grpc_addr", aggregator_grpc(),
+       "--http_addr", aggregator_http(), "--data_dir", dir_ + "/aggregator", "--controller",
+       controller_grpc()},
+      dir_ + "/aggregator.log");
+  if (!agg.ok()) return agg.status();
+  aggregator_.emplace(std::move(*agg));
+
+  auto client = sdk::Client::Create(controller_grpc());
+  if (!client.ok()) return client.status();
+  client_ = std::move(*client);
+  client_->set_timeout(absl::Seconds(5));
+
+  absl::Status s = WaitUntil(timeout, "a live aggregator", [&] {
+    auto aggs = client_->ListAggregators();
+    if (!aggs.ok()) return false;
+    for (const auto& a : aggs->aggregators()) {
+      if (a.live()) return true;
+    }
+    return false;
+  });
+  if (!s.ok() || !options_.with_agent) return s;
+
+  auto agent = Subprocess::Start(
+      {bin + "/andon-agent", "--controller", controller_grpc(), "--host_id", host_id_,
+       "--labels", options_.agent_labels, "--http_addr", Addr(agent_http_port_)},
+      dir_ + "/agent.log");
+  if (!agent.ok()) return agent.status();
+  agent_.emplace(std::move(*agent));
+  return WaitUntil(timeout, "the agent's host to connect", [&] {
+    auto host = client_->GetHost(host_id_);
+    return host.ok() && host->connected();
+  });
+}
+
+absl::StatusOr<Subprocess> LocalCluster::StartAgent(const std::string& host_id,
+                                                    const std::string& log_name) {
+  return Subprocess::Start({BinDir() + "/andon-agent", "--controller", controller_grpc(),
+                            "--host_id", host_id, "--http_addr", Addr(PickFreePort())},
+                           dir_ + "/" + log_name);
+}
+
+std::string LocalCluster::LogTails() const {
+  std::string out;
+  for (const char* name : {"controller", "aggregator", "agent"}) {
+    std::ifstream in(dir_ + "/" + name + ".log");
+    if (!in) continue;
+    std::stringstream ss;
+    ss << in.rdbuf();
+    absl::StrAppend(&out, "--- ", name, ".log (last lines)\n", Tail(ss.str(), 15));
+  }
+  return out;
+}
+
+}  // namespace andon::testing

@@ -1,0 +1,70 @@
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "sdk/client.h"
+#include "tests/harness/subprocess.h"
+
+namespace andon::testing {
+
+// The three real daemons (controller, aggregator, optionally an agent) on
+// loopback ports picked free at start, with data directories under a fresh
+// temporary directory. Used by end-to-end tests; everything is stopped when
+// the object dies. Not thread-safe.
+class LocalCluster {
+ public:
+  struct Options {
+    bool with_agent = true;
+    std::string host_id;  // agent's --host_id; empty: the machine's hostname
+    std::string agent_labels = "role=e2e";
+  };
+
+  explicit LocalCluster(Options options);
+  ~LocalCluster();
+
+  // Starts the daemons and waits until the aggregator is live and (with an
+  // agent) the host is connected. On failure the status includes log tails.
+  absl::Status Start(absl::Duration timeout = absl::Seconds(60));
+
+  // Starts another agent against this cluster (for conflict tests).
+  absl::StatusOr<Subprocess> StartAgent(const std::string& host_id, const std::string& log_name);
+
+  sdk::Client& client() { return *client_; }
+  const std::string& host_id() const { return host_id_; }
+  std::string controller_grpc() const { return Addr(controller_grpc_port_); }
+  std::string controller_http() const { return Addr(controller_http_port_); }
+  std::string aggregator_grpc() const { return Addr(aggregator_grpc_port_); }
+  std::string aggregator_http() const { return Addr(aggregator_http_port_); }
+  const std::string& dir() const { return dir_; }
+  Subprocess* agent() { return agent_ ? &*agent_ : nullptr; }
+  Subprocess& controller() { return *controller_; }
+  Subprocess& aggregator() { return *aggregator_; }
+
+  // The last lines of every daemon's log, for failure messages.
+  std::string LogTails() const;
+
+ private:
+  static std::string Addr(int port) { return "127.0.0.1:" + std::to_string(port); }
+  absl::Status WaitUntil(absl::Duration timeout, const std::string& what,
+                         const std::function<bool()>& ready);
+
+  Options options_;
+  std::string dir_;
+  std::string host_id_;
+  int controller_grpc_port_ = 0, controller_http_port_ = 0;
+  int aggregator_grpc_port_ = 0, aggregator_http_port_ = 0, agent_http_port_ = 0;
+  std::optional<Subprocess> controller_, aggregator_, agent_;
+  std::unique_ptr<sdk::Client> client_;
+};
+
+// The directory holding andon-controller, andon-aggregator, andon-agent and andonctl.
+std::string BinDir();
+
+// A TCP port on 127.0.0.1 that was free a moment ago.
+int PickFreePort();
+
+}  // namespace andon::testing
