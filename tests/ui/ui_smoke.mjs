@@ -138,7 +138,7 @@ async function main() {
 
   // 2. Select it; the URL hash and the chart title follow.
   await step(`selecting host '${hostId}'`, async () => {
-    await page.locator(`#hosts tbody tr[data-host-id="${CSS.escape(hostId)}"]`).click({ timeout: remaining(10000) });
+    await page.locator(`#hosts tbody tr[data-host-id="${hostId.replace(/["\\]/g, '\\$&')}"]`).click({ timeout: remaining(10000) });
     await page.waitForFunction((id) => document.body.dataset.selectedHost === id &&
       decodeURIComponent(location.hash) === `#host=${id}` &&
       document.getElementById('chart-title').textContent.includes(id),
@@ -188,7 +188,12 @@ try {
   console.log(`PASS ui_smoke (${elapsed()}): ${what}`);
 } catch (e) {
   await screenshot();
-  if (consoleErrors.length) console.log(`browser console errors:\n  ${consoleErrors.slice(0, 10).join('\n  ')}`);
+  if (consoleErrors.length) {
+    const counts = new Map();
+    for (const e of consoleErrors) counts.set(e, (counts.get(e) || 0) + 1);
+    const lines = [...counts].slice(0, 10).map(([e, n]) => (n > 1 ? `${e} (x${n})` : e));
+    console.log(`browser console errors:\n  ${lines.join('\n  ')}`);
+  }
   console.log(`FAIL ui_smoke (${elapsed()}): ${e.message}`);
   code = 1;
 } finally {
