@@ -22,6 +22,13 @@ absl::Status SplitHostPort(absl::string_view address, std::string* host, int* po
 
 HttpServer::HttpServer(std::shared_ptr<prometheus::Registry> registry)
     : registry_(std::move(registry)) {
+  // httplib sets SO_REUSEPORT by default, so a second daemon on the same port
+  // would start and silently share its traffic; with SO_REUSEADDR only, the
+  // second bind fails with a clear error.
+  server_.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
   server_.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
     prometheus::TextSerializer serializer;
     res.set_content(serializer.Serialize(registry_->Collect()),

@@ -1,0 +1,132 @@
+#include "aggregator/batch_validator.h"
+
+#include <string>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/labels.h"
+#include "common/metric_catalog.h"
+#include "common/series_key.h"
+#include "common/status_macros.h"
+
+namespace andon::aggregator {
+namespace {
+
+v1::Value::KindCase ValueKindOf(v1::MetricKind kind) {
+  switch (kind) {
+    case v1::COUNTER:
+      return v1::Value::kCounter;
+    case v1::GAUGE:
+      return v1::Value::kGauge;
+    case v1::DISTRIBUTION:
+      return v1::Value::kDistribution;
+    case v1::TOP_K:
+      return v1::Value::kTopK;
+    default:
+      return v1::Value::KIND_NOT_SET;
+  }
+}
+
+const char* ValueKindName(v1::Value::KindCase kind) {
+  switch (kind) {
+    case v1::Value::kCounter:
+      return "counter";
+    case v1::Value::kGauge:
+      return "gauge";
+    case v1::Value::kDistribution:
+      return "distribution";
+    case v1::Value::kTopK:
+      return "top_k";
+    case v1::Value::KIND_NOT_SET:
+      break;
+  }
+  return "none";
+}
+
+absl::Status CheckLabels(const v1::Point& point, const v1::MetricInfo& metric) {
+  absl::flat_hash_set<absl::string_view> seen;
+  for (const v1::Label& label : point.series().labels()) {
+    if (!IsValidLabelName(label.name())) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "label name '", label.name(), "' is invalid (must match [a-zA-Z_][a-zA-Z0-9_]*)"));
+    }
+    bool declared = false;
+    for (const std::string& name : metric.labels()) declared |= (name == label.name());
+    if (!declared) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("label '", label.name(), "' is not declared for metric '", metric.name(),
+                       "' (declared: ", absl::StrJoin(metric.labels(), ", "), ")"));
+    }
+    if (!seen.insert(label.name()).second) {
+      return absl::InvalidArgumentError(absl::StrCat("label '", label.name(), "' appears twice"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckWindow(const v1::Point& point, int64_t max_start_ns) {
+  const int64_t window = point.window_ns();
+  if (window <= 0 || window > kMaxWindowNs) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("window_ns ", window, " is out of range (must be > 0 and <= 1h)"));
+  }
+  if (point.window_start_ns() % window != 0) {
+    return absl::InvalidArgumentError(absl::StrCat("window_start_ns ", point.window_start_ns(),
+                                                   " is not aligned to window_ns ", window));
+  }
+  if (point.window_start_ns() > max_start_ns) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "window starts at ", absl::FormatTime(absl::FromUnixNanos(point.window_start_ns())),
+        ", more than ", absl::FormatDuration(kMaxFutureSkew),
+        " in the future; check the sender's clock"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status BatchValidator::Validate(const v1::IngestBatch& batch) const {
+  if (batch.sender_id().empty()) {
+    return absl::InvalidArgumentError("ingest batch has no sender_id");
+  }
+  const std::string where =
+      absl::StrCat("batch from '", batch.sender_id(), "' sequence ", batch.sequence());
+  if (batch.sequence() == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, ": sequence must start at 1 and increase"));
+  }
+  if (batch.points_size() > kMaxPointsPerBatch) {
+    return absl::InvalidArgumentError(absl::StrCat(where, ": ", batch.points_size(),
+                                                   " points, more than the limit of ",
+                                                   kMaxPointsPerBatch, "; split the batch"));
+  }
+  const int64_t max_start_ns = absl::ToUnixNanos(clock_->Now() + kMaxFutureSkew);
+  for (int i = 0; i < batch.points_size(); ++i) {
+    absl::Status s = ValidatePoint(batch.points(i), max_start_ns);
+    if (!s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(where, ": point ", i, " (",
+                                                     SeriesKeyToString(batch.points(i).series()),
+                                                     "): ", s.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status BatchValidator::ValidatePoint(const v1::Point& point, int64_t max_start_ns) const {
+  ANDON_ASSIGN_OR_RETURN(v1::MetricInfo metric, LookupMetric(point.series().metric()));
+  const v1::Value::KindCase want = ValueKindOf(metric.kind());
+  if (point.value().kind_case() == v1::Value::KIND_NOT_SET) {
+    return absl::InvalidArgumentError(absl::StrCat("point has no value (metric '", metric.name(),
+                                                   "' takes a ", ValueKindName(want), ")"));
+  }
+  if (point.value().kind_case() != want) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("value is a ", ValueKindName(point.value().kind_case()), " but metric '",
+                     metric.name(), "' is a ", ValueKindName(want)));
+  }
+  ANDON_RETURN_IF_ERROR(CheckLabels(point, metric));
+  return CheckWindow(point, max_start_ns);
+}
+
+}  // namespace andon::aggregator

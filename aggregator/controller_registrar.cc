@@ -1,0 +1,116 @@
+#include "aggregator/controller_registrar.h"
+
+#include "absl/strings/str_format.h"
+#include "common/backoff.h"
+#include "common/log.h"
+
+namespace andon::aggregator {
+namespace {
+
+constexpr absl::Duration kDefaultHeartbeat = absl::Milliseconds(2000);
+
+// gRPC keeps its own reconnect backoff (up to 2 min) under ours; cap it at
+// ours so the controller is found soon after it comes back.
+std::shared_ptr<grpc::Channel> ControllerChannel(const RegistrarOptions& options) {
+  grpc::ChannelArguments args;
+  const int initial_ms = static_cast<int>(absl::ToInt64Milliseconds(options.initial_backoff));
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, initial_ms);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, initial_ms);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
+              static_cast<int>(absl::ToInt64Milliseconds(options.max_backoff)));
+  return grpc::CreateCustomChannel(options.controller, grpc::InsecureChannelCredentials(), args);
+}
+
+}  // namespace
+
+ControllerRegistrar::ControllerRegistrar(RegistrarOptions options)
+    : options_(std::move(options)), stub_(v1::Fleet::NewStub(ControllerChannel(options_))) {}
+
+ControllerRegistrar::~ControllerRegistrar() { Stop(); }
+
+void ControllerRegistrar::Start() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = false;
+  }
+  thread_ = std::thread([this] { Run(); });
+}
+
+void ControllerRegistrar::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+    if (in_flight_ != nullptr) in_flight_->TryCancel();
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+bool ControllerRegistrar::Stopping() const {
+  absl::MutexLock lock(&mu_);
+  return stopping_;
+}
+
+int64_t ControllerRegistrar::registrations() const {
+  absl::MutexLock lock(&mu_);
+  return registrations_;
+}
+
+void ControllerRegistrar::Run() {
+  Backoff backoff(options_.initial_backoff, options_.max_backoff);
+  bool reachable = false;
+  while (true) {
+    absl::Duration interval = kDefaultHeartbeat;
+    grpc::Status status = RegisterOnce(&interval);
+    absl::Duration wait = interval;
+    if (status.ok()) {
+      if (!reachable) {
+        ANDON_LOG(INFO) << "registered with controller " << options_.controller << " as '"
+                        << options_.id << "' (address " << options_.address << "); heartbeat every "
+                        << absl::FormatDuration(interval);
+      }
+      reachable = true;
+      backoff.Reset();
+    } else {
+      if (Stopping()) return;  // Stop() cancelled the call.
+      reachable = false;
+      wait = backoff.Next();
+      ANDON_LOG(WARNING) << "controller " << options_.controller << " unreachable ("
+                         << status.error_message() << "); retrying in "
+                         << absl::StrFormat("%.1fs", absl::ToDoubleSeconds(wait));
+    }
+    if (!SleepFor(wait)) return;
+  }
+}
+
+grpc::Status ControllerRegistrar::RegisterOnce(absl::Duration* interval) {
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + options_.rpc_timeout));
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return grpc::Status(grpc::StatusCode::CANCELLED, "stopping");
+    in_flight_ = &context;
+  }
+  v1::RegisterAggregatorRequest request;
+  request.set_id(options_.id);
+  request.set_address(options_.address);
+  request.set_http_address(options_.http_address);
+  v1::RegisterAggregatorResponse response;
+  grpc::Status status = stub_->RegisterAggregator(&context, request, &response);
+  absl::MutexLock lock(&mu_);
+  in_flight_ = nullptr;
+  if (status.ok()) {
+    ++registrations_;
+    if (response.heartbeat_interval_ms() > 0) {
+      *interval = absl::Milliseconds(response.heartbeat_interval_ms());
+    }
+  }
+  return status;
+}
+
+bool ControllerRegistrar::SleepFor(absl::Duration d) {
+  absl::MutexLock lock(&mu_);
+  mu_.AwaitWithTimeout(absl::Condition(&stopping_), d);
+  return !stopping_;
+}
+
+}  // namespace andon::aggregator

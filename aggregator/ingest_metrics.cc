@@ -1,0 +1,38 @@
+#include "aggregator/ingest_metrics.h"
+
+#include <string>
+
+namespace andon::aggregator {
+namespace {
+
+prometheus::Counter& NewCounter(prometheus::Registry& registry, const std::string& name,
+                                const std::string& help) {
+  return prometheus::BuildCounter().Name(name).Help(help).Register(registry).Add({});
+}
+
+}  // namespace
+
+IngestMetrics IngestMetrics::Create(prometheus::Registry& registry) {
+  return IngestMetrics{
+      .streams_open = prometheus::BuildGauge()
+                          .Name("andon_aggregator_ingest_streams_open")
+                          .Help("Ingest Push streams open now.")
+                          .Register(registry)
+                          .Add({}),
+      .batches_received = NewCounter(registry, "andon_aggregator_ingest_batches_received_total",
+                                     "Ingest batches read from streams, valid or not."),
+      .batches_duplicate =
+          NewCounter(registry, "andon_aggregator_ingest_batches_duplicate_total",
+                     "Ingest batches whose sequence was already applied; not applied again."),
+      .batches_rejected = NewCounter(registry, "andon_aggregator_ingest_batches_rejected_total",
+                                     "Ingest batches refused as invalid; nothing of them stored."),
+      .points_received = NewCounter(registry, "andon_aggregator_ingest_points_received_total",
+                                    "Points in ingest batches read from streams."),
+      .bytes_received = NewCounter(registry, "andon_aggregator_ingest_bytes_received_total",
+                                   "Serialized size of ingest batches read from streams."),
+      .store_errors = NewCounter(registry, "andon_aggregator_store_errors_total",
+                                 "Ingest batches the series store failed to write."),
+  };
+}
+
+}  // namespace andon::aggregator

@@ -1,0 +1,24 @@
+#pragma once
+
+#include "prometheus/counter.h"
+#include "prometheus/gauge.h"
+#include "prometheus/registry.h"
+
+namespace andon::aggregator {
+
+// The ingest path's own health, exported on /metrics. Built once from the
+// daemon's registry and passed to IngestService. prometheus-cpp metrics are
+// thread-safe; the registry must outlive this struct.
+struct IngestMetrics {
+  prometheus::Gauge& streams_open;
+  prometheus::Counter& batches_received;
+  prometheus::Counter& batches_duplicate;
+  prometheus::Counter& batches_rejected;
+  prometheus::Counter& points_received;
+  prometheus::Counter& bytes_received;
+  prometheus::Counter& store_errors;
+
+  static IngestMetrics Create(prometheus::Registry& registry);
+};
+
+}  // namespace andon::aggregator

@@ -1,0 +1,75 @@
+#include "aggregator/ingest_service.h"
+
+#include "common/grpc_status.h"
+#include "common/log.h"
+
+namespace andon::aggregator {
+
+// One Push stream: reads a batch, handles it, reads the next. Deletes itself
+// when gRPC is done with it.
+class IngestService::PushReactor final : public grpc::ServerReadReactor<v1::IngestBatch> {
+ public:
+  PushReactor(IngestService* service, grpc::CallbackServerContext* context, v1::IngestAck* ack)
+      : service_(service), peer_(context->peer()), ack_(ack) {
+    service_->metrics_->streams_open.Increment();
+    StartRead(&batch_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {  // The client closed its side (or the call was cancelled).
+      Finish(grpc::Status::OK);
+      return;
+    }
+    absl::Status s = service_->HandleBatch(batch_, *ack_);
+    if (!s.ok()) {
+      ANDON_LOG(WARNING) << "ingest stream from " << peer_ << " ended: " << s.message();
+      Finish(ToGrpcStatus(s));
+      return;
+    }
+    StartRead(&batch_);
+  }
+
+  void OnDone() override {
+    service_->metrics_->streams_open.Decrement();
+    delete this;
+  }
+
+ private:
+  IngestService* service_;
+  const std::string peer_;
+  v1::IngestAck* ack_;
+  v1::IngestBatch batch_;
+};
+
+grpc::ServerReadReactor<v1::IngestBatch>* IngestService::Push(grpc::CallbackServerContext* context,
+                                                              v1::IngestAck* ack) {
+  return new PushReactor(this, context, ack);
+}
+
+absl::Status IngestService::HandleBatch(const v1::IngestBatch& batch, v1::IngestAck& ack) {
+  metrics_->batches_received.Increment();
+  metrics_->points_received.Increment(batch.points_size());
+  metrics_->bytes_received.Increment(static_cast<double>(batch.ByteSizeLong()));
+  if (absl::Status s = validator_->Validate(batch); !s.ok()) {
+    metrics_->batches_rejected.Increment();
+    return s;
+  }
+  absl::StatusOr<ApplyResult> applied = store_->ApplyBatch(batch);
+  if (!applied.ok()) {
+    metrics_->store_errors.Increment();
+    ANDON_LOG(ERROR) << "storing batch from '" << batch.sender_id() << "' sequence "
+                     << batch.sequence() << ": " << applied.status().message();
+    return applied.status();
+  }
+  ack.set_last_sequence(applied->last_sequence);
+  if (applied->duplicate) {
+    metrics_->batches_duplicate.Increment();
+    ack.set_batches_duplicate(ack.batches_duplicate() + 1);
+  } else {
+    ack.set_batches_accepted(ack.batches_accepted() + 1);
+    ack.set_points_accepted(ack.points_accepted() + applied->points_applied);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace andon::aggregator

@@ -1,0 +1,42 @@
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/status.h"
+#include "aggregator/batch_validator.h"
+#include "aggregator/ingest_metrics.h"
+#include "aggregator/series_store.h"
+#include "andon/v1/ingest.grpc.pb.h"
+
+namespace andon::aggregator {
+
+// The Ingest gRPC service: each batch of a Push stream is validated and
+// applied to the SeriesStore as it arrives. The first invalid batch ends the
+// stream with its INVALID_ARGUMENT status (batches before it stay applied);
+// a clean end of stream is answered with an IngestAck. Raw events in a
+// batch are not stored (live tails are not built yet).
+//
+// Thread-safe: gRPC runs reactors on its own threads; the store, validator
+// and metrics it holds are thread-safe and must outlive the server. Store
+// writes run on the gRPC callback thread (they are short, unsynced writes).
+class IngestService final : public v1::Ingest::CallbackService {
+ public:
+  IngestService(SeriesStore* store, const BatchValidator* validator, IngestMetrics* metrics)
+      : store_(store), validator_(validator), metrics_(metrics) {}
+
+  grpc::ServerReadReactor<v1::IngestBatch>* Push(grpc::CallbackServerContext* context,
+                                                 v1::IngestAck* ack) override;
+
+ private:
+  class PushReactor;
+
+  // Validates and applies one batch, counting it into `ack`. Fails with
+  // INVALID_ARGUMENT for an invalid batch or the store's error.
+  absl::Status HandleBatch(const v1::IngestBatch& batch, v1::IngestAck& ack);
+
+  SeriesStore* store_;
+  const BatchValidator* validator_;
+  IngestMetrics* metrics_;
+};
+
+}  // namespace andon::aggregator

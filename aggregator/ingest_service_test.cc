@@ -1,0 +1,188 @@
+#include "aggregator/ingest_service.h"
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <string>
+
+#include "absl/time/clock.h"
+#include "aggregator/batch_validator.h"
+#include "common/grpc_server.h"
+#include "aggregator/query_engine.h"
+#include "aggregator/query_service.h"
+#include "aggregator/rocksdb_series_store.h"
+#include "aggregator/test_batches.h"
+#include "andon/v1/query.grpc.pb.h"
+#include "common/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "prometheus/registry.h"
+
+namespace andon::aggregator {
+namespace {
+
+using ::andon::aggregator::testing::Batch;
+using ::andon::aggregator::testing::CounterPoint;
+using ::andon::aggregator::testing::kSecondNs;
+using ::andon::aggregator::testing::kT0Ns;
+using ::andon::aggregator::testing::Syscalls;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+// A real aggregator gRPC server (Ingest + Query) on 127.0.0.1:0 over a store
+// in a temporary directory, and a client channel to it.
+class IngestServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = ::testing::TempDir() + "/ingest_service_XXXXXX";
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+    auto opened = RocksDbSeriesStore::Open(dir_);
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    store_ = std::move(*opened);
+    ingest_ = std::make_unique<IngestService>(store_.get(), &validator_, &metrics_);
+    engine_ = std::make_unique<QueryEngine>(store_.get());
+    query_ = std::make_unique<QueryService>(engine_.get());
+    int port = 0;
+    auto server = StartGrpcServer("127.0.0.1:0", {ingest_.get(), query_.get()}, &port);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+    auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
+                                       grpc::InsecureChannelCredentials());
+    ingest_stub_ = v1::Ingest::NewStub(channel);
+    query_stub_ = v1::Query::NewStub(channel);
+  }
+  void TearDown() override {
+    server_->Shutdown();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  // Sends `batches` on one Push stream and returns the stream's status.
+  grpc::Status Push(const std::vector<v1::IngestBatch>& batches, v1::IngestAck* ack) {
+    grpc::ClientContext context;
+    std::unique_ptr<grpc::ClientWriter<v1::IngestBatch>> writer = ingest_stub_->Push(&context, ack);
+    for (const v1::IngestBatch& b : batches) {
+      if (!writer->Write(b)) break;  // The server ended the stream.
+    }
+    writer->WritesDone();
+    return writer->Finish();
+  }
+
+  // Waits until gRPC has released every stream on the server.
+  void ExpectNoStreamsOpen() {
+    for (int i = 0; i < 200 && metrics_.streams_open.Value() != 0; ++i) {
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    EXPECT_EQ(metrics_.streams_open.Value(), 0);
+  }
+
+  std::string dir_;
+  FakeClock clock_{absl::FromUnixNanos(kT0Ns)};
+  BatchValidator validator_{&clock_};
+  prometheus::Registry registry_;
+  IngestMetrics metrics_ = IngestMetrics::Create(registry_);
+  std::unique_ptr<RocksDbSeriesStore> store_;
+  std::unique_ptr<QueryEngine> engine_;
+  std::unique_ptr<IngestService> ingest_;
+  std::unique_ptr<QueryService> query_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<v1::Ingest::Stub> ingest_stub_;
+  std::unique_ptr<v1::Query::Stub> query_stub_;
+};
+
+TEST_F(IngestServiceTest, ValidBatchesAreStoredAndAcked) {
+  v1::IngestAck ack;
+  grpc::Status status = Push({Batch("h1", 1, {Syscalls("h1", "nginx", "read", kT0Ns, 3)}),
+                              Batch("h1", 2,
+                                    {Syscalls("h1", "nginx", "read", kT0Ns, 4),
+                                     Syscalls("h1", "nginx", "write", kT0Ns, 1)})},
+                             &ack);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(ack.last_sequence(), 2u);
+  EXPECT_EQ(ack.batches_accepted(), 2u);
+  EXPECT_EQ(ack.points_accepted(), 3u);
+  EXPECT_EQ(ack.batches_duplicate(), 0u);
+  EXPECT_EQ(store_->SeriesOfMetric("syscalls").size(), 2u);
+
+  // The stored data is visible through the Query service.
+  grpc::ClientContext context;
+  v1::QueryRequest request;
+  request.set_metric("syscalls");
+  request.add_group_by("syscall");
+  request.mutable_start()->set_seconds(kT0Ns / kSecondNs);
+  request.mutable_end()->set_seconds(kT0Ns / kSecondNs + 10);
+  v1::QueryResponse response;
+  status = query_stub_->Query(&context, request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(response.series_size(), 2);
+  EXPECT_EQ(response.series(0).labels(0).value(), "read");
+  EXPECT_EQ(response.series(0).total(), 7);
+
+  // A replay on a new stream (an agent reconnecting) is acked, not applied.
+  v1::IngestAck replay_ack;
+  status = Push({Batch("h1", 2, {Syscalls("h1", "nginx", "read", kT0Ns, 4)})}, &replay_ack);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(replay_ack.batches_duplicate(), 1u);
+  EXPECT_EQ(replay_ack.batches_accepted(), 0u);
+  EXPECT_EQ(replay_ack.last_sequence(), 2u);
+  EXPECT_EQ(metrics_.batches_received.Value(), 3);
+  EXPECT_EQ(metrics_.batches_duplicate.Value(), 1);
+  EXPECT_EQ(metrics_.points_received.Value(), 4);
+  EXPECT_GT(metrics_.bytes_received.Value(), 0);
+  ExpectNoStreamsOpen();
+}
+
+TEST_F(IngestServiceTest, MalformedBatchEndsStreamWithInvalidArgumentStoringNothing) {
+  v1::IngestAck ack;
+  grpc::Status status = Push({Batch("h1", 1, {Syscalls("h1", "nginx", "read", kT0Ns, 3)}),
+                              Batch("h2", 1,
+                                    {Syscalls("h2", "bash", "read", kT0Ns, 1),
+                                     CounterPoint("bogus_metric", {}, kT0Ns, 1)}),
+                              Batch("h3", 1, {Syscalls("h3", "bash", "read", kT0Ns, 1)})},
+                             &ack);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("unknown metric 'bogus_metric'"));
+  EXPECT_THAT(status.error_message(), HasSubstr("batch from 'h2'"));
+  // The batch before the bad one stays applied; nothing of or after it is.
+  EXPECT_EQ(*store_->LastSequence("h1"), 1u);
+  EXPECT_EQ(*store_->LastSequence("h2"), 0u);
+  EXPECT_EQ(*store_->LastSequence("h3"), 0u);
+  EXPECT_EQ(store_->SeriesOfMetric("syscalls").size(), 1u);
+  EXPECT_EQ(metrics_.batches_rejected.Value(), 1);
+  ExpectNoStreamsOpen();
+}
+
+TEST_F(IngestServiceTest, OversizedMessageIsRefusedByGrpc) {
+  v1::IngestBatch batch = Batch("h1", 1, {Syscalls("h1", "nginx", "read", kT0Ns, 3)});
+  v1::Event* event = batch.add_events();
+  event->set_type("exec");
+  event->set_host(std::string(kMaxReceiveMessageBytes + 1024, 'x'));
+  v1::IngestAck ack;
+  grpc::Status status = Push({batch}, &ack);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
+  EXPECT_EQ(*store_->LastSequence("h1"), 0u);
+  EXPECT_THAT(store_->SeriesOfMetric("syscalls"), IsEmpty());
+}
+
+TEST_F(IngestServiceTest, ListMetricsServesTheCatalog) {
+  grpc::ClientContext context;
+  v1::ListMetricsResponse response;
+  grpc::Status status = query_stub_->ListMetrics(&context, v1::ListMetricsRequest(), &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_GE(response.metrics_size(), 2);
+  EXPECT_EQ(response.metrics(0).name(), "syscalls");
+}
+
+TEST_F(IngestServiceTest, QueryErrorsKeepTheirCode) {
+  grpc::ClientContext context;
+  v1::QueryRequest request;
+  request.set_metric("syscalls");
+  v1::QueryResponse response;
+  grpc::Status status = query_stub_->Query(&context, request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("start and end"));
+}
+
+}  // namespace
+}  // namespace andon::aggregator

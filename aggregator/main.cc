@@ -1,0 +1,127 @@
+// andon-aggregator: takes Ingest streams from agents (or child aggregators),
+// stores windows in RocksDB under --data_dir, answers Query, and keeps itself
+// registered with the controller.
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "aggregator/batch_validator.h"
+#include "aggregator/controller_registrar.h"
+#include "common/grpc_server.h"
+#include "aggregator/ingest_metrics.h"
+#include "aggregator/ingest_service.h"
+#include "aggregator/query_engine.h"
+#include "aggregator/query_service.h"
+#include "aggregator/rocksdb_series_store.h"
+#include "common/clock.h"
+#include "common/http_server.h"
+#include "common/log.h"
+#include "common/process.h"
+#include "common/status_macros.h"
+
+ABSL_FLAG(std::string, id, "", "aggregator id (default: agg-<hostname>)");
+ABSL_FLAG(std::string, grpc_addr, "127.0.0.1:7410", "gRPC listen address (Ingest, Query)");
+ABSL_FLAG(std::string, http_addr, "127.0.0.1:7411", "HTTP listen address (/metrics)");
+ABSL_FLAG(std::string, data_dir, "", "directory of this aggregator's RocksDB data (required)");
+ABSL_FLAG(std::string, controller, "127.0.0.1:7400",
+          "controller gRPC host:port to register with; empty: do not register");
+ABSL_FLAG(std::string, advertise_addr, "",
+          "gRPC host:port agents should use (default: --grpc_addr)");
+
+namespace andon::aggregator {
+namespace {
+
+std::string DefaultId() {
+  char host[256] = {};
+  if (gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0') return "agg-unknown";
+  return absl::StrCat("agg-", host);
+}
+
+// --advertise_addr, else --grpc_addr with the port actually bound.
+absl::StatusOr<std::string> AdvertiseAddress(const std::string& grpc_addr, int port) {
+  std::string advertise = absl::GetFlag(FLAGS_advertise_addr);
+  if (!advertise.empty()) return advertise;
+  std::string host;
+  int unused = 0;
+  ANDON_RETURN_IF_ERROR(SplitHostPort(grpc_addr, &host, &unused));
+  if (host.find(':') != std::string::npos) host = absl::StrCat("[", host, "]");
+  return absl::StrCat(host, ":", port);
+}
+
+absl::Status Run() {
+  const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
+  if (data_dir.empty()) {
+    return absl::InvalidArgumentError(
+        "--data_dir is required: the directory where this aggregator keeps its series");
+  }
+  std::string id = absl::GetFlag(FLAGS_id);
+  if (id.empty()) id = DefaultId();
+  const std::string grpc_addr = absl::GetFlag(FLAGS_grpc_addr);
+  const std::string http_addr = absl::GetFlag(FLAGS_http_addr);
+
+  ANDON_ASSIGN_OR_RETURN(std::unique_ptr<RocksDbSeriesStore> store,
+                         RocksDbSeriesStore::Open(data_dir));
+  auto registry = std::make_shared<prometheus::Registry>();
+  IngestMetrics ingest_metrics = IngestMetrics::Create(*registry);
+  BatchValidator validator(RealClock::Get());
+  QueryEngine engine(store.get());
+  IngestService ingest(store.get(), &validator, &ingest_metrics);
+  QueryService query(&engine);
+
+  HttpServer http(registry);
+  ANDON_RETURN_IF_ERROR(http.Start(http_addr));
+  int grpc_port = 0;
+  ANDON_ASSIGN_OR_RETURN(std::unique_ptr<grpc::Server> server,
+                         StartGrpcServer(grpc_addr, {&ingest, &query}, &grpc_port));
+  ANDON_ASSIGN_OR_RETURN(std::string advertise, AdvertiseAddress(grpc_addr, grpc_port));
+  ANDON_LOG(INFO) << "andon-aggregator '" << id << "' serving gRPC on port " << grpc_port
+                  << " (advertised as " << advertise << "), HTTP on " << http_addr << ", data in "
+                  << data_dir;
+
+  std::unique_ptr<ControllerRegistrar> registrar;
+  const std::string controller = absl::GetFlag(FLAGS_controller);
+  if (controller.empty()) {
+    ANDON_LOG(WARNING) << "no --controller given: not registering; agents will not be assigned";
+  } else {
+    registrar = std::make_unique<ControllerRegistrar>(RegistrarOptions{
+        .controller = controller, .id = id, .address = advertise, .http_address = http_addr});
+    registrar->Start();
+  }
+
+  const int sig = WaitForTerminationSignal();
+  ANDON_LOG(INFO) << "signal " << sig << " received; shutting down";
+  if (registrar != nullptr) registrar->Stop();
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  http.Stop();
+  ANDON_RETURN_IF_ERROR(store->Close());
+  ANDON_LOG(INFO) << "stopped";
+  return absl::OkStatus();
+}
+
+}  // namespace
+}  // namespace andon::aggregator
+
+int main(int argc, char** argv) {
+  andon::InitDaemon();
+  absl::SetProgramUsageMessage("andon-aggregator --data_dir DIR [--controller HOST:PORT] ...");
+  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  if (args.size() > 1) {
+    ANDON_LOG(ERROR) << "unexpected argument '" << args[1] << "' (flags are --name=value)";
+    return 2;
+  }
+  absl::Status status = andon::aggregator::Run();
+  if (!status.ok()) {
+    ANDON_LOG(ERROR) << status.message();
+    return 1;
+  }
+  return 0;
+}

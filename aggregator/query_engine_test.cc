@@ -1,0 +1,263 @@
+#include "aggregator/query_engine.h"
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <map>
+#include <string>
+
+#include "aggregator/rocksdb_series_store.h"
+#include "aggregator/test_batches.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace andon::aggregator {
+namespace {
+
+using ::andon::aggregator::testing::Batch;
+using ::andon::aggregator::testing::CounterPoint;
+using ::andon::aggregator::testing::kSecondNs;
+using ::andon::aggregator::testing::kT0Ns;
+using ::andon::aggregator::testing::Syscalls;
+using ::testing::AllOf;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Pair;
+
+constexpr int64_t kT0Ms = kT0Ns / 1000000;
+
+// Series as "labels -> total", e.g. "host=a" -> 16, in response order.
+std::vector<std::pair<std::string, double>> Totals(const v1::QueryResponse& response) {
+  std::vector<std::pair<std::string, double>> out;
+  for (const v1::Series& s : response.series()) {
+    std::string labels;
+    for (const v1::Label& l : s.labels()) {
+      if (!labels.empty()) labels += ",";
+      labels += l.name() + "=" + l.value();
+    }
+    out.emplace_back(labels, s.total());
+  }
+  return out;
+}
+
+// Points of one series as "time offset ms from T0 -> value".
+std::vector<std::pair<int64_t, double>> Points(const v1::Series& series) {
+  std::vector<std::pair<int64_t, double>> out;
+  for (const v1::SamplePoint& p : series.points()) out.emplace_back(p.time_ms() - kT0Ms, p.value());
+  return out;
+}
+
+class QueryEngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = ::testing::TempDir() + "/query_engine_XXXXXX";
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+    auto opened = RocksDbSeriesStore::Open(dir_);
+    ASSERT_TRUE(opened.ok()) << opened.status();
+    store_ = std::move(*opened);
+    // host a: nginx read 1,2,3 at T0,+1s,+2s; nginx write 10 at T0.
+    // host b: bash read 5 at T0 and 1 at +5s.
+    auto applied = store_->ApplyBatch(
+        Batch("agg", 1,
+              {Syscalls("a", "nginx", "read", kT0Ns, 1),
+               Syscalls("a", "nginx", "read", kT0Ns + kSecondNs, 2),
+               Syscalls("a", "nginx", "read", kT0Ns + 2 * kSecondNs, 3),
+               Syscalls("a", "nginx", "write", kT0Ns, 10), Syscalls("b", "bash", "read", kT0Ns, 5),
+               Syscalls("b", "bash", "read", kT0Ns + 5 * kSecondNs, 1),
+               CounterPoint("execs", {{"host", "a"}, {"comm", "ls"}}, kT0Ns, 4)}));
+    ASSERT_TRUE(applied.ok()) << applied.status();
+    engine_ = std::make_unique<QueryEngine>(store_.get());
+  }
+  void TearDown() override {
+    engine_.reset();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  // A syscalls query over [T0, T0 + 1 min).
+  static v1::QueryRequest Request() {
+    v1::QueryRequest r;
+    r.set_metric("syscalls");
+    r.mutable_start()->set_seconds(kT0Ns / kSecondNs);
+    r.mutable_end()->set_seconds(kT0Ns / kSecondNs + 60);
+    return r;
+  }
+  static void AddMatcher(v1::QueryRequest& r, const std::string& name, v1::LabelMatcher::Op op,
+                         const std::string& value) {
+    v1::LabelMatcher* m = r.add_matchers();
+    m->set_name(name);
+    m->set_op(op);
+    m->set_value(value);
+  }
+  v1::QueryResponse Run(const v1::QueryRequest& r) {
+    auto response = engine_->Run(r);
+    EXPECT_TRUE(response.ok()) << response.status();
+    return response.ok() ? *response : v1::QueryResponse();
+  }
+  // The query must fail with `code`; returns its message.
+  std::string Error(const v1::QueryRequest& r,
+                    absl::StatusCode code = absl::StatusCode::kInvalidArgument) {
+    auto response = engine_->Run(r);
+    EXPECT_EQ(response.status().code(), code) << response.status();
+    return std::string(response.status().message());
+  }
+
+  std::string dir_;
+  std::unique_ptr<RocksDbSeriesStore> store_;
+  std::unique_ptr<QueryEngine> engine_;
+};
+
+TEST_F(QueryEngineTest, GroupsByLabelsSortedByTotal) {
+  v1::QueryRequest r = Request();
+  r.add_group_by("host");
+  v1::QueryResponse response = Run(r);
+  EXPECT_EQ(response.metric(), "syscalls");
+  EXPECT_EQ(response.kind(), v1::COUNTER);
+  EXPECT_THAT(Totals(response), ElementsAre(Pair("host=a", 16), Pair("host=b", 6)));
+  EXPECT_EQ(response.series_truncated(), 0u);
+
+  r.clear_group_by();
+  EXPECT_THAT(Totals(Run(r)), ElementsAre(Pair("", 22)));
+
+  r.add_group_by("syscall");
+  r.add_group_by("host");
+  EXPECT_THAT(Totals(Run(r)),
+              ElementsAre(Pair("syscall=write,host=a", 10), Pair("syscall=read,host=a", 6),
+                          Pair("syscall=read,host=b", 6)));
+}
+
+TEST_F(QueryEngineTest, MatchersSelectSeries) {
+  v1::QueryRequest r = Request();
+  r.add_group_by("host");
+  r.add_group_by("syscall");
+
+  v1::QueryRequest eq = r;
+  AddMatcher(eq, "comm", v1::LabelMatcher::EQ, "bash");
+  EXPECT_THAT(Totals(Run(eq)), ElementsAre(Pair("host=b,syscall=read", 6)));
+
+  v1::QueryRequest neq = r;
+  AddMatcher(neq, "host", v1::LabelMatcher::NEQ, "b");
+  AddMatcher(neq, "syscall", v1::LabelMatcher::NEQ, "write");
+  EXPECT_THAT(Totals(Run(neq)), ElementsAre(Pair("host=a,syscall=read", 6)));
+
+  v1::QueryRequest regex = r;
+  AddMatcher(regex, "syscall", v1::LabelMatcher::REGEX, "w.*|x");
+  EXPECT_THAT(Totals(Run(regex)), ElementsAre(Pair("host=a,syscall=write", 10)));
+
+  // Regexes match the whole value: "rea" does not match "read".
+  v1::QueryRequest partial = r;
+  AddMatcher(partial, "syscall", v1::LabelMatcher::REGEX, "rea");
+  EXPECT_THAT(Totals(Run(partial)), ElementsAre());
+
+  v1::QueryRequest not_regex = r;
+  AddMatcher(not_regex, "comm", v1::LabelMatcher::NOT_REGEX, "ngin.");
+  EXPECT_THAT(Totals(Run(not_regex)), ElementsAre(Pair("host=b,syscall=read", 6)));
+
+  // A label the series lack has value "".
+  v1::QueryRequest missing = r;
+  AddMatcher(missing, "role", v1::LabelMatcher::EQ, "");
+  EXPECT_EQ(Run(missing).series_size(), 3);
+}
+
+TEST_F(QueryEngineTest, BucketsPointsByStep) {
+  v1::QueryRequest r = Request();
+  r.add_group_by("host");
+  r.mutable_step()->set_seconds(2);
+  v1::QueryResponse response = Run(r);
+  ASSERT_EQ(response.series_size(), 2);
+  EXPECT_THAT(Points(response.series(0)), ElementsAre(Pair(0, 13), Pair(2000, 3)));
+  EXPECT_THAT(Points(response.series(1)), ElementsAre(Pair(0, 5), Pair(4000, 1)));
+
+  // Step 0 means one-second buckets.
+  r.clear_step();
+  response = Run(r);
+  EXPECT_THAT(Points(response.series(0)), ElementsAre(Pair(0, 11), Pair(1000, 2), Pair(2000, 3)));
+
+  // Buckets start at `start`, not at multiples of the step.
+  r.mutable_start()->set_seconds(kT0Ns / kSecondNs + 1);
+  r.mutable_step()->set_seconds(3);
+  response = Run(r);
+  EXPECT_THAT(Points(response.series(0)), ElementsAre(Pair(1000, 5)));
+  EXPECT_THAT(Points(response.series(1)), ElementsAre(Pair(4000, 1)));
+}
+
+TEST_F(QueryEngineTest, EndIsExclusive) {
+  v1::QueryRequest r = Request();
+  r.mutable_end()->set_seconds(kT0Ns / kSecondNs + 2);
+  r.add_group_by("host");
+  EXPECT_THAT(Totals(Run(r)), ElementsAre(Pair("host=a", 13), Pair("host=b", 5)));
+  // A range with no data gives no series.
+  r.mutable_start()->set_seconds(kT0Ns / kSecondNs - 100);
+  r.mutable_end()->set_seconds(kT0Ns / kSecondNs - 50);
+  EXPECT_EQ(Run(r).series_size(), 0);
+}
+
+TEST_F(QueryEngineTest, LimitKeepsLargestAndCountsTheRest) {
+  v1::QueryRequest r = Request();
+  r.add_group_by("syscall");
+  r.add_group_by("host");
+  r.set_limit(1);
+  v1::QueryResponse response = Run(r);
+  EXPECT_THAT(Totals(response), ElementsAre(Pair("syscall=write,host=a", 10)));
+  EXPECT_EQ(response.series_truncated(), 2u);
+}
+
+TEST_F(QueryEngineTest, RejectsInvalidRanges) {
+  v1::QueryRequest r = Request();
+  r.clear_start();
+  EXPECT_THAT(Error(r), HasSubstr("needs both start and end"));
+  r = Request();
+  r.clear_end();
+  EXPECT_THAT(Error(r), HasSubstr("needs both start and end"));
+  r = Request();
+  r.mutable_end()->set_seconds(r.start().seconds());
+  EXPECT_THAT(Error(r), HasSubstr("end must be after start"));
+  r.mutable_end()->set_seconds(r.start().seconds() + 31 * 86400 + 1);
+  r.mutable_step()->set_seconds(3600);
+  EXPECT_THAT(Error(r), HasSubstr("longer than the limit of 31 days"));
+  r.mutable_end()->set_seconds(r.start().seconds() + 31 * 86400);
+  EXPECT_TRUE(engine_->Run(r).ok());
+}
+
+TEST_F(QueryEngineTest, RejectsBadStep) {
+  v1::QueryRequest r = Request();
+  r.mutable_step()->set_seconds(-1);
+  EXPECT_THAT(Error(r), HasSubstr("step must not be negative"));
+  r.mutable_end()->set_seconds(r.start().seconds() + 11001);
+  r.mutable_step()->set_seconds(1);
+  EXPECT_THAT(Error(r), AllOf(HasSubstr("11001 buckets"), HasSubstr("at least 2s")));
+  r.mutable_step()->set_seconds(0);  // Step 0 counts as 1 s.
+  EXPECT_THAT(Error(r), HasSubstr("11001 buckets"));
+  r.mutable_end()->set_seconds(r.start().seconds() + 11000);
+  EXPECT_TRUE(engine_->Run(r).ok());
+}
+
+TEST_F(QueryEngineTest, RejectsBadMatchersAndGroupBy) {
+  v1::QueryRequest r = Request();
+  AddMatcher(r, "comm", v1::LabelMatcher::REGEX, "(nginx");
+  EXPECT_THAT(Error(r), AllOf(HasSubstr("bad regex '(nginx'"), HasSubstr("missing )")));
+  r = Request();
+  AddMatcher(r, "bad-name", v1::LabelMatcher::EQ, "x");
+  EXPECT_THAT(Error(r), HasSubstr("matcher label name 'bad-name' is invalid"));
+  r = Request();
+  r.add_group_by("host name");
+  EXPECT_THAT(Error(r), HasSubstr("group_by label name 'host name' is invalid"));
+}
+
+TEST_F(QueryEngineTest, UnknownMetricIsNotFound) {
+  v1::QueryRequest r = Request();
+  r.set_metric("nope");
+  EXPECT_THAT(Error(r, absl::StatusCode::kNotFound),
+              AllOf(HasSubstr("unknown metric 'nope'"), HasSubstr("syscalls, execs")));
+}
+
+TEST_F(QueryEngineTest, MetricsDoNotMix) {
+  v1::QueryRequest r = Request();
+  r.set_metric("execs");
+  r.add_group_by("comm");
+  EXPECT_THAT(Totals(Run(r)), ElementsAre(Pair("comm=ls", 4)));
+}
+
+}  // namespace
+}  // namespace andon::aggregator

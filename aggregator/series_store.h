@@ -1,0 +1,64 @@
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "andon/v1/ingest.pb.h"
+#include "andon/v1/types.pb.h"
+
+namespace andon::aggregator {
+
+// A series known to the store: its stable id and canonical key.
+struct SeriesRef {
+  uint64_t id = 0;
+  v1::SeriesKey key;
+};
+
+// One stored window of one series.
+struct StoredPoint {
+  int64_t window_start_ns = 0;
+  v1::Value value;
+};
+
+// What ApplyBatch did with a batch.
+struct ApplyResult {
+  // True when the batch's sequence was not above the sender's last applied
+  // sequence: nothing was written.
+  bool duplicate = false;
+  // The sender's highest applied sequence after this call.
+  uint64_t last_sequence = 0;
+  // Points written (0 for a duplicate).
+  int64_t points_applied = 0;
+};
+
+// Where the aggregator keeps series and their windows. Implementations hide
+// the storage engine; the rest of the aggregator sees only this interface.
+// All methods are thread-safe.
+class SeriesStore {
+ public:
+  virtual ~SeriesStore() = default;
+
+  // Applies every point of an already validated batch and records the
+  // sender's sequence, in one atomic write: either all of it is stored or
+  // none. Points of a window already stored merge with it (counters add).
+  // A batch whose sequence is <= the sender's stored last sequence is a
+  // duplicate: applied zero times and reported as such. Fails (storing
+  // nothing) when the storage engine cannot write.
+  virtual absl::StatusOr<ApplyResult> ApplyBatch(const v1::IngestBatch& batch) = 0;
+
+  // Every series of `metric` ever stored, in no particular order. Served
+  // from memory.
+  virtual std::vector<SeriesRef> SeriesOfMetric(absl::string_view metric) const = 0;
+
+  // The windows of one series whose start lies in [start_ns, end_ns), in
+  // time order. Fails when the storage engine cannot read.
+  virtual absl::StatusOr<std::vector<StoredPoint>> ReadPoints(uint64_t series_id, int64_t start_ns,
+                                                              int64_t end_ns) const = 0;
+
+  // The highest sequence applied for `sender_id`, 0 if none.
+  virtual absl::StatusOr<uint64_t> LastSequence(absl::string_view sender_id) const = 0;
+};
+
+}  // namespace andon::aggregator
