@@ -1,0 +1,74 @@
+#include "agent/bpf/libbpf_status.h"
+
+#include <bpf/libbpf.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
+#include "common/log.h"
+
+namespace andon::agent {
+namespace {
+
+absl::Mutex g_mu;
+std::string* g_last_warning ABSL_GUARDED_BY(g_mu) = nullptr;
+
+int PrintToLog(enum libbpf_print_level level, const char* format, va_list args) {
+  char buf[1024];
+  vsnprintf(buf, sizeof(buf), format, args);
+  absl::string_view line = absl::StripTrailingAsciiWhitespace(buf);
+  if (level == LIBBPF_WARN) {
+    absl::MutexLock lock(&g_mu);
+    if (g_last_warning == nullptr) g_last_warning = new std::string;
+    *g_last_warning = std::string(line);
+  }
+  if (level != LIBBPF_DEBUG) {
+    ANDON_LOG(DEBUG) << "libbpf: " << line;
+  }
+  return 0;
+}
+
+std::string LastWarning() {
+  absl::MutexLock lock(&g_mu);
+  return g_last_warning ? *g_last_warning : std::string();
+}
+
+}  // namespace
+
+absl::Status LibbpfStatus(int err, absl::string_view what) {
+  err = std::abs(err);
+  std::string msg = absl::StrCat(what, ": ", strerror(err));
+  switch (err) {
+    case EPERM:
+    case EACCES:
+      return absl::PermissionDeniedError(msg);
+    default:
+      break;
+  }
+  std::string warning = LastWarning();
+  if (!warning.empty()) absl::StrAppend(&msg, " (libbpf: ", warning, ")");
+  switch (err) {
+    case ENOENT:
+      return absl::NotFoundError(msg);
+    case ENOMEM:
+    case E2BIG:
+      return absl::ResourceExhaustedError(msg);
+    case EINVAL:
+      return absl::InvalidArgumentError(msg);
+    case EOPNOTSUPP:  // same value as ENOTSUP on Linux
+      return absl::UnimplementedError(msg);
+    default:
+      return absl::InternalError(msg);
+  }
+}
+
+void InstallLibbpfLogger() { libbpf_set_print(PrintToLog); }
+
+}  // namespace andon::agent

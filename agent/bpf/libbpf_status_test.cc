@@ -1,0 +1,26 @@
+#include "agent/bpf/libbpf_status.h"
+
+#include <cerrno>
+
+#include "gtest/gtest.h"
+
+namespace andon::agent {
+namespace {
+
+TEST(LibbpfStatusTest, PermissionErrorsSayWhatFailed) {
+  absl::Status s = LibbpfStatus(-EPERM, "loading into the kernel");
+  EXPECT_TRUE(absl::IsPermissionDenied(s));
+  EXPECT_EQ(s.message(), "loading into the kernel: Operation not permitted");
+  EXPECT_TRUE(absl::IsPermissionDenied(LibbpfStatus(EACCES, "x")));
+}
+
+TEST(LibbpfStatusTest, OtherErrnosMapToCanonicalCodes) {
+  EXPECT_TRUE(absl::IsNotFound(LibbpfStatus(-ENOENT, "attaching")));
+  EXPECT_TRUE(absl::IsResourceExhausted(LibbpfStatus(-E2BIG, "x")));
+  EXPECT_TRUE(absl::IsInvalidArgument(LibbpfStatus(-EINVAL, "x")));
+  EXPECT_TRUE(absl::IsUnimplemented(LibbpfStatus(-EOPNOTSUPP, "x")));
+  EXPECT_TRUE(absl::IsInternal(LibbpfStatus(-EIO, "x")));
+}
+
+}  // namespace
+}  // namespace andon::agent

@@ -1,0 +1,76 @@
+#include "agent/collect_loop.h"
+
+#include <algorithm>
+#include <set>
+
+namespace andon::agent {
+namespace {
+
+// Ticks fire this long after a boundary, so that counts incremented just
+// before the boundary (and still in flight on other CPUs) are read with it.
+constexpr absl::Duration kTickSlack = absl::Milliseconds(5);
+
+}  // namespace
+
+CollectLoop::CollectLoop(std::vector<Probe*> probes, WindowAccumulator* accumulator,
+                         IngestClient* ingest, AgentMetrics& metrics, Clock* clock)
+    : probes_(std::move(probes)),
+      accumulator_(accumulator),
+      ingest_(ingest),
+      metrics_(metrics),
+      clock_(clock),
+      tick_(std::min(accumulator->window(), absl::Seconds(1))) {}
+
+CollectLoop::~CollectLoop() { Stop(); }
+
+void CollectLoop::Start() {
+  if (!thread_.joinable()) thread_ = std::thread([this] { Run(); });
+}
+
+void CollectLoop::Stop() {
+  if (!stop_.HasBeenNotified()) stop_.Notify();
+  if (thread_.joinable()) thread_.join();
+}
+
+void CollectLoop::Run() {
+  while (true) {
+    absl::Time now = clock_->Now();
+    absl::Time boundary = absl::UnixEpoch() + absl::Floor(now - absl::UnixEpoch(), tick_) + tick_;
+    if (stop_.WaitForNotificationWithTimeout(boundary + kTickSlack - now)) return;
+    Tick(boundary);
+  }
+}
+
+void CollectLoop::Tick(absl::Time boundary) {
+  // Events read now happened (almost all) before the boundary.
+  const absl::Time sample_time = boundary - absl::Nanoseconds(1);
+  for (Probe* p : probes_) {
+    // A failing probe logs and reports FAILED in heartbeats; the rest go on.
+    p->Collect(sample_time, *accumulator_).IgnoreError();
+  }
+  std::vector<v1::Point> points = accumulator_->Flush(boundary);
+  std::set<int64_t> windows;
+  for (const v1::Point& p : points) windows.insert(p.window_start_ns());
+  metrics_.windows_flushed.Increment(static_cast<double>(windows.size()));
+  metrics_.points_flushed.Increment(static_cast<double>(points.size()));
+  ingest_->Enqueue(std::move(points));
+  UpdateProbeMetrics();
+}
+
+void CollectLoop::UpdateProbeMetrics() {
+  for (Probe* p : probes_) {
+    v1::ProbeStatus now = p->status();
+    v1::ProbeStatus& last = last_status_[p->name()];
+    if (now.events() > last.events()) {
+      metrics_.probe_events.Add({{"probe", p->name()}})
+          .Increment(static_cast<double>(now.events() - last.events()));
+    }
+    if (now.drops() > last.drops()) {
+      metrics_.probe_drops.Add({{"probe", p->name()}})
+          .Increment(static_cast<double>(now.drops() - last.drops()));
+    }
+    last = std::move(now);
+  }
+}
+
+}  // namespace andon::agent

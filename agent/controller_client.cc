@@ -1,0 +1,210 @@
+#include "agent/controller_client.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/random/random.h"
+#include "absl/strings/str_format.h"
+#include "agent/grpc_channel.h"
+#include "agent/retry_delay.h"
+#include "common/backoff.h"
+#include "common/grpc_status.h"
+#include "common/log.h"
+#include "google/protobuf/util/time_util.h"
+
+namespace andon::agent {
+namespace {
+
+std::string RandomInstanceId() {
+  absl::BitGen gen;
+  return absl::StrFormat("%016x%016x", absl::Uniform<uint64_t>(gen), absl::Uniform<uint64_t>(gen));
+}
+
+bool IsFatal(const absl::Status& s) {
+  return absl::IsAlreadyExists(s) || absl::IsInvalidArgument(s);
+}
+
+}  // namespace
+
+ControllerClient::ControllerClient(ControllerClientOptions options, ControllerCallbacks callbacks,
+                                   AgentMetrics& metrics, Clock* clock)
+    : options_(std::move(options)),
+      callbacks_(std::move(callbacks)),
+      metrics_(metrics),
+      clock_(clock),
+      instance_id_(RandomInstanceId()) {
+  *request_.mutable_host() = options_.host;
+  request_.set_instance_id(instance_id_);
+}
+
+ControllerClient::~ControllerClient() { Stop(); }
+
+void ControllerClient::Start() {
+  if (thread_.joinable()) return;
+  thread_ = std::thread([this] { Run(); });
+}
+
+void ControllerClient::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+    if (active_ != nullptr) active_->TryCancel();
+    cv_.SignalAll();
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+bool ControllerClient::connected() const {
+  absl::MutexLock lock(&mu_);
+  return connected_;
+}
+
+bool ControllerClient::Sleep(absl::Duration d) {
+  absl::MutexLock lock(&mu_);
+  absl::Time deadline = absl::Now() + d;
+  while (!stopping_ && !cv_.WaitWithDeadline(&mu_, deadline)) {
+  }
+  return !stopping_;
+}
+
+bool ControllerClient::Stopping() const {
+  absl::MutexLock lock(&mu_);
+  return stopping_;
+}
+
+bool ControllerClient::SetActive(grpc::ClientContext* ctx) {
+  absl::MutexLock lock(&mu_);
+  if (stopping_ && ctx != nullptr) return false;
+  active_ = ctx;
+  return true;
+}
+
+void ControllerClient::Run() {
+  auto stub = v1::AgentControl::NewStub(NewAgentChannel(options_.address));
+  Backoff backoff(options_.backoff_initial, options_.backoff_max);
+  while (true) {
+    absl::StatusOr<v1::RegisterResponse> resp = RegisterOnce(*stub);
+    if (Stopping()) return;
+    if (!resp.ok()) {
+      if (IsFatal(resp.status())) {
+        ANDON_LOG(ERROR) << "controller " << options_.address
+                         << " refused this agent: " << resp.status().message();
+        if (callbacks_.on_fatal) callbacks_.on_fatal(resp.status());
+        return;
+      }
+      absl::Duration delay = backoff.Next();
+      ANDON_LOG(WARNING) << "controller " << options_.address << " unreachable ("
+                         << resp.status().message() << "); retrying in " << RetryDelayText(delay);
+      if (!Sleep(delay)) return;
+      continue;
+    }
+    backoff.Reset();
+    ANDON_LOG(INFO) << "registered with controller " << options_.address << " as host '"
+                    << options_.host.host_id() << "' (instance " << instance_id_ << ")";
+    if (!resp->aggregator().address().empty() && callbacks_.on_assignment) {
+      callbacks_.on_assignment(resp->aggregator());
+    }
+    absl::Duration heartbeat = resp->heartbeat_interval_ms() > 0
+                                   ? absl::Milliseconds(resp->heartbeat_interval_ms())
+                                   : options_.default_heartbeat;
+    absl::Status ended = RunControlStream(*stub, heartbeat);
+    if (Stopping()) return;
+    metrics_.control_reconnects.Increment();
+    absl::Duration delay = backoff.Next();
+    ANDON_LOG(WARNING) << "control stream to controller " << options_.address << " ended ("
+                       << ended.message() << "); re-registering in " << RetryDelayText(delay);
+    if (!Sleep(delay)) return;
+  }
+}
+
+absl::StatusOr<v1::RegisterResponse> ControllerClient::RegisterOnce(v1::AgentControl::Stub& stub) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + options_.register_timeout));
+  if (!SetActive(&ctx)) return absl::CancelledError("stopping");
+  v1::RegisterResponse resp;
+  grpc::Status status = stub.Register(&ctx, request_, &resp);
+  SetActive(nullptr);
+  if (!status.ok()) return FromGrpcStatus(status);
+  return resp;
+}
+
+absl::Status ControllerClient::RunControlStream(v1::AgentControl::Stub& stub,
+                                                absl::Duration heartbeat) {
+  grpc::ClientContext ctx;
+  if (!SetActive(&ctx)) return absl::CancelledError("stopping");
+  auto stream = stub.Control(&ctx);
+  v1::AgentMessage hello;
+  *hello.mutable_hello() = request_;
+  if (!stream->Write(hello)) {
+    SetActive(nullptr);
+    grpc::Status status = stream->Finish();
+    return status.ok() ? absl::UnavailableError("the controller closed the stream")
+                       : FromGrpcStatus(status);
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    connected_ = true;
+    stream_ended_ = false;
+  }
+  // Reads run on their own thread because a sync stream's Read blocks; gRPC
+  // allows one reader and one writer at a time.
+  std::thread reader([&] {
+    v1::ControlMessage msg;
+    while (stream->Read(&msg)) Handle(msg);
+    absl::MutexLock lock(&mu_);
+    stream_ended_ = true;
+    cv_.SignalAll();
+  });
+  bool ok = true;
+  while (ok) {
+    {
+      absl::MutexLock lock(&mu_);
+      absl::Time deadline = absl::Now() + heartbeat;
+      while (!stopping_ && !stream_ended_ && !cv_.WaitWithDeadline(&mu_, deadline)) {
+      }
+      if (stopping_ || stream_ended_) break;
+    }
+    ok = stream->Write(MakeHeartbeat());
+  }
+  // Whatever ended the loop, make sure the reader wakes up.
+  ctx.TryCancel();
+  reader.join();
+  grpc::Status status = stream->Finish();
+  {
+    absl::MutexLock lock(&mu_);
+    connected_ = false;
+    active_ = nullptr;
+  }
+  if (status.ok()) return absl::UnavailableError("the controller closed the stream");
+  return FromGrpcStatus(status);
+}
+
+void ControllerClient::Handle(const v1::ControlMessage& msg) {
+  switch (msg.msg_case()) {
+    case v1::ControlMessage::kAssignment:
+      ANDON_LOG(INFO) << "controller assigned aggregator " << msg.assignment().id() << " at "
+                      << msg.assignment().address();
+      if (callbacks_.on_assignment) callbacks_.on_assignment(msg.assignment());
+      break;
+    case v1::ControlMessage::kProbes:
+      // The built-in probes run unconditionally for now; configs are noted.
+      ANDON_LOG(INFO) << "controller sent probe config version " << msg.probes().version() << " ("
+                      << msg.probes().probes_size() << " probes)";
+      break;
+    case v1::ControlMessage::MSG_NOT_SET:
+      break;
+  }
+}
+
+v1::AgentMessage ControllerClient::MakeHeartbeat() const {
+  v1::AgentMessage msg;
+  v1::Heartbeat* hb = msg.mutable_heartbeat();
+  *hb->mutable_time() =
+      google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(clock_->Now()));
+  if (callbacks_.probe_statuses) {
+    for (v1::ProbeStatus& p : callbacks_.probe_statuses()) *hb->add_probes() = std::move(p);
+  }
+  if (callbacks_.agent_stats) *hb->mutable_stats() = callbacks_.agent_stats();
+  return msg;
+}
+
+}  // namespace andon::agent

@@ -1,0 +1,92 @@
+#pragma once
+
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "agent/agent_metrics.h"
+#include "andon/v1/agent.grpc.pb.h"
+#include "common/clock.h"
+
+namespace andon::agent {
+
+struct ControllerClientOptions {
+  std::string address;  // controller gRPC host:port
+  v1::HostInfo host;
+  absl::Duration backoff_initial = absl::Seconds(1);
+  absl::Duration backoff_max = absl::Seconds(30);
+  absl::Duration register_timeout = absl::Seconds(5);
+  // Used until the controller says otherwise in RegisterResponse.
+  absl::Duration default_heartbeat = absl::Seconds(5);
+};
+
+// What the client needs from, and tells, the rest of the agent. Called from
+// the client's thread; none may block for long.
+struct ControllerCallbacks {
+  std::function<void(const v1::AggregatorRef&)> on_assignment;
+  std::function<std::vector<v1::ProbeStatus>()> probe_statuses;
+  std::function<v1::AgentStats()> agent_stats;
+  // The controller refused this agent for good (ALREADY_EXISTS: another live
+  // agent holds the host id; INVALID_ARGUMENT: bad host info). The client
+  // has stopped trying; the agent should exit non-zero.
+  std::function<void(const absl::Status&)> on_fatal;
+};
+
+// Keeps this agent registered with the controller: Register (retried with
+// jittered backoff while the controller is unreachable), then the Control
+// stream (hello first, a heartbeat every heartbeat_interval_ms, assignments
+// forwarded to on_assignment). When the stream breaks it re-registers with
+// backoff. Each process has a random instance_id so the controller can tell
+// our reconnects from a second agent claiming the same host id.
+// Thread-safe; runs on its own thread between Start() and Stop().
+class ControllerClient {
+ public:
+  ControllerClient(ControllerClientOptions options, ControllerCallbacks callbacks,
+                   AgentMetrics& metrics, Clock* clock);
+  ~ControllerClient();
+  ControllerClient(const ControllerClient&) = delete;
+  ControllerClient& operator=(const ControllerClient&) = delete;
+
+  void Start();
+  // Cancels any RPC in flight and joins; prompt even mid-backoff.
+  void Stop();
+
+  const std::string& instance_id() const { return instance_id_; }
+  bool connected() const;
+
+ private:
+  void Run();
+  absl::StatusOr<v1::RegisterResponse> RegisterOnce(v1::AgentControl::Stub& stub);
+  // Runs one control stream until it breaks or Stop(); returns why it ended.
+  absl::Status RunControlStream(v1::AgentControl::Stub& stub, absl::Duration heartbeat);
+  void Handle(const v1::ControlMessage& msg);
+  v1::AgentMessage MakeHeartbeat() const;
+  // Sleeps `d` unless stopped; true if still running.
+  bool Sleep(absl::Duration d);
+  bool Stopping() const;
+  // Registers `ctx` as the RPC to cancel on Stop(); false if already stopping.
+  bool SetActive(grpc::ClientContext* ctx);
+
+  const ControllerClientOptions options_;
+  const ControllerCallbacks callbacks_;
+  AgentMetrics& metrics_;
+  Clock* const clock_;
+  const std::string instance_id_;
+  v1::RegisterRequest request_;
+  std::thread thread_;
+
+  mutable absl::Mutex mu_;
+  absl::CondVar cv_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool connected_ ABSL_GUARDED_BY(mu_) = false;
+  bool stream_ended_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::ClientContext* active_ ABSL_GUARDED_BY(mu_) = nullptr;
+};
+
+}  // namespace andon::agent

@@ -1,0 +1,238 @@
+#include "agent/ingest_client.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+
+#include "agent/grpc_channel.h"
+#include "agent/retry_delay.h"
+#include "andon/v1/ingest.grpc.pb.h"
+#include "common/backoff.h"
+#include "common/grpc_status.h"
+#include "common/log.h"
+
+namespace andon::agent {
+namespace {
+
+// How long Stop() lets the stream close cleanly (so the aggregator's ack
+// arrives) before cancelling it.
+constexpr absl::Duration kStopGrace = absl::Seconds(2);
+
+}  // namespace
+
+IngestClient::IngestClient(IngestClientOptions options, AgentMetrics& metrics, Clock* clock)
+    : options_(std::move(options)), metrics_(metrics), clock_(clock) {
+  next_sequence_ = options_.sequence_base != 0
+                       ? options_.sequence_base
+                       : static_cast<uint64_t>(absl::ToUnixMillis(clock_->Now())) * 1000;
+}
+
+IngestClient::~IngestClient() { Stop(); }
+
+void IngestClient::Start() {
+  absl::MutexLock lock(&mu_);
+  if (running_ || thread_.joinable()) return;
+  running_ = true;
+  thread_ = std::thread([this] { Run(); });
+}
+
+void IngestClient::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+    cv_.SignalAll();
+    auto stopped = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !running_; };
+    if (!mu_.AwaitWithTimeout(absl::Condition(&stopped), kStopGrace) && active_ != nullptr) {
+      active_->TryCancel();
+    }
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+void IngestClient::SetTarget(const std::string& address) {
+  absl::MutexLock lock(&mu_);
+  if (address == target_) {
+    // A fresh assignment to the same aggregator (e.g. after the controller
+    // restarted) is news that it is up: cut any backoff short.
+    retry_now_ = true;
+    cv_.SignalAll();
+    return;
+  }
+  ANDON_LOG(INFO) << "ingest target: " << (address.empty() ? "(none)" : address);
+  // The sender notices, closes the old stream cleanly (so its ack tells which
+  // batches the old aggregator applied) and opens one to the new target.
+  target_ = address;
+  cv_.SignalAll();
+}
+
+void IngestClient::Enqueue(std::vector<v1::Point> points) {
+  // Large windows are split so that no batch exceeds what the aggregator
+  // accepts (points per batch, and gRPC's 4 MB message limit).
+  const size_t chunk = std::max<size_t>(1, options_.max_points_per_batch);
+  for (size_t begin = 0; begin < points.size(); begin += chunk) {
+    v1::IngestBatch batch;
+    batch.set_sender_id(options_.sender_id);
+    batch.set_sender_kind(v1::AGENT);
+    const size_t end = std::min(points.size(), begin + chunk);
+    batch.mutable_points()->Reserve(static_cast<int>(end - begin));
+    for (size_t i = begin; i < end; ++i) *batch.add_points() = std::move(points[i]);
+    Push(std::move(batch));
+  }
+}
+
+void IngestClient::Push(v1::IngestBatch batch) {
+  absl::MutexLock lock(&mu_);
+  batch.set_sequence(++next_sequence_);
+  queue_.push_back(std::move(batch));
+  if (queue_.size() > options_.max_queued_batches) {
+    queue_.pop_front();
+    CountDropped();
+  }
+  metrics_.ingest_queue_batches.Set(static_cast<double>(queue_.size()));
+  cv_.SignalAll();
+}
+
+void IngestClient::CountDropped() {
+  stats_.set_batches_dropped(stats_.batches_dropped() + 1);
+  metrics_.batches_dropped.Increment();
+}
+
+v1::AgentStats IngestClient::stats() const {
+  absl::MutexLock lock(&mu_);
+  return stats_;
+}
+
+size_t IngestClient::queued() const {
+  absl::MutexLock lock(&mu_);
+  return queue_.size();
+}
+
+uint64_t IngestClient::last_enqueued_sequence() const {
+  absl::MutexLock lock(&mu_);
+  return next_sequence_;
+}
+
+bool IngestClient::Interrupted(const std::string& target) const {
+  return stopping_ || target_ != target;
+}
+
+void IngestClient::Run() {
+  Backoff backoff(options_.backoff_initial, options_.backoff_max);
+  while (true) {
+    std::string target;
+    {
+      absl::MutexLock lock(&mu_);
+      auto ready = [this]()
+                       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || !target_.empty(); };
+      mu_.Await(absl::Condition(&ready));
+      if (stopping_) break;
+      target = target_;
+    }
+    bool progressed = false;
+    absl::Status s = StreamTo(target, &progressed);
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) break;
+      if (target_ != target) continue;  // retargeted: connect to the new one at once
+    }
+    if (absl::IsInvalidArgument(s)) DropRejected(target, s);
+    if (progressed) backoff.Reset();
+    absl::Duration delay = backoff.Next();
+    metrics_.ingest_reconnects.Increment();
+    ANDON_LOG(WARNING) << "ingest stream to aggregator " << target << " failed ("
+                       << (s.ok() ? "closed by the aggregator" : s.message())
+                       << "); reconnecting in " << RetryDelayText(delay);
+    SleepUnlessInterrupted(delay, target);
+  }
+  absl::MutexLock lock(&mu_);
+  running_ = false;
+}
+
+void IngestClient::DropRejected(const std::string& target, const absl::Status& why) {
+  // The aggregator applies a stream's batches in order and stops at the
+  // first invalid one, so every written batch older than the culprit was
+  // applied. Dropping the oldest written batch per rejection therefore only
+  // discards applied batches until it discards the culprit, and a poison
+  // batch cannot block the queue forever.
+  absl::MutexLock lock(&mu_);
+  if (written_.empty()) return;
+  ANDON_LOG(ERROR) << "aggregator " << target << " rejected a batch (" << why.message()
+                   << "); no longer resending batch " << written_.front().sequence();
+  written_.pop_front();
+  metrics_.batches_rejected.Increment();
+}
+
+bool IngestClient::SleepUnlessInterrupted(absl::Duration d, const std::string& target) {
+  absl::MutexLock lock(&mu_);
+  absl::Time deadline = absl::Now() + d;
+  retry_now_ = false;
+  while (!Interrupted(target) && !retry_now_) {
+    if (cv_.WaitWithDeadline(&mu_, deadline)) break;  // timed out
+  }
+  return !stopping_;
+}
+
+absl::Status IngestClient::StreamTo(const std::string& target, bool* progressed) {
+  auto stub = v1::Ingest::NewStub(NewAgentChannel(target));
+  grpc::ClientContext ctx;
+  v1::IngestAck ack;
+  std::vector<v1::IngestBatch> resend;
+  {
+    absl::MutexLock lock(&mu_);
+    if (Interrupted(target)) return absl::OkStatus();
+    active_ = &ctx;
+    resend.assign(written_.begin(), written_.end());
+  }
+  std::unique_ptr<grpc::ClientWriter<v1::IngestBatch>> writer = stub->Push(&ctx, &ack);
+
+  bool ok = true;
+  for (const v1::IngestBatch& b : resend) {
+    if (!(ok = writer->Write(b))) break;
+  }
+  while (ok) {
+    v1::IngestBatch batch;
+    {
+      absl::MutexLock lock(&mu_);
+      auto ready = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return !queue_.empty() || Interrupted(target);
+      };
+      mu_.Await(absl::Condition(&ready));
+      if (Interrupted(target)) break;
+      batch = queue_.front();  // stays queued until the write succeeds
+    }
+    ok = writer->Write(batch);
+    if (!ok) break;
+    *progressed = true;
+    AccountSent(batch);
+    absl::MutexLock lock(&mu_);
+    // Overflow may have dropped it while we were writing.
+    if (!queue_.empty() && queue_.front().sequence() == batch.sequence()) queue_.pop_front();
+    metrics_.ingest_queue_batches.Set(static_cast<double>(queue_.size()));
+    written_.push_back(std::move(batch));
+    while (written_.size() > options_.resend_batches) written_.pop_front();
+  }
+  if (ok) writer->WritesDone();
+  grpc::Status status = writer->Finish();
+
+  absl::MutexLock lock(&mu_);
+  active_ = nullptr;
+  if (!status.ok()) return FromGrpcStatus(status);
+  // The ack covers everything up to last_sequence: no need to resend those.
+  while (!written_.empty() && written_.front().sequence() <= ack.last_sequence()) {
+    written_.pop_front();
+  }
+  return absl::OkStatus();
+}
+
+void IngestClient::AccountSent(const v1::IngestBatch& batch) {
+  const size_t bytes = batch.ByteSizeLong();
+  metrics_.batches_sent.Increment();
+  metrics_.points_sent.Increment(batch.points_size());
+  metrics_.bytes_sent.Increment(static_cast<double>(bytes));
+  absl::MutexLock lock(&mu_);
+  stats_.set_batches_sent(stats_.batches_sent() + 1);
+  stats_.set_points_sent(stats_.points_sent() + batch.points_size());
+  stats_.set_bytes_sent(stats_.bytes_sent() + bytes);
+}
+
+}  // namespace andon::agent

@@ -1,0 +1,107 @@
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "agent/agent_metrics.h"
+#include "andon/v1/agent.pb.h"
+#include "andon/v1/ingest.pb.h"
+#include "common/clock.h"
+
+namespace grpc {
+class ClientContext;
+}
+
+namespace andon::agent {
+
+struct IngestClientOptions {
+  std::string sender_id;            // the host id
+  size_t max_queued_batches = 300;  // about 5 minutes of 1 s windows
+  // Batches already written are kept this long in count and resent after a
+  // reconnect: a successful Write only means gRPC buffered the batch, so the
+  // last few may die with the connection. The aggregator dedups by sequence.
+  size_t resend_batches = 16;
+  // Larger windows are split into several batches (the aggregator accepts at
+  // most 50,000 points per batch; gRPC messages are limited to 4 MB).
+  size_t max_points_per_batch = 10000;
+  absl::Duration backoff_initial = absl::Milliseconds(500);
+  absl::Duration backoff_max = absl::Seconds(30);
+  // First sequence is base + 1. 0 picks unix-ms * 1000 so that a restarted
+  // agent continues above the sequences of its previous run.
+  uint64_t sequence_base = 0;
+};
+
+// Streams windows of points to the assigned aggregator over one long-lived
+// Ingest.Push stream. Enqueue() never blocks: batches wait in a bounded queue
+// (the oldest is dropped and counted when it is full) and a sender thread
+// writes them in order, keeping each one queued until its Write succeeds.
+// When the stream fails the thread reconnects with jittered backoff and
+// resends the last `resend_batches`; when the target changes it switches.
+// A sync stream learns that the aggregator ended it only on its next Write,
+// i.e. within one window. Thread-safe.
+class IngestClient {
+ public:
+  IngestClient(IngestClientOptions options, AgentMetrics& metrics, Clock* clock);
+  ~IngestClient();
+  IngestClient(const IngestClient&) = delete;
+  IngestClient& operator=(const IngestClient&) = delete;
+
+  void Start();
+  // Stops the sender; waits briefly for the stream to close cleanly, then
+  // cancels it. Unsent batches are discarded.
+  void Stop();
+
+  // Sends to `address` (host:port) from now on; "" pauses sending. Setting
+  // the current target again retries at once if the sender is backing off.
+  void SetTarget(const std::string& address);
+  // Queues the points as batches of at most max_points_per_batch, each with
+  // the next sequence; empty is a no-op.
+  void Enqueue(std::vector<v1::Point> points);
+
+  v1::AgentStats stats() const;
+  size_t queued() const;
+  uint64_t last_enqueued_sequence() const;
+
+ private:
+  void Run();
+  // One stream's life; returns its final status and sets *progressed if
+  // at least one batch was written.
+  absl::Status StreamTo(const std::string& target, bool* progressed);
+  // Sleeps `d` unless stopped or retargeted; true if the loop should go on.
+  bool SleepUnlessInterrupted(absl::Duration d, const std::string& target);
+  bool Interrupted(const std::string& target) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void AccountSent(const v1::IngestBatch& batch);
+  // Gives `batch` the next sequence and queues it, dropping the oldest if full.
+  void Push(v1::IngestBatch batch);
+  void CountDropped() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // After the aggregator rejected a batch as invalid: drops the oldest
+  // written batch, so that a batch it will never accept cannot block the rest.
+  void DropRejected(const std::string& target, const absl::Status& why);
+
+  const IngestClientOptions options_;
+  AgentMetrics& metrics_;
+  Clock* const clock_;
+  std::thread thread_;
+
+  mutable absl::Mutex mu_;
+  absl::CondVar cv_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool running_ ABSL_GUARDED_BY(mu_) = false;
+  std::string target_ ABSL_GUARDED_BY(mu_);
+  bool retry_now_ ABSL_GUARDED_BY(mu_) = false;                 // set by a repeated assignment
+  grpc::ClientContext* active_ ABSL_GUARDED_BY(mu_) = nullptr;  // for cancellation
+  uint64_t next_sequence_ ABSL_GUARDED_BY(mu_);
+  std::deque<v1::IngestBatch> queue_ ABSL_GUARDED_BY(mu_);
+  std::deque<v1::IngestBatch> written_ ABSL_GUARDED_BY(mu_);  // resent after reconnect
+  v1::AgentStats stats_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace andon::agent

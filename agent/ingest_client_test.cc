@@ -1,0 +1,257 @@
+#include "agent/ingest_client.h"
+
+#include <set>
+
+#include "agent/test_grpc_server.h"
+#include "andon/v1/ingest.grpc.pb.h"
+#include "gtest/gtest.h"
+
+namespace andon::agent {
+namespace {
+
+using testing::Eventually;
+using testing::TestServer;
+
+// Records every batch pushed; acks with the highest sequence seen. Ends the
+// stream with INVALID_ARGUMENT on `reject_sequence`, as a real aggregator
+// does on a batch it cannot accept.
+class FakeIngest final : public v1::Ingest::CallbackService {
+ public:
+  uint64_t reject_sequence = 0;
+
+  grpc::ServerReadReactor<v1::IngestBatch>* Push(grpc::CallbackServerContext*,
+                                                 v1::IngestAck* ack) override {
+    class Reactor final : public grpc::ServerReadReactor<v1::IngestBatch> {
+     public:
+      Reactor(FakeIngest* svc, v1::IngestAck* ack) : svc_(svc), ack_(ack) { StartRead(&batch_); }
+      void OnReadDone(bool ok) override {
+        if (!ok) {
+          ack_->set_last_sequence(svc_->max_sequence());
+          Finish(grpc::Status::OK);
+          return;
+        }
+        if (batch_.sequence() == svc_->reject_sequence) {
+          Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "bad batch"));
+          return;
+        }
+        svc_->Record(batch_);
+        StartRead(&batch_);
+      }
+      void OnDone() override { delete this; }
+
+     private:
+      FakeIngest* svc_;
+      v1::IngestAck* ack_;
+      v1::IngestBatch batch_;
+    };
+    return new Reactor(this, ack);
+  }
+
+  void Record(const v1::IngestBatch& b) {
+    absl::MutexLock lock(&mu_);
+    batches_.push_back(b);
+  }
+  std::vector<v1::IngestBatch> batches() {
+    absl::MutexLock lock(&mu_);
+    return batches_;
+  }
+  uint64_t max_sequence() {
+    absl::MutexLock lock(&mu_);
+    uint64_t m = 0;
+    for (const auto& b : batches_) m = std::max(m, b.sequence());
+    return m;
+  }
+  std::set<uint64_t> sequences() {
+    std::set<uint64_t> out;
+    for (const auto& b : batches()) out.insert(b.sequence());
+    return out;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<v1::IngestBatch> batches_;
+};
+
+std::vector<v1::Point> Points(int n) {
+  std::vector<v1::Point> out(n);
+  for (auto& p : out) {
+    p.mutable_series()->set_metric("execs");
+    p.mutable_value()->set_counter(1);
+  }
+  return out;
+}
+
+class IngestClientTest : public ::testing::Test {
+ protected:
+  prometheus::Registry registry_;
+  AgentMetrics metrics_{registry_};
+  FakeClock clock_{absl::FromUnixSeconds(1700000000)};
+};
+
+TEST_F(IngestClientTest, SendsInOrderWithIncreasingSequencesFromBase) {
+  FakeIngest svc;
+  TestServer server(&svc);
+  ASSERT_TRUE(server.ok());
+  IngestClient client({.sender_id = "h1", .sequence_base = 1000}, metrics_, &clock_);
+  client.Start();
+  client.SetTarget(server.address());
+  for (int i = 0; i < 5; ++i) client.Enqueue(Points(2));
+  client.Enqueue({});  // empty windows make no batch
+  ASSERT_TRUE(Eventually([&] { return svc.batches().size() >= 5; }));
+  client.Stop();
+  std::vector<v1::IngestBatch> got = svc.batches();
+  ASSERT_EQ(got.size(), 5u);
+  for (size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i].sequence(), 1001 + i);
+    EXPECT_EQ(got[i].sender_id(), "h1");
+    EXPECT_EQ(got[i].sender_kind(), v1::AGENT);
+    EXPECT_EQ(got[i].points_size(), 2);
+  }
+  v1::AgentStats stats = client.stats();
+  EXPECT_EQ(stats.batches_sent(), 5u);
+  EXPECT_EQ(stats.points_sent(), 10u);
+  EXPECT_GT(stats.bytes_sent(), 0u);
+}
+
+TEST_F(IngestClientTest, SequencesKeepIncreasingAcrossRestarts) {
+  IngestClient first({.sender_id = "h1"}, metrics_, &clock_);
+  for (int i = 0; i < 100; ++i) first.Enqueue(Points(1));
+  clock_.Advance(absl::Seconds(1));  // the agent restarts a second later
+  IngestClient second({.sender_id = "h1"}, metrics_, &clock_);
+  second.Enqueue(Points(1));
+  EXPECT_GT(second.last_enqueued_sequence(), first.last_enqueued_sequence());
+  EXPECT_EQ(first.last_enqueued_sequence(), 1700000000000ull * 1000 + 100);
+}
+
+TEST_F(IngestClientTest, FullQueueDropsOldestAndCounts) {
+  IngestClient client({.sender_id = "h1", .max_queued_batches = 3, .sequence_base = 10}, metrics_,
+                      &clock_);
+  for (int i = 0; i < 5; ++i) client.Enqueue(Points(1));
+  EXPECT_EQ(client.queued(), 3u);
+  EXPECT_EQ(client.stats().batches_dropped(), 2u);
+  // The newest survive: 13, 14, 15 are sent once a target appears.
+  FakeIngest svc;
+  TestServer server(&svc);
+  client.Start();
+  client.SetTarget(server.address());
+  ASSERT_TRUE(Eventually([&] { return svc.batches().size() >= 3; }));
+  EXPECT_EQ(svc.sequences(), (std::set<uint64_t>{13, 14, 15}));
+}
+
+TEST_F(IngestClientTest, ReconnectsAndDeliversEverythingAfterAnOutage) {
+  auto svc = std::make_unique<FakeIngest>();
+  auto server = std::make_unique<TestServer>(svc.get());
+  const int port = server->port();
+  IngestClient client({.sender_id = "h1",
+                       .backoff_initial = absl::Milliseconds(20),
+                       .backoff_max = absl::Milliseconds(100),
+                       .sequence_base = 0},
+                      metrics_, &clock_);
+  client.Start();
+  client.SetTarget(server->address());
+  for (int i = 0; i < 3; ++i) client.Enqueue(Points(1));
+  ASSERT_TRUE(Eventually([&] { return svc->batches().size() >= 3; }));
+  std::set<uint64_t> seen = svc->sequences();
+
+  server->Shutdown();  // aggregator goes away; batches pile up meanwhile
+  for (int i = 0; i < 4; ++i) client.Enqueue(Points(1));
+  absl::SleepFor(absl::Milliseconds(200));
+  auto svc2 = std::make_unique<FakeIngest>();
+  TestServer restarted(svc2.get(), port);
+  ASSERT_TRUE(restarted.ok());
+  const uint64_t last = client.last_enqueued_sequence();
+  ASSERT_TRUE(Eventually([&] { return svc2->sequences().count(last) == 1; }));
+  for (uint64_t s : svc2->sequences()) seen.insert(s);
+  // Every sequence arrived at least once (resends are deduped downstream).
+  EXPECT_EQ(seen.size(), 7u);
+  EXPECT_EQ(*seen.rbegin() - *seen.begin(), 6u);
+  EXPECT_GE(registry_.Collect().size(), 1u);
+  client.Stop();
+}
+
+TEST_F(IngestClientTest, RepeatedAssignmentCutsBackoffShort) {
+  int port = 0;
+  {
+    FakeIngest unused;
+    TestServer gone(&unused);
+    port = gone.port();
+  }
+  IngestClient client(
+      {.sender_id = "h1", .backoff_initial = absl::Seconds(60), .backoff_max = absl::Seconds(60)},
+      metrics_, &clock_);
+  client.Start();
+  client.SetTarget(absl::StrCat("127.0.0.1:", port));
+  client.Enqueue(Points(1));
+  absl::SleepFor(absl::Milliseconds(200));  // first attempt failed; now in a long backoff
+  FakeIngest svc;
+  TestServer back(&svc, port);
+  ASSERT_TRUE(back.ok());
+  client.SetTarget(back.address());  // the controller assigns it again
+  EXPECT_TRUE(Eventually([&] { return svc.batches().size() == 1; }, absl::Seconds(5)));
+  client.Stop();
+}
+
+TEST_F(IngestClientTest, SplitsLargeWindowsIntoSeveralBatches) {
+  FakeIngest svc;
+  TestServer server(&svc);
+  IngestClient client({.sender_id = "h1", .max_points_per_batch = 3, .sequence_base = 10}, metrics_,
+                      &clock_);
+  client.Enqueue(Points(7));
+  EXPECT_EQ(client.queued(), 3u);
+  client.Start();
+  client.SetTarget(server.address());
+  ASSERT_TRUE(Eventually([&] { return svc.batches().size() == 3; }));
+  std::vector<v1::IngestBatch> got = svc.batches();
+  EXPECT_EQ(got[0].points_size(), 3);
+  EXPECT_EQ(got[1].points_size(), 3);
+  EXPECT_EQ(got[2].points_size(), 1);
+  EXPECT_EQ(got[2].sequence(), 13u);
+  client.Stop();
+}
+
+TEST_F(IngestClientTest, ARejectedBatchIsDroppedAndTheRestStillArrive) {
+  FakeIngest svc;
+  svc.reject_sequence = 102;
+  TestServer server(&svc);
+  IngestClient client({.sender_id = "h1",
+                       .backoff_initial = absl::Milliseconds(10),
+                       .backoff_max = absl::Milliseconds(50),
+                       .sequence_base = 100},
+                      metrics_, &clock_);
+  client.Start();
+  client.SetTarget(server.address());
+  // A sync client stream learns that the server ended it only on its next
+  // Write, so keep windows coming as the agent does.
+  ASSERT_TRUE(Eventually([&] {
+    client.Enqueue(Points(1));
+    absl::SleepFor(absl::Milliseconds(20));
+    return svc.sequences().count(104) == 1;
+  }));
+  std::set<uint64_t> got = svc.sequences();
+  EXPECT_EQ(got.count(101), 1u);
+  EXPECT_EQ(got.count(102), 0u);
+  EXPECT_EQ(got.count(103), 1u);
+  EXPECT_GE(metrics_.batches_rejected.Value(), 1);
+  EXPECT_EQ(client.stats().batches_dropped(), 0u) << "the queue never overflowed";
+  client.Stop();
+}
+
+TEST_F(IngestClientTest, SwitchesToANewAggregator) {
+  FakeIngest a, b;
+  TestServer server_a(&a), server_b(&b);
+  IngestClient client({.sender_id = "h1"}, metrics_, &clock_);
+  client.Start();
+  client.SetTarget(server_a.address());
+  client.Enqueue(Points(1));
+  ASSERT_TRUE(Eventually([&] { return a.batches().size() == 1; }));
+  client.SetTarget(server_b.address());
+  client.Enqueue(Points(1));
+  ASSERT_TRUE(Eventually([&] { return !b.batches().empty(); }));
+  // The old stream closed cleanly and was acked, so nothing is resent to b.
+  ASSERT_EQ(b.batches().size(), 1u);
+  EXPECT_EQ(b.batches()[0].sequence(), a.batches()[0].sequence() + 1);
+  client.Stop();
+}
+
+}  // namespace
+}  // namespace andon::agent

@@ -1,0 +1,160 @@
+// andon-agent: loads the probes, windows their output and streams it to the
+// aggregator the controller assigns. Parses flags and wires objects only.
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "agent/agent_metrics.h"
+#include "agent/bpf/libbpf_status.h"
+#include "agent/collect_loop.h"
+#include "agent/controller_client.h"
+#include "agent/host_info.h"
+#include "agent/ingest_client.h"
+#include "agent/probes/exec/exec_probe.h"
+#include "agent/probes/syscalls/syscalls_probe.h"
+#include "agent/window.h"
+#include "common/clock.h"
+#include "common/http_server.h"
+#include "common/labels.h"
+#include "common/log.h"
+#include "common/process.h"
+
+ABSL_FLAG(std::string, controller, "127.0.0.1:7400", "Controller gRPC address, host:port.");
+ABSL_FLAG(std::string, host_id, "", "This host's id in the fleet (default: the hostname).");
+ABSL_FLAG(std::string, labels, "", "Operator labels for this host, e.g. role=db,rack=r1.");
+ABSL_FLAG(std::string, http_addr, "127.0.0.1:7421", "Where to serve /metrics, host:port.");
+ABSL_FLAG(absl::Duration, window, absl::Seconds(1),
+          "Aggregation window, aligned to the wall clock (e.g. 1s, 10s).");
+
+namespace andon::agent {
+namespace {
+
+constexpr char kBtfPath[] = "/sys/kernel/btf/vmlinux";
+
+// Prints why the agent cannot run; main returns its result, so that objects
+// already built (probes, threads) are torn down by their destructors.
+int Fail(const std::string& message) {
+  fprintf(stderr, "andon-agent: %s\n", message.c_str());
+  return 1;
+}
+
+// Explains a probe that would not load in terms of what the operator can do.
+std::string LoadFailureAdvice(const Probe& probe, const absl::Status& s) {
+  std::string msg = absl::StrCat("cannot load BPF probe '", probe.name(), "': ", s.message(), ".");
+  if (absl::IsPermissionDenied(s)) {
+    absl::StrAppend(&msg, " Run andon-agent as root (it needs CAP_BPF and CAP_PERFMON) on a ",
+                    "kernel with BTF (", kBtfPath, ").");
+  }
+  return msg;
+}
+
+int Main(int argc, char** argv) {
+  InitDaemon();
+  absl::SetProgramUsageMessage("Andon host agent: eBPF probes streamed to the fleet.");
+  absl::ParseCommandLine(argc, argv);
+
+  const absl::Duration window = absl::GetFlag(FLAGS_window);
+  if (window < absl::Milliseconds(10) || window > absl::Hours(1)) {
+    return Fail(
+        absl::StrCat("--window=", absl::FormatDuration(window), " must be between 10ms and 1h"));
+  }
+  auto labels = ParseLabels(absl::GetFlag(FLAGS_labels));
+  if (!labels.ok()) return Fail(absl::StrCat("--labels: ", labels.status().message()));
+  std::string host_id = absl::GetFlag(FLAGS_host_id);
+  if (host_id.empty()) host_id = LocalHostname();
+
+  // Probes first: an agent that cannot trace should fail loudly at start,
+  // not register with the controller and send nothing.
+  std::error_code ec;
+  if (!std::filesystem::exists(kBtfPath, ec)) {
+    return Fail(absl::StrCat("this kernel exposes no BTF (", kBtfPath,
+                             " is missing); andon-agent's ",
+                             "CO-RE probes need a kernel built with CONFIG_DEBUG_INFO_BTF=y."));
+  }
+  InstallLibbpfLogger();
+  SyscallsProbe syscalls;
+  ExecProbe exec;
+  std::vector<Probe*> probes = {&syscalls, &exec};
+  for (Probe* p : probes) {
+    absl::Status s = p->Init();
+    if (!s.ok()) return Fail(LoadFailureAdvice(*p, s));
+    ANDON_LOG(INFO) << "probe '" << p->name() << "' running";
+  }
+
+  auto registry = std::make_shared<prometheus::Registry>();
+  AgentMetrics metrics(*registry);
+  HttpServer http(registry);
+  if (absl::Status s = http.Start(absl::GetFlag(FLAGS_http_addr)); !s.ok()) {
+    return Fail(std::string(s.message()));
+  }
+
+  Clock* clock = RealClock::Get();
+  IngestClient ingest({.sender_id = host_id}, metrics, clock);
+  ingest.Start();
+
+  absl::Mutex fatal_mu;
+  absl::Status fatal;
+  ControllerCallbacks callbacks{
+      .on_assignment = [&](const v1::AggregatorRef& a) { ingest.SetTarget(a.address()); },
+      .probe_statuses =
+          [&] {
+            std::vector<v1::ProbeStatus> out;
+            for (Probe* p : probes) out.push_back(p->status());
+            return out;
+          },
+      .agent_stats = [&] { return ingest.stats(); },
+      .on_fatal =
+          [&](const absl::Status& s) {
+            {
+              absl::MutexLock lock(&fatal_mu);
+              fatal = s;
+            }
+            // Wakes WaitForTerminationSignal() below so main shuts down.
+            kill(getpid(), SIGTERM);
+          },
+  };
+  ControllerClient controller(
+      {.address = absl::GetFlag(FLAGS_controller), .host = DescribeHost(host_id, *labels)},
+      std::move(callbacks), metrics, clock);
+  controller.Start();
+
+  WindowAccumulator accumulator(window, {[&] {
+                                  v1::Label host;
+                                  host.set_name("host");
+                                  host.set_value(host_id);
+                                  return host;
+                                }()});
+  CollectLoop loop(probes, &accumulator, &ingest, metrics, clock);
+  loop.Start();
+  ANDON_LOG(INFO) << "andon-agent host '" << host_id << "' up; /metrics on " << http.port()
+                  << ", controller " << absl::GetFlag(FLAGS_controller);
+
+  int sig = WaitForTerminationSignal();
+  ANDON_LOG(INFO) << "signal " << sig << ": shutting down";
+  loop.Stop();
+  controller.Stop();
+  ingest.Stop();
+  http.Stop();
+  for (Probe* p : probes) p->Stop();
+
+  absl::MutexLock lock(&fatal_mu);
+  if (!fatal.ok()) {
+    return Fail(absl::StrCat("the controller refused this agent: ", fatal.message()));
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace andon::agent
+
+int main(int argc, char** argv) { return andon::agent::Main(argc, argv); }

@@ -1,0 +1,73 @@
+#pragma once
+
+#include <atomic>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "andon/v1/agent.pb.h"
+
+namespace andon::agent {
+
+class WindowAccumulator;
+
+// A data source in the agent (Pixie Stirling style). The public methods are
+// non-virtual and own the life cycle
+//   kCreated --Init--> kRunning --Stop--> kStopped
+//          \--Init fails--> kFailed      kRunning --Collect fails--> kFailed
+// while subclasses implement the protected *Impl() hooks. Each hook is called
+// at most in its legal state, so implementations need no state checks;
+// StopImpl() is also called after a failed InitImpl() and must release
+// whatever a partial InitImpl() acquired.
+//
+// Thread safety: Init/Collect/Stop are called from one thread (the collect
+// loop); status() may be called from any thread (heartbeats).
+class Probe {
+ public:
+  enum class State { kCreated, kRunning, kStopped, kFailed };
+
+  explicit Probe(std::string name) : name_(std::move(name)) {}
+  virtual ~Probe() = default;
+  Probe(const Probe&) = delete;
+  Probe& operator=(const Probe&) = delete;
+
+  // Loads and attaches the probe. On failure the probe is kFailed and the
+  // returned status says why (PERMISSION_DENIED when not privileged).
+  [[nodiscard]] absl::Status Init();
+
+  // Adds what happened since the previous call to `acc`, attributed to
+  // `sample_time`. A no-op unless kRunning; an error moves the probe to kFailed.
+  [[nodiscard]] absl::Status Collect(absl::Time sample_time, WindowAccumulator& acc);
+
+  // Detaches and releases kernel objects. Safe in any state, idempotent.
+  void Stop();
+
+  const std::string& name() const { return name_; }
+  State state() const;
+  // The status reported in heartbeats: state, failure message, events, drops.
+  v1::ProbeStatus status() const;
+
+ protected:
+  virtual absl::Status InitImpl() = 0;
+  virtual absl::Status CollectImpl(absl::Time sample_time, WindowAccumulator& acc) = 0;
+  virtual void StopImpl() = 0;
+
+  // For subclasses: events observed, and the cumulative count of events lost
+  // (map full, ring buffer full).
+  void AddEvents(uint64_t n) { events_.fetch_add(n, std::memory_order_relaxed); }
+  void SetDrops(uint64_t total) { drops_.store(total, std::memory_order_relaxed); }
+
+ private:
+  void SetState(State state, std::string message);
+
+  const std::string name_;
+  mutable absl::Mutex mu_;
+  State state_ ABSL_GUARDED_BY(mu_) = State::kCreated;
+  std::string message_ ABSL_GUARDED_BY(mu_);
+  std::atomic<uint64_t> events_{0};
+  std::atomic<uint64_t> drops_{0};
+};
+
+}  // namespace andon::agent

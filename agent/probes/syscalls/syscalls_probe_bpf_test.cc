@@ -1,0 +1,138 @@
+// Needs root and a kernel with BTF: loads the real probe.
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <iostream>
+
+#include "agent/bpf/libbpf_status.h"
+#include "agent/probes/syscalls/syscalls_probe.h"
+#include "agent/window.h"
+#include "common/series_key.h"
+#include "gtest/gtest.h"
+
+namespace andon::agent {
+namespace {
+
+constexpr int kCalls = 5000;
+constexpr char kComm[] = "andontest_sc";
+
+// Sum of the `syscalls` counter for (comm, syscall) over all flushed points.
+uint64_t CountFor(const std::vector<v1::Point>& points, absl::string_view comm,
+                  absl::string_view syscall) {
+  uint64_t total = 0;
+  for (const v1::Point& p : points) {
+    if (p.series().metric() == "syscalls" && LabelValue(p.series(), "comm") == comm &&
+        LabelValue(p.series(), "syscall") == syscall) {
+      total += p.value().counter();
+    }
+  }
+  return total;
+}
+
+class SyscallsProbeBpfTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!std::filesystem::exists("/sys/kernel/btf/vmlinux")) {
+      GTEST_SKIP() << "no kernel BTF at /sys/kernel/btf/vmlinux: cannot run BPF tests";
+    }
+    InstallLibbpfLogger();
+    absl::Status s = probe_.Init();
+    if (absl::IsPermissionDenied(s)) {
+      GTEST_SKIP() << "BPF not permitted (" << s.message() << "); run the bpf tests as root";
+    }
+    ASSERT_TRUE(s.ok()) << s;
+  }
+
+  SyscallsProbe probe_;
+};
+
+TEST_F(SyscallsProbeBpfTest, CountsEveryGetppidOfAChildExactly) {
+  WindowAccumulator acc(absl::Seconds(1), {});
+  absl::Time t0 = absl::Now();
+  // Baseline read, so that only what the child does below is a delta.
+  ASSERT_TRUE(probe_.Collect(t0, acc).ok());
+
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    prctl(PR_SET_NAME, kComm, 0, 0, 0);
+    for (int i = 0; i < kCalls; ++i) syscall(SYS_getppid);
+    _exit(0);
+  }
+  int wstatus = 0;
+  ASSERT_EQ(waitpid(child, &wstatus, 0), child);
+  ASSERT_TRUE(WIFEXITED(wstatus));
+
+  ASSERT_TRUE(probe_.Collect(t0, acc).ok());
+  // A second collection with nothing new must add nothing (deltas, not totals).
+  ASSERT_TRUE(probe_.Collect(t0, acc).ok());
+  std::vector<v1::Point> points = acc.Flush(t0 + absl::Seconds(2));
+  uint64_t n = CountFor(points, kComm, "getppid");
+  std::cerr << "counted " << n << " getppid calls for " << kCalls << " made\n";
+  EXPECT_GE(n, static_cast<uint64_t>(kCalls));
+  EXPECT_LE(n, static_cast<uint64_t>(kCalls + 50));
+  EXPECT_EQ(probe_.status().state(), v1::ProbeStatus::RUNNING);
+  EXPECT_GE(probe_.status().events(), static_cast<uint64_t>(kCalls));
+  EXPECT_EQ(probe_.status().drops(), 0u);
+}
+
+TEST(SyscallsProbeBpfEvictionTest, IdleKeysAreEvictedWithoutLosingCounts) {
+  if (!std::filesystem::exists("/sys/kernel/btf/vmlinux")) GTEST_SKIP() << "no kernel BTF";
+  SyscallsProbe probe({.idle_eviction = absl::Seconds(60)});
+  absl::Status s = probe.Init();
+  if (absl::IsPermissionDenied(s)) GTEST_SKIP() << s.message() << "; run as root";
+  ASSERT_TRUE(s.ok()) << s;
+  WindowAccumulator acc(absl::Seconds(1), {});
+  absl::Time t0 = absl::Now();
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    prctl(PR_SET_NAME, "andontest_ev", 0, 0, 0);
+    for (int i = 0; i < 100; ++i) syscall(SYS_getppid);
+    _exit(0);
+  }
+  ASSERT_EQ(waitpid(child, nullptr, 0), child);
+  ASSERT_TRUE(probe.Collect(t0, acc).ok());
+  // Idle for longer than the eviction age (driven by sample time): the key is
+  // deleted; a fresh child with the same name then counts from zero again.
+  ASSERT_TRUE(probe.Collect(t0 + absl::Seconds(61), acc).ok());
+  child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    prctl(PR_SET_NAME, "andontest_ev", 0, 0, 0);
+    for (int i = 0; i < 7; ++i) syscall(SYS_getppid);
+    _exit(0);
+  }
+  ASSERT_EQ(waitpid(child, nullptr, 0), child);
+  ASSERT_TRUE(probe.Collect(t0 + absl::Seconds(62), acc).ok());
+  std::vector<v1::Point> points = acc.Flush(t0 + absl::Seconds(70));
+  EXPECT_EQ(CountFor(points, "andontest_ev", "getppid"), 107u);
+}
+
+TEST(SyscallsProbeBpfDropsTest, AFullMapCountsDrops) {
+  if (!std::filesystem::exists("/sys/kernel/btf/vmlinux")) GTEST_SKIP() << "no kernel BTF";
+  // Room for two (comm, syscall) pairs: the busy machine fills it at once.
+  SyscallsProbe probe({.max_keys = 2});
+  absl::Status s = probe.Init();
+  if (absl::IsPermissionDenied(s)) GTEST_SKIP() << s.message() << "; run as root";
+  ASSERT_TRUE(s.ok()) << s;
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    prctl(PR_SET_NAME, "andontest_dr", 0, 0, 0);
+    for (int i = 0; i < 100; ++i) syscall(SYS_getppid);
+    for (int i = 0; i < 100; ++i) syscall(SYS_getpid);
+    for (int i = 0; i < 100; ++i) syscall(SYS_gettid);
+    _exit(0);
+  }
+  ASSERT_EQ(waitpid(child, nullptr, 0), child);
+  WindowAccumulator acc(absl::Seconds(1), {});
+  ASSERT_TRUE(probe.Collect(absl::Now(), acc).ok());
+  EXPECT_GE(probe.status().drops(), 100u);
+}
+
+}  // namespace
+}  // namespace andon::agent

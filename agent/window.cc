@@ -1,0 +1,49 @@
+#include "agent/window.h"
+
+#include "common/series_key.h"
+
+namespace andon::agent {
+
+WindowAccumulator::WindowAccumulator(absl::Duration window, std::vector<v1::Label> common_labels)
+    : window_(window),
+      window_ns_(absl::ToInt64Nanoseconds(window)),
+      common_labels_(std::move(common_labels)) {}
+
+absl::Time WindowAccumulator::WindowStart(absl::Time t) const {
+  int64_t ns = absl::ToUnixNanos(t);
+  // Floor division, so that times before the epoch also align downwards.
+  int64_t start = ns - ((ns % window_ns_) + window_ns_) % window_ns_;
+  return absl::FromUnixNanos(start);
+}
+
+void WindowAccumulator::AddCounter(const v1::SeriesKey& key, uint64_t count, absl::Time at) {
+  if (count == 0) return;
+  v1::SeriesKey canonical = key;
+  for (const v1::Label& l : common_labels_) *canonical.add_labels() = l;
+  // Labels set by the probe come first, so they win over common labels with
+  // the same name (CanonicalizeSeriesKey keeps the first duplicate).
+  CanonicalizeSeriesKey(canonical);
+  std::string text = SeriesKeyToString(canonical);
+  Cell& cell = windows_[absl::ToUnixNanos(WindowStart(at))][text];
+  if (cell.counter == 0 && cell.key.metric().empty()) cell.key = std::move(canonical);
+  cell.counter += count;
+}
+
+std::vector<v1::Point> WindowAccumulator::Flush(absl::Time now) {
+  std::vector<v1::Point> out;
+  const int64_t now_ns = absl::ToUnixNanos(now);
+  auto it = windows_.begin();
+  for (; it != windows_.end() && it->first + window_ns_ <= now_ns; ++it) {
+    for (auto& [text, cell] : it->second) {
+      v1::Point& p = out.emplace_back();
+      *p.mutable_series() = std::move(cell.key);
+      p.set_window_start_ns(it->first);
+      p.set_window_ns(window_ns_);
+      p.mutable_value()->set_counter(cell.counter);
+    }
+  }
+  windows_.erase(windows_.begin(), it);
+  return out;
+}
+
+}  // namespace andon::agent

@@ -1,0 +1,55 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/time/time.h"
+#include "andon/v1/types.pb.h"
+
+namespace andon::agent {
+
+// Sums counters into fixed windows aligned to the wall clock (a window of 1 s
+// starts at a whole unix second), and turns finished windows into Points.
+// Every series gets `common_labels` (e.g. host) added, so probes need not know
+// which host they run on.
+//
+// Not thread-safe: owned by the collect loop.
+class WindowAccumulator {
+ public:
+  WindowAccumulator(absl::Duration window, std::vector<v1::Label> common_labels);
+
+  // Adds `count` to `key` (metric + labels; any label order) in the window
+  // containing `at`. Zero counts are ignored. An add into a window that was
+  // already flushed opens it again; its next flush emits a second point for
+  // the same window, which consumers merge by summing (counters are mergeable).
+  void AddCounter(const v1::SeriesKey& key, uint64_t count, absl::Time at);
+
+  // Returns one Point per series of every window that ended at or before
+  // `now` (canonical series keys, aligned window_start_ns, window_ns), oldest
+  // window first, and forgets those windows.
+  std::vector<v1::Point> Flush(absl::Time now);
+
+  absl::Duration window() const { return window_; }
+  // The start of the window containing `t`.
+  absl::Time WindowStart(absl::Time t) const;
+  size_t open_windows() const { return windows_.size(); }
+
+ private:
+  struct Cell {
+    v1::SeriesKey key;  // canonical
+    uint64_t counter = 0;
+  };
+  // Series in one window, keyed by the canonical key's text so that equal
+  // series with differently ordered labels meet in one cell.
+  using Window = absl::flat_hash_map<std::string, Cell>;
+
+  const absl::Duration window_;
+  const int64_t window_ns_;
+  const std::vector<v1::Label> common_labels_;
+  std::map<int64_t, Window> windows_;  // by window start, unix ns
+};
+
+}  // namespace andon::agent
