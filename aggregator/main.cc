@@ -100,7 +100,10 @@ absl::Status Run() {
   const int sig = WaitForTerminationSignal();
   ANDON_LOG(INFO) << "signal " << sig << " received; shutting down";
   if (registrar != nullptr) registrar->Stop();
-  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  // Agents keep their ingest streams open indefinitely, so waiting for them
+  // to end is pointless: give in-flight batches a moment, then cancel. An
+  // agent resends what was not acknowledged to its next aggregator.
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   http.Stop();
   ANDON_RETURN_IF_ERROR(store->Close());
   ANDON_LOG(INFO) << "stopped";

@@ -50,7 +50,7 @@ double QueryTotal(sdk::Client& client, const std::string& host) {
   return resp->series(0).total();
 }
 
-std::string Run(const std::string& command) {
+std::string RunCommand(const std::string& command) {
   std::array<char, 4096> buf;
   std::string out;
   std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(command.c_str(), "r"), ::pclose);
@@ -90,7 +90,7 @@ TEST_F(PipelineTest, GetppidCallsArriveExactlyThroughController) {
 TEST_F(PipelineTest, AndonctlShowsHostAndQueryRows) {
   RunChildMakingGetppidCalls(1000);
   std::string ctl = BinDir() + "/andonctl --controller " + cluster_->controller_grpc();
-  std::string hosts = Run(ctl + " hosts");
+  std::string hosts = RunCommand(ctl + " hosts");
   EXPECT_NE(hosts.find(cluster_->host_id()), std::string::npos) << hosts;
   EXPECT_NE(hosts.find("connected"), std::string::npos) << hosts;
   EXPECT_NE(hosts.find("role=e2e"), std::string::npos) << hosts;
@@ -98,14 +98,14 @@ TEST_F(PipelineTest, AndonctlShowsHostAndQueryRows) {
   std::string rows;
   absl::Time deadline = absl::Now() + absl::Seconds(30);
   while (absl::Now() < deadline) {
-    rows = Run(ctl + " query syscalls --host " + cluster_->host_id() + " --by comm --last 1m");
+    rows = RunCommand(ctl + " query syscalls --host " + cluster_->host_id() + " --by comm --last 1m");
     if (rows.find(kComm) != std::string::npos) break;
     absl::SleepFor(absl::Milliseconds(500));
   }
   EXPECT_EQ(rows.rfind("COMM", 0), 0u) << rows;
   EXPECT_NE(rows.find(kComm), std::string::npos) << rows;
 
-  std::string json = Run(ctl + " --json query syscalls --host " + cluster_->host_id() +
+  std::string json = RunCommand(ctl + " --json query syscalls --host " + cluster_->host_id() +
                          " --where syscall=getppid --by comm --last 1m");
   EXPECT_NE(json.find(absl::StrCat("{\"labels\":{\"comm\":\"", kComm, "\"},\"total\":")),
             std::string::npos)

@@ -1,6 +1,7 @@
 #include "tests/harness/local_cluster.h"
 
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
