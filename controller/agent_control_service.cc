@@ -1,0 +1,105 @@
+#include "controller/agent_control_service.h"
+
+#include <utility>
+#include <vector>
+
+#include "common/grpc_status.h"
+#include "common/log.h"
+#include "common/status_macros.h"
+#include "controller/control_reactor.h"
+
+namespace andon::controller {
+
+grpc::ServerUnaryReactor* AgentControlService::Register(grpc::CallbackServerContext* context,
+                                                        const v1::RegisterRequest* request,
+                                                        v1::RegisterResponse* response) {
+  absl::Status status = [&]() -> absl::Status {
+    ANDON_ASSIGN_OR_RETURN(v1::Host host,
+                           registry_->RegisterHost(request->host(), request->instance_id()));
+    ANDON_ASSIGN_OR_RETURN(v1::AggregatorRef aggregator,
+                           registry_->AssignHost(host.info().host_id()));
+    response->set_host_id(host.info().host_id());
+    *response->mutable_aggregator() = std::move(aggregator);
+    response->set_heartbeat_interval_ms(kHeartbeatIntervalMs);
+    response->mutable_probes();  // no probe configuration yet: version 0, empty
+    return absl::OkStatus();
+  }();
+  metrics_->CountRegister(status);
+  if (!status.ok()) {
+    ANDON_LOG(INFO) << "Register of host '" << request->host().host_id() << "' (instance "
+                    << request->instance_id() << ") refused: " << status;
+  }
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(ToGrpcStatus(status));
+  return reactor;
+}
+
+grpc::ServerBidiReactor<v1::AgentMessage, v1::ControlMessage>* AgentControlService::Control(
+    grpc::CallbackServerContext* context) {
+  return new ControlReactor(this);
+}
+
+void AgentControlService::Attach(const std::string& host_id, const std::string& aggregator_id,
+                                 ControlReactor* reactor) {
+  absl::MutexLock lock(&mu_);
+  reactor->assigned_aggregator_id = aggregator_id;
+  streams_[host_id] = reactor;  // an older stream of the host, if any, ends on its own
+  metrics_->StreamOpened();
+}
+
+void AgentControlService::Detach(const std::string& host_id, const std::string& instance_id,
+                                 ControlReactor* reactor) {
+  bool current = false;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = streams_.find(host_id);
+    if (it != streams_.end() && it->second == reactor) {
+      streams_.erase(it);
+      current = true;
+    }
+    metrics_->StreamClosed();
+  }
+  if (current) {
+    absl::Status s = registry_->SetConnected(host_id, instance_id, false);
+    if (!s.ok()) ANDON_LOG(WARNING) << "cannot mark host '" << host_id << "' disconnected: " << s;
+  }
+}
+
+size_t AgentControlService::OpenStreams() const {
+  absl::MutexLock lock(&mu_);
+  return streams_.size();
+}
+
+void AgentControlService::PushAssignmentChanges() {
+  ShardMap shards = registry_->LiveShardMap();
+  if (shards.empty()) return;
+  struct Change {
+    std::string host_id;
+    v1::AggregatorRef aggregator;
+    ControlReactor* reactor;
+  };
+  std::vector<Change> changes;
+  {
+    absl::MutexLock lock(&mu_);
+    for (auto& [host_id, reactor] : streams_) {
+      const v1::AggregatorRef* ref = shards.Lookup(host_id);
+      if (ref->id() == reactor->assigned_aggregator_id) continue;
+      reactor->assigned_aggregator_id = ref->id();
+      reactor->Ref();
+      changes.push_back({host_id, *ref, reactor});
+    }
+  }
+  // Outside mu_: writes may complete inline, and the registry has its own lock.
+  for (Change& c : changes) {
+    ANDON_LOG(INFO) << "host '" << c.host_id << "' moves to aggregator '" << c.aggregator.id()
+                    << "' at " << c.aggregator.address();
+    absl::Status s = registry_->SetAssignment(c.host_id, c.aggregator.id());
+    if (!s.ok()) ANDON_LOG(WARNING) << "cannot record assignment: " << s;
+    v1::ControlMessage message;
+    *message.mutable_assignment() = c.aggregator;
+    c.reactor->Push(std::move(message));
+    c.reactor->Unref();
+  }
+}
+
+}  // namespace andon::controller

@@ -1,0 +1,65 @@
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <map>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "andon/v1/agent.grpc.pb.h"
+#include "controller/controller_metrics.h"
+#include "controller/registry.h"
+
+namespace andon::controller {
+
+// gRPC transport for agents (callback API). Register delegates to the
+// Registry and returns the host's aggregator; Control keeps one bidirectional
+// stream per host, whose first message must be `hello`, and through which
+// assignment changes are pushed by PushAssignmentChanges().
+// Thread-safe. Streams unregister themselves when they end; the server must
+// be shut down (ending every stream) before the service is destroyed.
+class AgentControlService final : public v1::AgentControl::CallbackService {
+ public:
+  static constexpr uint32_t kHeartbeatIntervalMs = 1000;
+
+  // `registry` and `metrics` must outlive the service.
+  AgentControlService(Registry* registry, ControllerMetrics* metrics)
+      : registry_(registry), metrics_(metrics) {}
+
+  grpc::ServerUnaryReactor* Register(grpc::CallbackServerContext* context,
+                                     const v1::RegisterRequest* request,
+                                     v1::RegisterResponse* response) override;
+  grpc::ServerBidiReactor<v1::AgentMessage, v1::ControlMessage>* Control(
+      grpc::CallbackServerContext* context) override;
+
+  // Recomputes every connected host's aggregator from the live aggregators
+  // and pushes a ControlMessage.assignment to each host whose aggregator
+  // changed. Does nothing while no aggregator is live (hosts keep theirs).
+  // Called periodically (about every second) by the owner.
+  void PushAssignmentChanges();
+
+  // Control streams open now (after their hello).
+  size_t OpenStreams() const;
+
+ private:
+  class ControlReactor;
+
+  // Makes `reactor` the host's stream (a newer stream of the same host
+  // replaces an older one); `aggregator_id` is what the agent was told last.
+  void Attach(const std::string& host_id, const std::string& aggregator_id,
+              ControlReactor* reactor);
+  // Forgets `reactor`; if it was still the host's current stream, marks the
+  // host disconnected.
+  void Detach(const std::string& host_id, const std::string& instance_id, ControlReactor* reactor);
+
+  Registry* const registry_;
+  ControllerMetrics* const metrics_;
+
+  mutable absl::Mutex mu_;
+  // A reactor found here under mu_ is alive until mu_ is released (it
+  // detaches before dropping gRPC's reference); Ref() it to use it later.
+  std::map<std::string, ControlReactor*> streams_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace andon::controller

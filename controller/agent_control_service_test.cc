@@ -1,0 +1,251 @@
+#include "controller/agent_control_service.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <thread>
+
+#include "andon/v1/fleet.grpc.pb.h"
+#include "controller/fleet_service.h"
+#include "controller/test_util.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace andon::controller {
+namespace {
+
+using ::testing::HasSubstr;
+
+class AgentControlServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto store = OpenRocksDbStore(dir_.path());
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = std::move(*store);
+    auto registry = Registry::Open(store_.get(), &clock_);
+    ASSERT_TRUE(registry.ok()) << registry.status();
+    registry_ = std::move(*registry);
+    service_ = std::make_unique<AgentControlService>(registry_.get(), &metrics_);
+    fleet_ = std::make_unique<FleetService>(registry_.get());
+    int port = 0;
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.RegisterService(service_.get());
+    builder.RegisterService(fleet_.get());
+    server_ = builder.BuildAndStart();
+    ASSERT_NE(server_, nullptr);
+    auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
+                                       grpc::InsecureChannelCredentials());
+    stub_ = v1::AgentControl::NewStub(channel);
+    fleet_stub_ = v1::Fleet::NewStub(channel);
+  }
+
+  void TearDown() override {
+    if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  }
+
+  grpc::Status AddAggregator(const std::string& id) {
+    grpc::ClientContext ctx;
+    v1::RegisterAggregatorRequest req;
+    req.set_id(id);
+    req.set_address(id + ":7410");
+    v1::RegisterAggregatorResponse resp;
+    grpc::Status s = fleet_stub_->RegisterAggregator(&ctx, req, &resp);
+    if (s.ok()) EXPECT_EQ(resp.heartbeat_interval_ms(), 2000u);
+    return s;
+  }
+
+  grpc::Status Register(const std::string& host_id, const std::string& instance,
+                        v1::RegisterResponse* resp) {
+    grpc::ClientContext ctx;
+    v1::RegisterRequest req;
+    *req.mutable_host() = MakeHostInfo(host_id);
+    req.set_instance_id(instance);
+    return stub_->Register(&ctx, req, resp);
+  }
+
+  // Polls the registry (the server updates it on its own threads).
+  bool WaitConnected(const std::string& host_id, bool want) {
+    for (int i = 0; i < 500; ++i) {
+      auto h = registry_->GetHost(host_id);
+      if (h.ok() && h->connected() == want) return true;
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    return false;
+  }
+
+  static v1::AgentMessage Hello(const std::string& host_id, const std::string& instance) {
+    v1::AgentMessage m;
+    *m.mutable_hello()->mutable_host() = MakeHostInfo(host_id);
+    m.mutable_hello()->set_instance_id(instance);
+    return m;
+  }
+
+  TempDir dir_;
+  FakeClock clock_{absl::FromUnixSeconds(1700000000)};
+  prometheus::Registry prometheus_;
+  ControllerMetrics metrics_{prometheus_};
+  std::unique_ptr<KvStore> store_;
+  std::unique_ptr<Registry> registry_;
+  std::unique_ptr<AgentControlService> service_;
+  std::unique_ptr<FleetService> fleet_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<v1::AgentControl::Stub> stub_;
+  std::unique_ptr<v1::Fleet::Stub> fleet_stub_;
+};
+
+TEST_F(AgentControlServiceTest, RegisterWithoutAggregatorIsUnavailable) {
+  v1::RegisterResponse resp;
+  grpc::Status s = Register("web-1", "inst-a", &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_THAT(s.error_message(), HasSubstr("no live aggregator yet"));
+}
+
+TEST_F(AgentControlServiceTest, SecondInstanceWithSameHostIdIsRejected) {
+  ASSERT_TRUE(AddAggregator("agg-1").ok());
+  v1::RegisterResponse resp;
+  grpc::Status s = Register("web-1", "inst-a", &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(resp.host_id(), "web-1");
+  EXPECT_EQ(resp.aggregator().id(), "agg-1");
+  EXPECT_EQ(resp.aggregator().address(), "agg-1:7410");
+  EXPECT_EQ(resp.heartbeat_interval_ms(), 1000u);
+
+  v1::RegisterResponse resp2;
+  s = Register("web-1", "inst-b", &resp2);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_THAT(s.error_message(), HasSubstr("already held by a live agent"));
+  EXPECT_EQ(registry_->GetHost("web-1")->instance_id(), "inst-a");
+  EXPECT_TRUE(Register("web-1", "inst-a", &resp2).ok()) << "same instance re-registers";
+}
+
+TEST_F(AgentControlServiceTest, HelloMarksConnectedAndEndMarksDisconnected) {
+  ASSERT_TRUE(AddAggregator("agg-1").ok());
+  v1::RegisterResponse resp;
+  ASSERT_TRUE(Register("web-1", "inst-a", &resp).ok());
+  grpc::ClientContext ctx;
+  auto stream = stub_->Control(&ctx);
+  ASSERT_TRUE(stream->Write(Hello("web-1", "inst-a")));
+  EXPECT_TRUE(WaitConnected("web-1", true));
+  v1::AgentMessage hb;
+  hb.mutable_heartbeat()->set_applied_config_version(7);
+  ASSERT_TRUE(stream->Write(hb));
+  for (int i = 0;
+       i < 500 && registry_->GetHost("web-1")->last_heartbeat().applied_config_version() != 7;
+       ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_EQ(registry_->GetHost("web-1")->last_heartbeat().applied_config_version(), 7u);
+  EXPECT_EQ(service_->OpenStreams(), 1u);
+  // A connected host stays held, however old its last_seen.
+  clock_.Advance(absl::Minutes(10));
+  EXPECT_EQ(Register("web-1", "inst-b", &resp).error_code(), grpc::StatusCode::ALREADY_EXISTS);
+
+  stream->WritesDone();
+  EXPECT_TRUE(stream->Finish().ok());
+  EXPECT_TRUE(WaitConnected("web-1", false));
+  EXPECT_EQ(service_->OpenStreams(), 0u);
+}
+
+TEST_F(AgentControlServiceTest, FirstMessageMustBeHello) {
+  grpc::ClientContext ctx;
+  auto stream = stub_->Control(&ctx);
+  v1::AgentMessage hb;
+  hb.mutable_heartbeat();
+  stream->Write(hb);
+  v1::ControlMessage in;
+  EXPECT_FALSE(stream->Read(&in));
+  grpc::Status s = stream->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("must be hello"));
+}
+
+TEST_F(AgentControlServiceTest, HelloFromSecondLiveInstanceIsRejected) {
+  ASSERT_TRUE(AddAggregator("agg-1").ok());
+  v1::RegisterResponse resp;
+  ASSERT_TRUE(Register("web-1", "inst-a", &resp).ok());
+  grpc::ClientContext ctx;
+  auto stream = stub_->Control(&ctx);
+  stream->Write(Hello("web-1", "inst-b"));
+  v1::ControlMessage in;
+  EXPECT_FALSE(stream->Read(&in));
+  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::ALREADY_EXISTS);
+}
+
+TEST_F(AgentControlServiceTest, PushesNewAssignmentWhenAggregatorDies) {
+  ASSERT_TRUE(AddAggregator("agg-1").ok());
+  ASSERT_TRUE(AddAggregator("agg-2").ok());
+  v1::RegisterResponse resp;
+  ASSERT_TRUE(Register("web-1", "inst-a", &resp).ok());
+  const std::string first = resp.aggregator().id();
+  const std::string other = first == "agg-1" ? "agg-2" : "agg-1";
+  grpc::ClientContext ctx;
+  auto stream = stub_->Control(&ctx);
+  ASSERT_TRUE(stream->Write(Hello("web-1", "inst-a")));
+  ASSERT_TRUE(WaitConnected("web-1", true));
+  service_->PushAssignmentChanges();  // nothing changed: nothing sent
+
+  clock_.Advance(absl::Seconds(7));        // both miss 3 heartbeats...
+  ASSERT_TRUE(AddAggregator(other).ok());  // ...but `other` is back
+  service_->PushAssignmentChanges();
+  v1::ControlMessage in;
+  ASSERT_TRUE(stream->Read(&in));
+  ASSERT_TRUE(in.has_assignment());
+  EXPECT_EQ(in.assignment().id(), other);
+  EXPECT_EQ(in.assignment().address(), other + ":7410");
+  EXPECT_EQ(registry_->GetHost("web-1")->aggregator_id(), other);
+  service_->PushAssignmentChanges();  // already told: nothing more
+
+  ctx.TryCancel();
+  stream->Finish();
+  EXPECT_TRUE(WaitConnected("web-1", false));
+}
+
+// Streams opening, being pushed to, and ending (closed, cancelled, timed out)
+// all at once must neither crash nor leave a host marked connected.
+TEST_F(AgentControlServiceTest, ManyStreamsComeAndGoWhileAssignmentsChange) {
+  ASSERT_TRUE(AddAggregator("agg-1").ok());
+  ASSERT_TRUE(AddAggregator("agg-2").ok());
+  std::atomic<bool> stop{false};
+  std::thread pusher([&] {
+    for (int i = 0; !stop.load(); ++i) {
+      clock_.Advance(absl::Seconds(7));  // both aggregators die; one comes back
+      AddAggregator(i % 2 == 0 ? "agg-1" : "agg-2");
+      service_->PushAssignmentChanges();
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+  });
+  std::vector<std::thread> agents;
+  for (int a = 0; a < 16; ++a) {
+    agents.emplace_back([&, a] {
+      const std::string host = "host-" + std::to_string(a);
+      const std::string instance = "inst-" + std::to_string(a);
+      for (int round = 0; round < 4; ++round) {
+        v1::RegisterResponse resp;
+        Register(host, instance, &resp);  // may be UNAVAILABLE for a moment
+        grpc::ClientContext ctx;
+        ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(150));
+        auto stream = stub_->Control(&ctx);
+        stream->Write(Hello(host, instance));
+        v1::ControlMessage in;
+        if ((a + round) % 3 == 0) {
+          stream->Read(&in);
+          ctx.TryCancel();
+        } else if ((a + round) % 3 == 1) {
+          stream->WritesDone();
+        }
+        while (stream->Read(&in)) {
+        }
+        stream->Finish();
+      }
+    });
+  }
+  for (auto& t : agents) t.join();
+  stop = true;
+  pusher.join();
+  for (int a = 0; a < 16; ++a) EXPECT_TRUE(WaitConnected("host-" + std::to_string(a), false));
+  EXPECT_EQ(service_->OpenStreams(), 0u);
+}
+
+}  // namespace
+}  // namespace andon::controller

@@ -1,0 +1,40 @@
+#include "controller/fleet_api.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/labels.h"
+#include "common/status_macros.h"
+
+namespace andon::controller {
+
+absl::StatusOr<v1::ListHostsResponse> ListHosts(const Registry& registry,
+                                                const v1::ListHostsRequest& request) {
+  absl::StatusOr<std::map<std::string, std::string>> selector = ParseLabels(request.selector());
+  if (!selector.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bad selector '", request.selector(), "': ", selector.status().message()));
+  }
+  v1::ListHostsResponse out;
+  for (auto& h : registry.ListHosts(*selector)) *out.add_hosts() = std::move(h);
+  return out;
+}
+
+absl::StatusOr<v1::Host> GetHost(const Registry& registry, const v1::GetHostRequest& request) {
+  return registry.GetHost(request.host_id());
+}
+
+v1::ListAggregatorsResponse ListAggregators(const Registry& registry) {
+  v1::ListAggregatorsResponse out;
+  for (auto& a : registry.ListAggregators()) *out.add_aggregators() = std::move(a);
+  return out;
+}
+
+absl::StatusOr<v1::RegisterAggregatorResponse> RegisterAggregator(
+    Registry& registry, const v1::RegisterAggregatorRequest& request) {
+  ANDON_RETURN_IF_ERROR(registry.RegisterAggregator(request));
+  v1::RegisterAggregatorResponse out;
+  out.set_heartbeat_interval_ms(
+      static_cast<uint32_t>(absl::ToInt64Milliseconds(registry.options().aggregator_heartbeat)));
+  return out;
+}
+
+}  // namespace andon::controller

@@ -1,0 +1,150 @@
+#include "controller/http_api.h"
+
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
+
+#include <filesystem>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "common/log.h"
+#include "controller/fleet_api.h"
+
+namespace andon::controller {
+namespace {
+
+constexpr char kJson[] = "application/json";
+
+void SendError(const absl::Status& status, httplib::Response& res) {
+  google::protobuf::Struct body;
+  (*body.mutable_fields())["error"].set_string_value(std::string(status.message()));
+  (*body.mutable_fields())["code"].set_string_value(absl::StatusCodeToString(status.code()));
+  std::string json;
+  (void)google::protobuf::util::MessageToJsonString(body, &json);
+  res.status = HttpStatusFor(status.code());
+  res.set_content(json, kJson);
+}
+
+void SendMessage(const google::protobuf::Message& message, httplib::Response& res) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.always_print_primitive_fields = true;
+  std::string json;
+  auto s = google::protobuf::util::MessageToJsonString(message, &json, options);
+  if (!s.ok()) {
+    SendError(absl::InternalError(absl::StrCat("cannot encode JSON: ", s.message().as_string())),
+              res);
+    return;
+  }
+  res.status = 200;
+  res.set_content(json, kJson);
+}
+
+template <typename T>
+void Send(const absl::StatusOr<T>& result, httplib::Response& res) {
+  if (result.ok()) {
+    SendMessage(*result, res);
+  } else {
+    SendError(result.status(), res);
+  }
+}
+
+constexpr char kNoUi[] =
+    "The Andon web UI was not built, so there is nothing to show here.\n"
+    "Build it with `ninja -C build ui` (or point --ui_dir at a built UI), then reload.\n"
+    "The JSON API is under /api/v1/ (hosts, aggregators, metrics, query) and metrics under "
+    "/metrics.\n";
+
+}  // namespace
+
+int HttpStatusFor(absl::StatusCode code) {
+  switch (code) {
+    case absl::StatusCode::kOk:
+      return 200;
+    case absl::StatusCode::kInvalidArgument:
+      return 400;
+    case absl::StatusCode::kNotFound:
+      return 404;
+    case absl::StatusCode::kAlreadyExists:
+      return 409;
+    case absl::StatusCode::kUnavailable:
+      return 503;
+    default:
+      return 500;
+  }
+}
+
+void HttpApi::Install(httplib::Server& server) {
+  using httplib::Request;
+  using httplib::Response;
+  server.Get("/healthz",
+             [](const Request&, Response& res) { res.set_content("ok\n", "text/plain"); });
+  server.Get("/api/v1/hosts", [this](const Request& q, Response& r) { ListHosts(q, r); });
+  server.Get(R"(/api/v1/hosts/([^/]+))", [this](const Request& q, Response& r) { GetHost(q, r); });
+  server.Get("/api/v1/aggregators",
+             [this](const Request& q, Response& r) { ListAggregators(q, r); });
+  server.Get("/api/v1/metrics", [this](const Request& q, Response& r) { ListMetrics(q, r); });
+  server.Post("/api/v1/query", [this](const Request& q, Response& r) { Query(q, r); });
+  server.set_error_handler(httplib::Server::HandlerWithResponse([](const Request& req,
+                                                                   Response& res) {
+    if (!res.body.empty() || !absl::StartsWith(req.path, "/api/")) {
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
+    SendError(absl::NotFoundError(absl::StrCat("no API route ", req.method, " ", req.path)), res);
+    return httplib::Server::HandlerResponse::Handled;
+  }));
+  ControllerMetrics* metrics = metrics_;
+  server.set_logger(
+      [metrics](const Request&, const Response& res) { metrics->CountHttpRequest(res.status); });
+  InstallUi(server);
+}
+
+void HttpApi::InstallUi(httplib::Server& server) {
+  std::error_code ec;
+  // The build tree has a ui/ directory even before the UI is built: look for
+  // the page itself.
+  if (std::filesystem::is_regular_file(std::filesystem::path(ui_dir_) / "index.html", ec) &&
+      server.set_mount_point("/", ui_dir_)) {
+    ANDON_LOG(INFO) << "serving the web UI from " << ui_dir_;
+    return;
+  }
+  ANDON_LOG(WARNING) << "no web UI at '" << ui_dir_
+                     << "' (no index.html); build it with `ninja -C build ui`";
+  server.Get("/", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(kNoUi, "text/plain; charset=utf-8");
+  });
+}
+
+void HttpApi::ListHosts(const httplib::Request& req, httplib::Response& res) {
+  v1::ListHostsRequest request;
+  request.set_selector(req.get_param_value("selector"));
+  Send(controller::ListHosts(*registry_, request), res);
+}
+
+void HttpApi::GetHost(const httplib::Request& req, httplib::Response& res) {
+  v1::GetHostRequest request;
+  request.set_host_id(req.matches[1]);
+  Send(controller::GetHost(*registry_, request), res);
+}
+
+void HttpApi::ListAggregators(const httplib::Request&, httplib::Response& res) {
+  SendMessage(controller::ListAggregators(*registry_), res);
+}
+
+void HttpApi::ListMetrics(const httplib::Request&, httplib::Response& res) {
+  SendMessage(router_->ListMetrics(), res);
+}
+
+void HttpApi::Query(const httplib::Request& req, httplib::Response& res) {
+  v1::QueryRequest request;
+  auto parsed = google::protobuf::util::JsonStringToMessage(req.body, &request);
+  if (!parsed.ok()) {
+    SendError(absl::InvalidArgumentError(absl::StrCat(
+                  "request body is not a QueryRequest in JSON: ", parsed.message().as_string())),
+              res);
+    return;
+  }
+  Send(router_->Query(request), res);
+}
+
+}  // namespace andon::controller

@@ -1,0 +1,150 @@
+#include "controller/http_api.h"
+
+#include <fstream>
+
+#include "common/http_server.h"
+#include "controller/test_util.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace andon::controller {
+namespace {
+
+using ::testing::HasSubstr;
+
+class HttpApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto store = OpenRocksDbStore(db_dir_.path());
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = std::move(*store);
+    auto registry = Registry::Open(store_.get(), &clock_);
+    ASSERT_TRUE(registry.ok()) << registry.status();
+    registry_ = std::move(*registry);
+    ASSERT_TRUE(registry_->RegisterHost(MakeHostInfo("db-1", {{"role", "db"}}), "inst-a").ok());
+  }
+
+  void StartServer(const std::string& ui_dir) {
+    router_ = std::make_unique<QueryRouter>(registry_.get(), &clock_, &metrics_);
+    api_ = std::make_unique<HttpApi>(registry_.get(), router_.get(), &metrics_, ui_dir);
+    http_ = std::make_unique<HttpServer>(prometheus_);
+    api_->Install(http_->server());
+    ASSERT_TRUE(http_->Start("127.0.0.1:0").ok());
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", http_->port());
+  }
+
+  httplib::Result PostQuery(const std::string& body) {
+    return client_->Post("/api/v1/query", body, "application/json");
+  }
+
+  TempDir db_dir_;
+  FakeClock clock_{absl::FromUnixSeconds(1700000000)};
+  std::shared_ptr<prometheus::Registry> prometheus_ = std::make_shared<prometheus::Registry>();
+  ControllerMetrics metrics_{*prometheus_};
+  std::unique_ptr<KvStore> store_;
+  std::unique_ptr<Registry> registry_;
+  std::unique_ptr<QueryRouter> router_;
+  std::unique_ptr<HttpApi> api_;
+  std::unique_ptr<HttpServer> http_;
+  std::unique_ptr<httplib::Client> client_;
+};
+
+TEST_F(HttpApiTest, ListsHostsAsProtobufJson) {
+  StartServer("/nonexistent");
+  auto res = client_->Get("/api/v1/hosts");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->get_header_value("Content-Type"), "application/json");
+  EXPECT_THAT(res->body, HasSubstr("\"hostId\":\"db-1\""));
+  EXPECT_THAT(res->body, HasSubstr("\"connected\":false"));  // primitives always printed
+
+  res = client_->Get("/api/v1/hosts?selector=role%3Dweb");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->body, "{\"hosts\":[]}");
+  res = client_->Get("/api/v1/hosts?selector=role");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+}
+
+TEST_F(HttpApiTest, GetHostAndUnknownHost) {
+  StartServer("/nonexistent");
+  auto res = client_->Get("/api/v1/hosts/db-1");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_THAT(res->body, HasSubstr("\"instanceId\":\"inst-a\""));
+  res = client_->Get("/api/v1/hosts/nope");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 404);
+  EXPECT_THAT(res->body, HasSubstr("\"code\":\"NOT_FOUND\""));
+  EXPECT_THAT(res->body, HasSubstr("host 'nope'"));
+}
+
+TEST_F(HttpApiTest, QueryErrorsMapToHttpStatus) {
+  StartServer("/nonexistent");
+  auto res = PostQuery("{not json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  EXPECT_THAT(res->body, HasSubstr("INVALID_ARGUMENT"));
+
+  res = PostQuery(
+      R"({"metric":"bogus","start":"2023-11-14T22:13:20Z","end":"2023-11-14T22:23:20Z"})");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 404);
+  EXPECT_THAT(res->body, HasSubstr("unknown metric 'bogus'"));
+
+  res = PostQuery(
+      R"({"metric":"syscalls","start":"2023-11-14T22:23:20Z","end":"2023-11-14T22:13:20Z"})");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  EXPECT_THAT(res->body, HasSubstr("must be after start"));
+
+  res = PostQuery(
+      R"({"metric":"syscalls","start":"2023-11-14T22:13:20Z","end":"2023-11-14T22:23:20Z"})");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 503);
+  EXPECT_THAT(res->body, HasSubstr("no live aggregator"));
+}
+
+TEST_F(HttpApiTest, MetricsAggregatorsHealthz) {
+  StartServer("/nonexistent");
+  auto res = client_->Get("/api/v1/metrics");
+  ASSERT_TRUE(res);
+  EXPECT_THAT(res->body, HasSubstr("\"name\":\"syscalls\""));
+  res = client_->Get("/api/v1/aggregators");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->body, "{\"aggregators\":[]}");
+  res = client_->Get("/healthz");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->body, "ok\n");
+  res = client_->Get("/api/v1/nothing");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 404);
+  EXPECT_THAT(res->body, HasSubstr("no API route"));
+  res = client_->Get("/metrics");
+  ASSERT_TRUE(res);
+  EXPECT_THAT(res->body, HasSubstr("andon_controller_http_requests_total"));
+}
+
+TEST_F(HttpApiTest, ExplainsMissingUi) {
+  StartServer("/nonexistent");
+  auto res = client_->Get("/");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_THAT(res->body, HasSubstr("ninja -C build ui"));
+}
+
+TEST_F(HttpApiTest, ServesUiDirectory) {
+  TempDir ui;
+  std::ofstream(ui.path() + "/index.html") << "<html>andon</html>";
+  StartServer(ui.path());
+  auto res = client_->Get("/");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->body, "<html>andon</html>");
+  res = client_->Get("/api/v1/hosts");  // the API still wins over the mount
+  ASSERT_TRUE(res);
+  EXPECT_THAT(res->body, HasSubstr("db-1"));
+}
+
+}  // namespace
+}  // namespace andon::controller

@@ -1,0 +1,133 @@
+// andon-controller: the fleet's registry, shard assignment, query router, JSON
+// API and web UI. Parses flags and wires the objects together.
+#include <grpcpp/grpcpp.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "common/clock.h"
+#include "common/grpc_server.h"
+#include "common/http_server.h"
+#include "common/log.h"
+#include "common/process.h"
+#include "controller/agent_control_service.h"
+#include "controller/controller_metrics.h"
+#include "controller/fleet_service.h"
+#include "controller/http_api.h"
+#include "controller/kv_store.h"
+#include "controller/periodic_task.h"
+#include "controller/query_router.h"
+#include "controller/query_service.h"
+#include "controller/registry.h"
+
+ABSL_FLAG(std::string, grpc_addr, "127.0.0.1:7400",
+          "host:port for gRPC (AgentControl, Fleet, Query)");
+ABSL_FLAG(std::string, http_addr, "127.0.0.1:7401",
+          "host:port for the web UI, JSON API and /metrics");
+ABSL_FLAG(std::string, data_dir, "", "directory of the controller's database (required)");
+ABSL_FLAG(std::string, ui_dir, "", "directory of the built web UI (default: <binary dir>/../ui)");
+ABSL_FLAG(absl::Duration, host_ttl, absl::Seconds(30),
+          "a host is live while its control stream is open or it was seen within this");
+
+namespace andon::controller {
+namespace {
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "andon-controller: %s\n", message.c_str());
+  return 1;
+}
+
+std::string DefaultUiDir() {
+  std::error_code ec;
+  std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return "ui";
+  return (exe.parent_path() / ".." / "ui").lexically_normal().string();
+}
+
+int Run() {
+  const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
+  if (data_dir.empty()) {
+    return Fail(
+        "--data_dir is required: a directory for the controller's database, "
+        "e.g. --data_dir /var/lib/andon/controller");
+  }
+  RegistryOptions registry_options;
+  registry_options.host_ttl = absl::GetFlag(FLAGS_host_ttl);
+  if (registry_options.host_ttl <= absl::ZeroDuration()) return Fail("--host_ttl must be positive");
+  std::string ui_dir = absl::GetFlag(FLAGS_ui_dir);
+  if (ui_dir.empty()) ui_dir = DefaultUiDir();
+
+  std::error_code ec;
+  std::filesystem::create_directories(data_dir, ec);
+  if (ec) return Fail(absl::StrCat("cannot create --data_dir '", data_dir, "': ", ec.message()));
+  absl::StatusOr<std::unique_ptr<KvStore>> store = OpenRocksDbStore(data_dir);
+  if (!store.ok()) return Fail(std::string(store.status().message()));
+  const Clock* clock = RealClock::Get();
+  absl::StatusOr<std::unique_ptr<Registry>> registry =
+      Registry::Open(store->get(), clock, registry_options);
+  if (!registry.ok()) return Fail(std::string(registry.status().message()));
+
+  auto prometheus_registry = std::make_shared<prometheus::Registry>();
+  ControllerMetrics metrics(*prometheus_registry);
+  auto router = std::make_unique<QueryRouter>(registry->get(), clock, &metrics);
+  AgentControlService agent_control(registry->get(), &metrics);
+  FleetService fleet(registry->get());
+  QueryService query(router.get());
+
+  const std::string grpc_addr = absl::GetFlag(FLAGS_grpc_addr);
+  int grpc_port = 0;
+  absl::StatusOr<std::unique_ptr<grpc::Server>> started =
+      StartGrpcServer(grpc_addr, {&agent_control, &fleet, &query}, &grpc_port);
+  if (!started.ok()) return Fail(std::string(started.status().message()));
+  std::unique_ptr<grpc::Server> grpc_server = std::move(*started);
+
+  HttpServer http(prometheus_registry);
+  HttpApi api(registry->get(), router.get(), &metrics, ui_dir);
+  api.Install(http.server());
+  absl::Status http_started = http.Start(absl::GetFlag(FLAGS_http_addr));
+  if (!http_started.ok()) {
+    grpc_server->Shutdown();
+    return Fail(std::string(http_started.message()));
+  }
+
+  PeriodicTask housekeeping(absl::Seconds(1), [&] {
+    agent_control.PushAssignmentChanges();
+    metrics.SetFleetCounts((*registry)->Counts());
+  });
+  metrics.SetFleetCounts((*registry)->Counts());
+  housekeeping.Start();
+
+  ANDON_LOG(INFO) << "andon-controller serving gRPC on " << grpc_addr << " and HTTP on "
+                  << absl::GetFlag(FLAGS_http_addr) << " (data in " << data_dir << ")";
+  int sig = WaitForTerminationSignal();
+  ANDON_LOG(INFO) << "signal " << sig << ": shutting down";
+
+  housekeeping.Stop();
+  http.Stop();
+  // Open control streams are cancelled at the deadline; Shutdown returns when
+  // every RPC has ended, so no reactor outlives the services.
+  grpc_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  // The router's channels go while the server still holds gRPC's callback
+  // queue, so that queue is never released from one of its own threads by a
+  // query callback finishing late (grpc/grpc#32584).
+  router.reset();
+  ANDON_LOG(INFO) << "stopped";
+  return 0;
+}
+
+}  // namespace
+}  // namespace andon::controller
+
+int main(int argc, char** argv) {
+  andon::InitDaemon();
+  absl::SetProgramUsageMessage(
+      "andon-controller --data_dir DIR [--grpc_addr HOST:PORT] [--http_addr HOST:PORT]");
+  absl::ParseCommandLine(argc, argv);
+  return andon::controller::Run();
+}

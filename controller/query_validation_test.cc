@@ -1,0 +1,70 @@
+#include "controller/query_validation.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace andon::controller {
+namespace {
+
+using ::testing::HasSubstr;
+
+v1::QueryRequest Valid() {
+  v1::QueryRequest q;
+  q.set_metric("syscalls");
+  q.mutable_start()->set_seconds(1700000000);
+  q.mutable_end()->set_seconds(1700000600);
+  return q;
+}
+
+absl::StatusCode Code(const v1::QueryRequest& q) { return ValidateQuery(q).status().code(); }
+
+TEST(QueryValidationTest, AcceptsAPlainQuery) {
+  auto info = ValidateQuery(Valid());
+  ASSERT_TRUE(info.ok()) << info.status();
+  EXPECT_EQ(info->kind(), v1::COUNTER);
+}
+
+TEST(QueryValidationTest, UnknownMetricIsNotFoundWithKnownNames) {
+  v1::QueryRequest q = Valid();
+  q.set_metric("bogus");
+  auto r = ValidateQuery(q);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("syscalls"));
+}
+
+TEST(QueryValidationTest, RejectsBadRanges) {
+  v1::QueryRequest q = Valid();
+  q.clear_start();
+  EXPECT_EQ(Code(q), absl::StatusCode::kInvalidArgument);
+  q = Valid();
+  q.mutable_end()->set_seconds(1700000000);
+  EXPECT_EQ(Code(q), absl::StatusCode::kInvalidArgument);
+  q = Valid();
+  q.mutable_end()->set_seconds(1700000000 + 32 * 86400);
+  q.mutable_step()->set_seconds(3600);
+  EXPECT_EQ(Code(q), absl::StatusCode::kInvalidArgument);
+  q = Valid();
+  q.mutable_step()->set_seconds(-1);
+  EXPECT_EQ(Code(q), absl::StatusCode::kInvalidArgument);
+  q = Valid();
+  q.mutable_end()->set_seconds(1700000000 + 11001);  // 11001 one-second buckets
+  EXPECT_EQ(Code(q), absl::StatusCode::kInvalidArgument);
+  q.mutable_step()->set_seconds(10);
+  EXPECT_TRUE(ValidateQuery(q).ok());
+}
+
+TEST(QueryValidationTest, RejectsBadRegexAndGroupBy) {
+  v1::QueryRequest q = Valid();
+  auto* m = q.add_matchers();
+  m->set_name("comm");
+  m->set_op(v1::LabelMatcher::REGEX);
+  m->set_value("ngin(x");
+  EXPECT_EQ(Code(q), absl::StatusCode::kInvalidArgument);
+  m->set_value("ngin(x)");
+  EXPECT_TRUE(ValidateQuery(q).ok());
+  q.add_group_by("bad-name");
+  EXPECT_EQ(Code(q), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace andon::controller

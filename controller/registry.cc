@@ -1,0 +1,211 @@
+#include "controller/registry.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "common/log.h"
+#include "common/status_macros.h"
+#include "controller/host_validation.h"
+#include "controller/proto_time.h"
+
+namespace andon::controller {
+namespace {
+
+constexpr absl::string_view kHostPrefix = "h/";
+constexpr absl::string_view kAggregatorPrefix = "a/";
+
+std::string HostKey(absl::string_view id) { return absl::StrCat(kHostPrefix, id); }
+
+std::string DescribeHolder(const v1::Host& host, absl::Time now) {
+  absl::Duration ago = absl::Trunc(now - FromProtoTime(host.last_seen()), absl::Seconds(1));
+  return absl::StrCat("instance ", host.instance_id(), ", last seen ",
+                      ago <= absl::ZeroDuration() ? "0s" : absl::FormatDuration(ago), " ago",
+                      host.connected() ? ", control stream open" : "");
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Registry>> Registry::Open(KvStore* store, const Clock* clock,
+                                                         RegistryOptions options) {
+  std::unique_ptr<Registry> registry(new Registry(store, clock, options));
+  ANDON_RETURN_IF_ERROR(registry->Load());
+  return registry;
+}
+
+absl::Status Registry::Load() {
+  absl::MutexLock lock(&mu_);
+  absl::Time now = clock_->Now();
+  ANDON_RETURN_IF_ERROR(
+      store_->Scan(kHostPrefix, [&](absl::string_view key, absl::string_view value) {
+        HostEntry entry;
+        if (!entry.host.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          ANDON_LOG(WARNING) << "skipping unreadable host record '" << key << "'";
+          return absl::OkStatus();
+        }
+        entry.host.set_connected(false);
+        entry.persisted_at = now;
+        std::string id = entry.host.info().host_id();
+        hosts_[id] = std::move(entry);
+        return absl::OkStatus();
+      }));
+  ANDON_RETURN_IF_ERROR(
+      store_->Scan(kAggregatorPrefix, [&](absl::string_view key, absl::string_view value) {
+        v1::Aggregator agg;
+        if (!agg.ParseFromArray(value.data(), static_cast<int>(value.size()))) {
+          ANDON_LOG(WARNING) << "skipping unreadable aggregator record '" << key << "'";
+          return absl::OkStatus();
+        }
+        aggregators_[agg.id()] = std::move(agg);
+        return absl::OkStatus();
+      }));
+  ANDON_LOG(INFO) << "registry loaded " << hosts_.size() << " hosts and " << aggregators_.size()
+                  << " aggregators";
+  return absl::OkStatus();
+}
+
+bool Registry::HostLive(const v1::Host& host, absl::Time now) const {
+  return host.connected() || now - FromProtoTime(host.last_seen()) <= options_.host_ttl;
+}
+
+absl::Status Registry::PersistHost(HostEntry& entry, absl::Time now) {
+  ANDON_RETURN_IF_ERROR(
+      store_->Put(HostKey(entry.host.info().host_id()), entry.host.SerializeAsString()));
+  entry.persisted_at = now;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Registry::HostEntry*> Registry::HeldHost(absl::string_view host_id,
+                                                        absl::string_view instance_id) {
+  auto it = hosts_.find(host_id);
+  if (it == hosts_.end()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("host '", host_id, "' is not registered; call Register first"));
+  }
+  if (it->second.host.instance_id() != instance_id) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("host '", host_id, "' is now held by instance ", it->second.host.instance_id(),
+                     ", not ", instance_id));
+  }
+  return &it->second;
+}
+
+absl::StatusOr<v1::Host> Registry::RegisterHost(const v1::HostInfo& info,
+                                                absl::string_view instance_id) {
+  ANDON_RETURN_IF_ERROR(ValidateHostInfo(info));
+  ANDON_RETURN_IF_ERROR(ValidateInstanceId(instance_id));
+  absl::MutexLock lock(&mu_);
+  absl::Time now = clock_->Now();
+  auto it = hosts_.find(info.host_id());
+  if (it != hosts_.end()) {
+    const v1::Host& old = it->second.host;
+    if (old.instance_id() != instance_id && HostLive(old, now)) {
+      return absl::AlreadyExistsError(
+          absl::StrCat("host id '", info.host_id(), "' is already held by a live agent (",
+                       DescribeHolder(old, now),
+                       "); give this agent a different --host_id or stop the other one"));
+    }
+  }
+  HostEntry updated = it != hosts_.end() ? it->second : HostEntry{};
+  v1::Host& host = updated.host;
+  if (it == hosts_.end()) *host.mutable_first_seen() = ToProtoTime(now);
+  if (host.instance_id() != instance_id) {
+    if (!host.instance_id().empty()) {
+      ANDON_LOG(INFO) << "host '" << info.host_id() << "' taken over by instance " << instance_id
+                      << " from stale instance " << host.instance_id();
+    }
+    host.set_connected(false);
+    host.clear_last_heartbeat();
+  }
+  *host.mutable_info() = info;
+  host.set_instance_id(std::string(instance_id));
+  *host.mutable_last_seen() = ToProtoTime(now);
+  ANDON_RETURN_IF_ERROR(PersistHost(updated, now));
+  hosts_[info.host_id()] = updated;
+  return host;
+}
+
+absl::Status Registry::SetAssignment(absl::string_view host_id, absl::string_view aggregator_id) {
+  absl::MutexLock lock(&mu_);
+  auto it = hosts_.find(host_id);
+  if (it == hosts_.end()) {
+    return absl::NotFoundError(absl::StrCat("host '", host_id, "' is not registered"));
+  }
+  if (it->second.host.aggregator_id() == aggregator_id) return absl::OkStatus();
+  it->second.host.set_aggregator_id(std::string(aggregator_id));
+  return PersistHost(it->second, clock_->Now());
+}
+
+absl::StatusOr<v1::AggregatorRef> Registry::AssignHost(absl::string_view host_id) {
+  ShardMap shards = LiveShardMap();
+  const v1::AggregatorRef* ref = shards.Lookup(host_id);
+  if (ref == nullptr) {
+    return absl::UnavailableError("no live aggregator yet; the agent will retry");
+  }
+  ANDON_RETURN_IF_ERROR(SetAssignment(host_id, ref->id()));
+  return *ref;
+}
+
+absl::Status Registry::SetConnected(absl::string_view host_id, absl::string_view instance_id,
+                                    bool connected) {
+  absl::MutexLock lock(&mu_);
+  absl::StatusOr<HostEntry*> entry = HeldHost(host_id, instance_id);
+  if (!entry.ok()) return connected ? entry.status() : absl::OkStatus();
+  absl::Time now = clock_->Now();
+  (*entry)->host.set_connected(connected);
+  *(*entry)->host.mutable_last_seen() = ToProtoTime(now);
+  return PersistHost(**entry, now);
+}
+
+absl::Status Registry::RecordHeartbeat(absl::string_view host_id, absl::string_view instance_id,
+                                       const v1::Heartbeat& heartbeat) {
+  absl::MutexLock lock(&mu_);
+  ANDON_ASSIGN_OR_RETURN(HostEntry * entry, HeldHost(host_id, instance_id));
+  absl::Time now = clock_->Now();
+  *entry->host.mutable_last_heartbeat() = heartbeat;
+  *entry->host.mutable_last_seen() = ToProtoTime(now);
+  // Heartbeats arrive every second from every host: write through only often
+  // enough that a restarted controller still sees the host as recently live.
+  if (now - entry->persisted_at >= options_.host_ttl / 3) {
+    return PersistHost(*entry, now);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::Host> Registry::GetHost(absl::string_view host_id) const {
+  absl::ReaderMutexLock lock(&mu_);
+  auto it = hosts_.find(host_id);
+  if (it == hosts_.end()) {
+    return absl::NotFoundError(absl::StrCat("host '", host_id, "' is not known to the controller"));
+  }
+  return it->second.host;
+}
+
+std::vector<v1::Host> Registry::ListHosts(
+    const std::map<std::string, std::string>& selector) const {
+  absl::ReaderMutexLock lock(&mu_);
+  std::vector<v1::Host> out;
+  for (const auto& [id, entry] : hosts_) {
+    const auto& labels = entry.host.info().labels();
+    bool match = true;
+    for (const auto& [name, value] : selector) {
+      auto l = labels.find(name);
+      if (l == labels.end() || l->second != value) {
+        match = false;
+        break;
+      }
+    }
+    if (match) out.push_back(entry.host);
+  }
+  return out;
+}
+
+FleetCounts Registry::Counts() const {
+  absl::ReaderMutexLock lock(&mu_);
+  absl::Time now = clock_->Now();
+  FleetCounts counts;
+  counts.hosts_known = hosts_.size();
+  for (const auto& [id, entry] : hosts_) counts.hosts_connected += entry.host.connected() ? 1 : 0;
+  for (const auto& [id, agg] : aggregators_) counts.aggregators_live += AggregatorLive(agg, now);
+  return counts;
+}
+
+}  // namespace andon::controller

@@ -1,0 +1,118 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "andon/v1/fleet.pb.h"
+#include "common/clock.h"
+#include "controller/kv_store.h"
+#include "controller/shard_map.h"
+
+namespace andon::controller {
+
+struct RegistryOptions {
+  // A host is live while its control stream is open or it was seen within this.
+  absl::Duration host_ttl = absl::Seconds(30);
+  // Aggregators heartbeat this often and are live while seen within
+  // kAggregatorLiveHeartbeats intervals.
+  absl::Duration aggregator_heartbeat = absl::Milliseconds(2000);
+};
+
+inline constexpr int kAggregatorLiveHeartbeats = 3;
+
+struct FleetCounts {
+  size_t hosts_known = 0;
+  size_t hosts_connected = 0;
+  size_t aggregators_live = 0;
+};
+
+// The fleet's source of truth: hosts and aggregators, persisted in a KvStore
+// (keys "h/<host_id>" -> v1::Host, "a/<aggregator_id>" -> v1::Aggregator) with
+// an in-memory copy, so a restart keeps them. Knows nothing of gRPC.
+// Thread-safe: one mutex guards the copy and serialises writes to the store.
+class Registry {
+ public:
+  // Loads every stored host and aggregator. `store` and `clock` must outlive
+  // the registry. Hosts come back disconnected (their streams died with the
+  // previous process).
+  static absl::StatusOr<std::unique_ptr<Registry>> Open(KvStore* store, const Clock* clock,
+                                                        RegistryOptions options = {});
+
+  // Registers or re-registers a host. Accepted when the host id is new, held
+  // by the same instance, or held by an instance that is no longer live.
+  // INVALID_ARGUMENT for a bad HostInfo/instance id; ALREADY_EXISTS when a
+  // different live instance holds the id (its record is left unchanged).
+  absl::StatusOr<v1::Host> RegisterHost(const v1::HostInfo& info, absl::string_view instance_id);
+
+  // Assigns the host to a live aggregator by the current shard map and
+  // records it. NOT_FOUND for an unknown host; UNAVAILABLE when no aggregator
+  // is live.
+  absl::StatusOr<v1::AggregatorRef> AssignHost(absl::string_view host_id);
+  // Records that the host was told to use `aggregator_id`.
+  absl::Status SetAssignment(absl::string_view host_id, absl::string_view aggregator_id);
+
+  // Marks the host's control stream open or closed. Opening fails with
+  // FAILED_PRECONDITION unless `instance_id` holds the host; closing by an
+  // instance that no longer holds it is a no-op.
+  absl::Status SetConnected(absl::string_view host_id, absl::string_view instance_id,
+                            bool connected);
+  // Stores a heartbeat and refreshes last_seen; FAILED_PRECONDITION unless
+  // `instance_id` holds the host.
+  absl::Status RecordHeartbeat(absl::string_view host_id, absl::string_view instance_id,
+                               const v1::Heartbeat& heartbeat);
+
+  // NOT_FOUND with the id in the message.
+  absl::StatusOr<v1::Host> GetHost(absl::string_view host_id) const;
+  // Hosts, sorted by id, whose labels include every selector label.
+  std::vector<v1::Host> ListHosts(const std::map<std::string, std::string>& selector) const;
+
+  // Adds or updates an aggregator and marks it seen now. INVALID_ARGUMENT
+  // without id or address.
+  absl::Status RegisterAggregator(const v1::RegisterAggregatorRequest& request);
+  // All known aggregators, sorted by id, with `live` and `hosts` (live hosts
+  // the current shard map gives it) filled in.
+  std::vector<v1::Aggregator> ListAggregators() const;
+  std::vector<v1::AggregatorRef> LiveAggregators() const;
+  ShardMap LiveShardMap() const;
+  // The host's recorded aggregator if that aggregator is live now.
+  std::optional<v1::AggregatorRef> LiveAggregatorOfHost(absl::string_view host_id) const;
+
+  FleetCounts Counts() const;
+  const RegistryOptions& options() const { return options_; }
+
+ private:
+  struct HostEntry {
+    v1::Host host;
+    absl::Time persisted_at;  // when `host` was last written to the store
+  };
+
+  Registry(KvStore* store, const Clock* clock, RegistryOptions options)
+      : store_(store), clock_(clock), options_(options) {}
+  absl::Status Load();
+
+  bool HostLive(const v1::Host& host, absl::Time now) const;
+  bool AggregatorLive(const v1::Aggregator& agg, absl::Time now) const;
+  std::vector<v1::AggregatorRef> LiveAggregatorsLocked(absl::Time now) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  absl::Status PersistHost(HostEntry& entry, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<HostEntry*> HeldHost(absl::string_view host_id, absl::string_view instance_id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  KvStore* const store_;
+  const Clock* const clock_;
+  const RegistryOptions options_;
+
+  mutable absl::Mutex mu_;
+  std::map<std::string, HostEntry, std::less<>> hosts_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, v1::Aggregator, std::less<>> aggregators_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace andon::controller

@@ -1,0 +1,89 @@
+// Registry: the aggregator half (registration, liveness, shard map).
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "common/status_macros.h"
+#include "controller/host_validation.h"
+#include "controller/proto_time.h"
+#include "controller/registry.h"
+
+namespace andon::controller {
+
+bool Registry::AggregatorLive(const v1::Aggregator& agg, absl::Time now) const {
+  return now - FromProtoTime(agg.last_seen()) <=
+         options_.aggregator_heartbeat * kAggregatorLiveHeartbeats;
+}
+
+absl::Status Registry::RegisterAggregator(const v1::RegisterAggregatorRequest& request) {
+  ANDON_RETURN_IF_ERROR(ValidateAggregator(request));
+  absl::MutexLock lock(&mu_);
+  absl::Time now = clock_->Now();
+  v1::Aggregator agg;
+  auto it = aggregators_.find(request.id());
+  if (it != aggregators_.end()) agg = it->second;
+  bool was_live = it != aggregators_.end() && AggregatorLive(agg, now);
+  agg.set_id(request.id());
+  agg.set_address(request.address());
+  agg.set_http_address(request.http_address());
+  *agg.mutable_last_seen() = ToProtoTime(now);
+  agg.clear_live();
+  agg.clear_hosts();
+  ANDON_RETURN_IF_ERROR(store_->Put(absl::StrCat("a/", request.id()), agg.SerializeAsString()));
+  if (!was_live) {
+    ANDON_LOG(INFO) << "aggregator '" << request.id() << "' at " << request.address() << " is live";
+  }
+  aggregators_[request.id()] = std::move(agg);
+  return absl::OkStatus();
+}
+
+std::vector<v1::AggregatorRef> Registry::LiveAggregatorsLocked(absl::Time now) const {
+  std::vector<v1::AggregatorRef> out;
+  for (const auto& [id, agg] : aggregators_) {
+    if (!AggregatorLive(agg, now)) continue;
+    v1::AggregatorRef ref;
+    ref.set_id(agg.id());
+    ref.set_address(agg.address());
+    out.push_back(std::move(ref));
+  }
+  return out;
+}
+
+std::vector<v1::AggregatorRef> Registry::LiveAggregators() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return LiveAggregatorsLocked(clock_->Now());
+}
+
+ShardMap Registry::LiveShardMap() const { return ShardMap(LiveAggregators()); }
+
+std::optional<v1::AggregatorRef> Registry::LiveAggregatorOfHost(absl::string_view host_id) const {
+  absl::ReaderMutexLock lock(&mu_);
+  auto h = hosts_.find(host_id);
+  if (h == hosts_.end()) return std::nullopt;
+  auto a = aggregators_.find(h->second.host.aggregator_id());
+  if (a == aggregators_.end() || !AggregatorLive(a->second, clock_->Now())) return std::nullopt;
+  v1::AggregatorRef ref;
+  ref.set_id(a->second.id());
+  ref.set_address(a->second.address());
+  return ref;
+}
+
+std::vector<v1::Aggregator> Registry::ListAggregators() const {
+  absl::ReaderMutexLock lock(&mu_);
+  absl::Time now = clock_->Now();
+  ShardMap shards(LiveAggregatorsLocked(now));
+  std::vector<std::string> live_hosts;
+  for (const auto& [id, entry] : hosts_) {
+    if (HostLive(entry.host, now)) live_hosts.push_back(id);
+  }
+  std::map<std::string, uint32_t> counts = shards.Count(live_hosts);
+  std::vector<v1::Aggregator> out;
+  for (const auto& [id, agg] : aggregators_) {
+    v1::Aggregator a = agg;
+    a.set_live(AggregatorLive(agg, now));
+    auto c = counts.find(id);
+    a.set_hosts(c == counts.end() ? 0 : c->second);
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+}  // namespace andon::controller

@@ -1,0 +1,146 @@
+#include "controller/registry.h"
+
+#include "controller/test_util.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace andon::controller {
+namespace {
+
+using ::testing::HasSubstr;
+
+class RegistryTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Reopen(); }
+
+  void Reopen() {
+    registry_.reset();
+    store_.reset();
+    auto store = OpenRocksDbStore(dir_.path());
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = std::move(*store);
+    auto registry = Registry::Open(store_.get(), &clock_);
+    ASSERT_TRUE(registry.ok()) << registry.status();
+    registry_ = std::move(*registry);
+  }
+
+  void AddAggregator(const std::string& id, const std::string& address) {
+    v1::RegisterAggregatorRequest req;
+    req.set_id(id);
+    req.set_address(address);
+    ASSERT_TRUE(registry_->RegisterAggregator(req).ok());
+  }
+
+  TempDir dir_;
+  FakeClock clock_{absl::FromUnixSeconds(1700000000)};
+  std::unique_ptr<KvStore> store_;
+  std::unique_ptr<Registry> registry_;
+};
+
+TEST_F(RegistryTest, HostsAndAggregatorsSurviveRestart) {
+  ASSERT_TRUE(registry_->RegisterHost(MakeHostInfo("db-1", {{"role", "db"}}), "inst-a").ok());
+  ASSERT_TRUE(registry_->SetConnected("db-1", "inst-a", true).ok());
+  AddAggregator("agg-1", "10.0.0.1:7410");
+  ASSERT_TRUE(registry_->AssignHost("db-1").ok());
+
+  Reopen();
+
+  auto host = registry_->GetHost("db-1");
+  ASSERT_TRUE(host.ok()) << host.status();
+  EXPECT_EQ(host->instance_id(), "inst-a");
+  EXPECT_EQ(host->info().labels().at("role"), "db");
+  EXPECT_EQ(host->aggregator_id(), "agg-1");
+  EXPECT_FALSE(host->connected()) << "streams die with the process";
+  auto aggs = registry_->ListAggregators();
+  ASSERT_EQ(aggs.size(), 1u);
+  EXPECT_EQ(aggs[0].address(), "10.0.0.1:7410");
+  EXPECT_TRUE(aggs[0].live());
+  EXPECT_EQ(aggs[0].hosts(), 1u);
+}
+
+TEST_F(RegistryTest, SecondLiveInstanceIsRejectedAndFirstRecordKept) {
+  ASSERT_TRUE(registry_->RegisterHost(MakeHostInfo("web-1", {{"rack", "r1"}}), "inst-a").ok());
+  clock_.Advance(absl::Seconds(5));
+  auto second = registry_->RegisterHost(MakeHostInfo("web-1", {{"rack", "r9"}}), "inst-b");
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_THAT(std::string(second.status().message()),
+              HasSubstr("host id 'web-1' is already held by a live agent (instance inst-a"));
+  EXPECT_THAT(std::string(second.status().message()), HasSubstr("different --host_id"));
+  auto host = registry_->GetHost("web-1");
+  ASSERT_TRUE(host.ok());
+  EXPECT_EQ(host->instance_id(), "inst-a");
+  EXPECT_EQ(host->info().labels().at("rack"), "r1");
+}
+
+TEST_F(RegistryTest, ConnectedHostIsLivePastTtl) {
+  ASSERT_TRUE(registry_->RegisterHost(MakeHostInfo("web-1"), "inst-a").ok());
+  ASSERT_TRUE(registry_->SetConnected("web-1", "inst-a", true).ok());
+  clock_.Advance(absl::Minutes(5));
+  EXPECT_EQ(registry_->RegisterHost(MakeHostInfo("web-1"), "inst-b").status().code(),
+            absl::StatusCode::kAlreadyExists);
+}
+
+TEST_F(RegistryTest, StaleHostCanBeTakenOver) {
+  ASSERT_TRUE(registry_->RegisterHost(MakeHostInfo("web-1"), "inst-a").ok());
+  ASSERT_TRUE(registry_->SetConnected("web-1", "inst-a", true).ok());
+  ASSERT_TRUE(registry_->SetConnected("web-1", "inst-a", false).ok());
+  clock_.Advance(absl::Seconds(31));
+  auto taken = registry_->RegisterHost(MakeHostInfo("web-1"), "inst-b");
+  ASSERT_TRUE(taken.ok()) << taken.status();
+  EXPECT_EQ(taken->instance_id(), "inst-b");
+  // The old instance can no longer act for the host.
+  EXPECT_EQ(registry_->SetConnected("web-1", "inst-a", true).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(registry_->RecordHeartbeat("web-1", "inst-a", v1::Heartbeat()).code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(RegistryTest, SameInstanceMayReRegister) {
+  ASSERT_TRUE(registry_->RegisterHost(MakeHostInfo("web-1"), "inst-a").ok());
+  ASSERT_TRUE(registry_->SetConnected("web-1", "inst-a", true).ok());
+  auto again = registry_->RegisterHost(MakeHostInfo("web-1", {{"role", "web"}}), "inst-a");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->info().labels().at("role"), "web");
+}
+
+TEST_F(RegistryTest, InvalidHostInfoIsRejected) {
+  for (const std::string& id :
+       {std::string(""), std::string("bad host"), std::string("a/b"), std::string(254, 'x')}) {
+    auto r = registry_->RegisterHost(MakeHostInfo(id), "inst-a");
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << "id '" << id << "'";
+  }
+  EXPECT_TRUE(registry_->RegisterHost(MakeHostInfo(std::string(253, 'x')), "i").ok());
+  auto bad_label = registry_->RegisterHost(MakeHostInfo("ok-1", {{"1role", "db"}}), "inst-a");
+  EXPECT_EQ(bad_label.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(bad_label.status().message()), HasSubstr("1role"));
+  EXPECT_EQ(registry_->RegisterHost(MakeHostInfo("ok-1"), "").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(registry_->GetHost("ok-1").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(RegistryTest, AggregatorLiveForThreeHeartbeats) {
+  AddAggregator("agg-1", "a:1");
+  clock_.Advance(absl::Seconds(6));
+  EXPECT_EQ(registry_->LiveAggregators().size(), 1u);
+  clock_.Advance(absl::Milliseconds(1));
+  EXPECT_TRUE(registry_->LiveAggregators().empty());
+  EXPECT_FALSE(registry_->ListAggregators()[0].live());
+  EXPECT_EQ(registry_->AssignHost("nobody").status().code(), absl::StatusCode::kUnavailable);
+}
+
+TEST_F(RegistryTest, ListHostsFiltersBySelector) {
+  ASSERT_TRUE(
+      registry_->RegisterHost(MakeHostInfo("a", {{"role", "db"}, {"rack", "r1"}}), "1").ok());
+  ASSERT_TRUE(
+      registry_->RegisterHost(MakeHostInfo("b", {{"role", "db"}, {"rack", "r2"}}), "2").ok());
+  ASSERT_TRUE(registry_->RegisterHost(MakeHostInfo("c", {{"role", "web"}}), "3").ok());
+  EXPECT_EQ(registry_->ListHosts({}).size(), 3u);
+  EXPECT_EQ(registry_->ListHosts({{"role", "db"}}).size(), 2u);
+  auto r1 = registry_->ListHosts({{"role", "db"}, {"rack", "r1"}});
+  ASSERT_EQ(r1.size(), 1u);
+  EXPECT_EQ(r1[0].info().host_id(), "a");
+  EXPECT_TRUE(registry_->ListHosts({{"zone", "z"}}).empty());
+}
+
+}  // namespace
+}  // namespace andon::controller
