@@ -22,15 +22,21 @@
 namespace andon::testing {
 namespace {
 
-constexpr char kComm[] = "e2e_getppid";
+// Every agent on the machine sees every process, and ctest runs tests in
+// parallel: each test process gets its own name for its child.
+const std::string& ChildComm() {
+  static const std::string comm = "e2e_gp_" + std::to_string(::getpid() % 100000);
+  return comm;
+}
 constexpr int kCalls = 25000;
 constexpr int kSlack = 20;
 
 void RunChildMakingGetppidCalls(int n) {
+  const std::string& comm = ChildComm();  // named after this process, not the child
   pid_t pid = ::fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
-    ::prctl(PR_SET_NAME, kComm, 0, 0, 0);
+    ::prctl(PR_SET_NAME, comm.c_str(), 0, 0, 0);
     for (int i = 0; i < n; ++i) ::syscall(SYS_getppid);
     _exit(0);
   }
@@ -42,7 +48,7 @@ void RunChildMakingGetppidCalls(int n) {
 double QueryTotal(sdk::Client& client, const std::string& host) {
   auto req = sdk::MakeRangeQuery("syscalls", absl::Now(), absl::Minutes(5), absl::ZeroDuration());
   sdk::AddEqualMatcher(req, "host", host);
-  sdk::AddEqualMatcher(req, "comm", kComm);
+  sdk::AddEqualMatcher(req, "comm", ChildComm());
   sdk::AddEqualMatcher(req, "syscall", "getppid");
   req.add_group_by("comm");
   auto resp = client.Query(req);
@@ -99,15 +105,15 @@ TEST_F(PipelineTest, AndonctlShowsHostAndQueryRows) {
   absl::Time deadline = absl::Now() + absl::Seconds(30);
   while (absl::Now() < deadline) {
     rows = RunCommand(ctl + " query syscalls --host " + cluster_->host_id() + " --by comm --last 1m");
-    if (rows.find(kComm) != std::string::npos) break;
+    if (rows.find(ChildComm()) != std::string::npos) break;
     absl::SleepFor(absl::Milliseconds(500));
   }
   EXPECT_EQ(rows.rfind("COMM", 0), 0u) << rows;
-  EXPECT_NE(rows.find(kComm), std::string::npos) << rows;
+  EXPECT_NE(rows.find(ChildComm()), std::string::npos) << rows;
 
   std::string json = RunCommand(ctl + " --json query syscalls --host " + cluster_->host_id() +
                          " --where syscall=getppid --by comm --last 1m");
-  EXPECT_NE(json.find(absl::StrCat("{\"labels\":{\"comm\":\"", kComm, "\"},\"total\":")),
+  EXPECT_NE(json.find(absl::StrCat("{\"labels\":{\"comm\":\"", ChildComm(), "\"},\"total\":")),
             std::string::npos)
       << json;
 }
