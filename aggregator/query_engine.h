@@ -8,12 +8,6 @@
 
 namespace andon::aggregator {
 
-// Limits on one query.
-inline constexpr int64_t kMaxQueryRangeNs = int64_t{31} * 24 * 3600 * 1000 * 1000 * 1000;
-inline constexpr int64_t kMaxQueryBuckets = 11000;
-inline constexpr int64_t kDefaultStepNs = 1000 * 1000 * 1000;  // 1 s
-inline constexpr uint32_t kDefaultSeriesLimit = 1000;
-
 // Answers QueryRequests from a SeriesStore: selects the metric's series by
 // the matchers, sums them into one Series per distinct value of the group_by
 // labels, buckets points by step (bucket k starts at start + k*step; only
@@ -26,10 +20,8 @@ class QueryEngine {
  public:
   explicit QueryEngine(const SeriesStore* store) : store_(store) {}
 
-  // Fails with INVALID_ARGUMENT (missing start or end, end <= start, range
-  // over 31 days, negative step, more than 11000 buckets, bad matcher or
-  // regex, invalid group_by label name), NOT_FOUND for an unknown metric
-  // (naming the known ones), or the store's error.
+  // Fails as PlanQuery() (common/query_plan.h) does for a bad request, or
+  // with the store's error.
   absl::StatusOr<v1::QueryResponse> Run(const v1::QueryRequest& request) const;
 
  private:

@@ -9,7 +9,7 @@
 #include "common/grpc_status.h"
 #include "common/metric_catalog.h"
 #include "controller/query_merge.h"
-#include "controller/query_validation.h"
+#include "common/query_plan.h"
 
 namespace andon::controller {
 namespace {
@@ -71,8 +71,9 @@ void QueryRouter::QueryAsync(const v1::QueryRequest& request, Done done) {
     metrics_->CountQuery(r.status(), clock_->Now() - start);
     done(std::move(r));
   };
-  absl::StatusOr<v1::MetricInfo> metric = ValidateQuery(request);
-  if (!metric.ok()) return report(metric.status());
+  // Checked here too, so a bad query gets its clear error with no aggregator up.
+  absl::StatusOr<QueryPlan> plan = PlanQuery(request);
+  if (!plan.ok()) return report(plan.status());
   std::vector<v1::AggregatorRef> targets = Targets(request);
   if (targets.empty()) {
     return report(absl::UnavailableError(

@@ -5,7 +5,7 @@
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "controller/host_validation.h"
-#include "controller/proto_time.h"
+#include "common/proto_time.h"
 
 namespace andon::controller {
 namespace {

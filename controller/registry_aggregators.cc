@@ -3,7 +3,7 @@
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "controller/host_validation.h"
-#include "controller/proto_time.h"
+#include "common/proto_time.h"
 #include "controller/registry.h"
 
 namespace andon::controller {

@@ -5,15 +5,10 @@
 #include "absl/strings/str_cat.h"
 #include "common/grpc_status.h"
 #include "common/http_server.h"
+#include "common/proto_time.h"
 
 namespace andon::sdk {
 namespace {
-
-void SetTimestamp(absl::Time t, google::protobuf::Timestamp* ts) {
-  int64_t ns = absl::ToUnixNanos(t);
-  ts->set_seconds(ns / 1000000000);
-  ts->set_nanos(static_cast<int32_t>(ns % 1000000000));
-}
 
 // Adds which controller was asked to errors where that helps the user.
 absl::Status Annotate(const grpc::Status& status, const std::string& address) {
@@ -100,8 +95,8 @@ v1::QueryRequest MakeRangeQuery(absl::string_view metric, absl::Time now, absl::
   // Whole seconds, so one-bucket queries line up with stored windows.
   absl::Time end = absl::FromUnixSeconds(absl::ToUnixSeconds(now) + 1);
   absl::Time start = end - range;
-  SetTimestamp(start, req.mutable_start());
-  SetTimestamp(end, req.mutable_end());
+  *req.mutable_start() = ToProtoTime(start);
+  *req.mutable_end() = ToProtoTime(end);
   absl::Duration s = step == absl::ZeroDuration() ? range : step;
   req.mutable_step()->set_seconds(absl::ToInt64Seconds(s));
   req.mutable_step()->set_nanos(

@@ -1,6 +1,6 @@
-#include "controller/proto_time.h"
+#include "common/proto_time.h"
 
-namespace andon::controller {
+namespace andon {
 
 google::protobuf::Timestamp ToProtoTime(absl::Time t) {
   int64_t ns = absl::ToUnixNanos(t);
@@ -24,4 +24,4 @@ absl::Duration FromProtoDuration(const google::protobuf::Duration& d) {
   return absl::Seconds(d.seconds()) + absl::Nanoseconds(d.nanos());
 }
 
-}  // namespace andon::controller
+}  // namespace andon

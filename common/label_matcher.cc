@@ -1,4 +1,4 @@
-#include "aggregator/label_matcher.h"
+#include "common/label_matcher.h"
 
 #include <re2/re2.h>
 
@@ -6,7 +6,7 @@
 #include "common/labels.h"
 #include "common/series_key.h"
 
-namespace andon::aggregator {
+namespace andon {
 
 absl::StatusOr<LabelMatcher> LabelMatcher::Compile(const v1::LabelMatcher& spec) {
   if (!IsValidLabelName(spec.name())) {
@@ -52,4 +52,4 @@ bool LabelMatcher::Matches(const v1::SeriesKey& key) const {
   }
 }
 
-}  // namespace andon::aggregator
+}  // namespace andon

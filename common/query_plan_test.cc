@@ -1,9 +1,9 @@
-#include "controller/query_validation.h"
+#include "common/query_plan.h"
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace andon::controller {
+namespace andon {
 namespace {
 
 using ::testing::HasSubstr;
@@ -16,23 +16,25 @@ v1::QueryRequest Valid() {
   return q;
 }
 
-absl::StatusCode Code(const v1::QueryRequest& q) { return ValidateQuery(q).status().code(); }
+absl::StatusCode Code(const v1::QueryRequest& q) { return PlanQuery(q).status().code(); }
 
-TEST(QueryValidationTest, AcceptsAPlainQuery) {
-  auto info = ValidateQuery(Valid());
+TEST(QueryPlanTest, AcceptsAPlainQuery) {
+  auto info = PlanQuery(Valid());
   ASSERT_TRUE(info.ok()) << info.status();
-  EXPECT_EQ(info->kind(), v1::COUNTER);
+  EXPECT_EQ(info->metric.kind(), v1::COUNTER);
+  EXPECT_EQ(info->step_ns, kDefaultStepNs);
+  EXPECT_EQ(info->limit, kDefaultSeriesLimit);
 }
 
-TEST(QueryValidationTest, UnknownMetricIsNotFoundWithKnownNames) {
+TEST(QueryPlanTest, UnknownMetricIsNotFoundWithKnownNames) {
   v1::QueryRequest q = Valid();
   q.set_metric("bogus");
-  auto r = ValidateQuery(q);
+  auto r = PlanQuery(q);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(std::string(r.status().message()), HasSubstr("syscalls"));
 }
 
-TEST(QueryValidationTest, RejectsBadRanges) {
+TEST(QueryPlanTest, RejectsBadRanges) {
   v1::QueryRequest q = Valid();
   q.clear_start();
   EXPECT_EQ(Code(q), absl::StatusCode::kInvalidArgument);
@@ -50,10 +52,10 @@ TEST(QueryValidationTest, RejectsBadRanges) {
   q.mutable_end()->set_seconds(1700000000 + 11001);  // 11001 one-second buckets
   EXPECT_EQ(Code(q), absl::StatusCode::kInvalidArgument);
   q.mutable_step()->set_seconds(10);
-  EXPECT_TRUE(ValidateQuery(q).ok());
+  EXPECT_TRUE(PlanQuery(q).ok());
 }
 
-TEST(QueryValidationTest, RejectsBadRegexAndGroupBy) {
+TEST(QueryPlanTest, RejectsBadRegexAndGroupBy) {
   v1::QueryRequest q = Valid();
   auto* m = q.add_matchers();
   m->set_name("comm");
@@ -61,10 +63,10 @@ TEST(QueryValidationTest, RejectsBadRegexAndGroupBy) {
   m->set_value("ngin(x");
   EXPECT_EQ(Code(q), absl::StatusCode::kInvalidArgument);
   m->set_value("ngin(x)");
-  EXPECT_TRUE(ValidateQuery(q).ok());
+  EXPECT_TRUE(PlanQuery(q).ok());
   q.add_group_by("bad-name");
   EXPECT_EQ(Code(q), absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace
-}  // namespace andon::controller
+}  // namespace andon

@@ -11,7 +11,7 @@ namespace re2 {
 class RE2;
 }
 
-namespace andon::aggregator {
+namespace andon {
 
 // A query's label matcher, checked and compiled once: EQ / NEQ compare the
 // label's value (a missing label has value ""), REGEX / NOT_REGEX fully match
@@ -33,4 +33,4 @@ class LabelMatcher {
   std::shared_ptr<const re2::RE2> pattern_;  // Set for REGEX / NOT_REGEX.
 };
 
-}  // namespace andon::aggregator
+}  // namespace andon
