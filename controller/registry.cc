@@ -66,6 +66,10 @@ bool Registry::HostLive(const v1::Host& host, absl::Time now) const {
   return host.connected() || now - FromProtoTime(host.last_seen()) <= options_.host_ttl;
 }
 
+bool Registry::HostClaimed(const HostEntry& entry, absl::Time now) {
+  return entry.host.connected() || now < entry.claim_pending_until;
+}
+
 absl::Status Registry::PersistHost(HostEntry& entry, absl::Time now) {
   ANDON_RETURN_IF_ERROR(
       store_->Put(HostKey(entry.host.info().host_id()), entry.host.SerializeAsString()));
@@ -97,7 +101,7 @@ absl::StatusOr<v1::Host> Registry::RegisterHost(const v1::HostInfo& info,
   auto it = hosts_.find(info.host_id());
   if (it != hosts_.end()) {
     const v1::Host& old = it->second.host;
-    if (old.instance_id() != instance_id && HostLive(old, now)) {
+    if (old.instance_id() != instance_id && HostClaimed(it->second, now)) {
       return absl::AlreadyExistsError(
           absl::StrCat("host id '", info.host_id(), "' is already held by a live agent (",
                        DescribeHolder(old, now),
@@ -118,6 +122,7 @@ absl::StatusOr<v1::Host> Registry::RegisterHost(const v1::HostInfo& info,
   *host.mutable_info() = info;
   host.set_instance_id(std::string(instance_id));
   *host.mutable_last_seen() = ToProtoTime(now);
+  if (!host.connected()) updated.claim_pending_until = now + options_.claim_grace;
   ANDON_RETURN_IF_ERROR(PersistHost(updated, now));
   hosts_[info.host_id()] = updated;
   return host;
@@ -151,6 +156,7 @@ absl::Status Registry::SetConnected(absl::string_view host_id, absl::string_view
   if (!entry.ok()) return connected ? entry.status() : absl::OkStatus();
   absl::Time now = clock_->Now();
   (*entry)->host.set_connected(connected);
+  (*entry)->claim_pending_until = absl::InfinitePast();
   *(*entry)->host.mutable_last_seen() = ToProtoTime(now);
   return PersistHost(**entry, now);
 }

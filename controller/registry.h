@@ -19,8 +19,13 @@
 namespace andon::controller {
 
 struct RegistryOptions {
-  // A host is live while its control stream is open or it was seen within this.
+  // A host counts as live (for shard counts and display) while its control
+  // stream is open or it was seen within this.
   absl::Duration host_ttl = absl::Seconds(30);
+  // How long a registration holds the host id before the agent's control
+  // stream opens. Only an open stream (or this window) holds an id: an agent
+  // restarting on its host must not be locked out for host_ttl.
+  absl::Duration claim_grace = absl::Seconds(10);
   // Aggregators heartbeat this often and are live while seen within
   // kAggregatorLiveHeartbeats intervals.
   absl::Duration aggregator_heartbeat = absl::Milliseconds(2000);
@@ -47,7 +52,8 @@ class Registry {
                                                         RegistryOptions options = {});
 
   // Registers or re-registers a host. Accepted when the host id is new, held
-  // by the same instance, or held by an instance that is no longer live.
+  // by the same instance, or held by an instance whose control stream is
+  // closed (and which did not register within claim_grace).
   // INVALID_ARGUMENT for a bad HostInfo/instance id; ALREADY_EXISTS when a
   // different live instance holds the id (its record is left unchanged).
   absl::StatusOr<v1::Host> RegisterHost(const v1::HostInfo& info, absl::string_view instance_id);
@@ -92,6 +98,8 @@ class Registry {
   struct HostEntry {
     v1::Host host;
     absl::Time persisted_at;  // when `host` was last written to the store
+    // Until when a registration without an open control stream holds the id.
+    absl::Time claim_pending_until = absl::InfinitePast();
   };
 
   Registry(KvStore* store, const Clock* clock, RegistryOptions options)
@@ -99,6 +107,8 @@ class Registry {
   absl::Status Load();
 
   bool HostLive(const v1::Host& host, absl::Time now) const;
+  // True while an agent instance holds the id against other instances.
+  static bool HostClaimed(const HostEntry& entry, absl::Time now);
   bool AggregatorLive(const v1::Aggregator& agg, absl::Time now) const;
   std::vector<v1::AggregatorRef> LiveAggregatorsLocked(absl::Time now) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);

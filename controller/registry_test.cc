@@ -95,6 +95,35 @@ TEST_F(RegistryTest, StaleHostCanBeTakenOver) {
             absl::StatusCode::kFailedPrecondition);
 }
 
+TEST_F(RegistryTest, RestartedAgentTakesOverAtOnceOnceItsStreamClosed) {
+  ASSERT_TRUE(registry_->RegisterHost(MakeHostInfo("web-1"), "inst-a").ok());
+  ASSERT_TRUE(registry_->SetConnected("web-1", "inst-a", true).ok());
+  ASSERT_TRUE(registry_->SetConnected("web-1", "inst-a", false).ok());
+  clock_.Advance(absl::Seconds(1));  // well within host_ttl
+  auto taken = registry_->RegisterHost(MakeHostInfo("web-1"), "inst-b");
+  ASSERT_TRUE(taken.ok()) << taken.status();
+  EXPECT_EQ(taken->instance_id(), "inst-b");
+}
+
+TEST_F(RegistryTest, RegistrationHoldsTheIdUntilItsStreamOpensOrGraceEnds) {
+  ASSERT_TRUE(registry_->RegisterHost(MakeHostInfo("web-1"), "inst-a").ok());
+  clock_.Advance(absl::Seconds(9));
+  EXPECT_EQ(registry_->RegisterHost(MakeHostInfo("web-1"), "inst-b").status().code(),
+            absl::StatusCode::kAlreadyExists);
+  clock_.Advance(absl::Seconds(2));  // inst-a never opened its control stream
+  EXPECT_TRUE(registry_->RegisterHost(MakeHostInfo("web-1"), "inst-b").ok());
+}
+
+TEST_F(RegistryTest, AfterControllerRestartAHostIsFreeUntilAnAgentConnects) {
+  ASSERT_TRUE(registry_->RegisterHost(MakeHostInfo("web-1"), "inst-a").ok());
+  ASSERT_TRUE(registry_->SetConnected("web-1", "inst-a", true).ok());
+  Reopen();
+  ASSERT_TRUE(registry_->RegisterHost(MakeHostInfo("web-1"), "inst-b").ok());
+  ASSERT_TRUE(registry_->SetConnected("web-1", "inst-b", true).ok());
+  EXPECT_EQ(registry_->RegisterHost(MakeHostInfo("web-1"), "inst-a").status().code(),
+            absl::StatusCode::kAlreadyExists);
+}
+
 TEST_F(RegistryTest, SameInstanceMayReRegister) {
   ASSERT_TRUE(registry_->RegisterHost(MakeHostInfo("web-1"), "inst-a").ok());
   ASSERT_TRUE(registry_->SetConnected("web-1", "inst-a", true).ok());

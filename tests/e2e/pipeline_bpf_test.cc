@@ -3,6 +3,7 @@
 // agent's eBPF probe, the aggregator's RocksDB and the controller's query
 // router — and through andonctl.
 
+#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -135,6 +136,28 @@ TEST_F(PipelineTest, SecondAgentWithSameHostIdIsRefused) {
   EXPECT_TRUE(after->connected());
   ASSERT_NE(cluster_->agent(), nullptr);
   EXPECT_TRUE(cluster_->agent()->Running());
+}
+
+TEST_F(PipelineTest, RestartedAgentGetsItsHostBackAtOnce) {
+  auto before = cluster_->client().GetHost(cluster_->host_id());
+  ASSERT_TRUE(before.ok()) << before.status();
+  ASSERT_NE(cluster_->agent(), nullptr);
+  int status = cluster_->agent()->Stop(SIGTERM, absl::Seconds(10));
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << cluster_->agent()->Log();
+
+  auto restarted = cluster_->StartAgent(cluster_->host_id(), "agent-restarted.log");
+  ASSERT_TRUE(restarted.ok());
+  absl::Time deadline = absl::Now() + absl::Seconds(20);
+  absl::StatusOr<v1::Host> after;
+  while (absl::Now() < deadline) {
+    after = cluster_->client().GetHost(cluster_->host_id());
+    if (after.ok() && after->connected() && after->instance_id() != before->instance_id()) break;
+    ASSERT_TRUE(restarted->Running()) << restarted->Log();
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  ASSERT_TRUE(after.ok());
+  EXPECT_TRUE(after->connected()) << restarted->Log();
+  EXPECT_NE(after->instance_id(), before->instance_id());
 }
 
 }  // namespace
