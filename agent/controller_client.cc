@@ -4,7 +4,7 @@
 
 #include "absl/random/random.h"
 #include "absl/strings/str_format.h"
-#include "agent/grpc_channel.h"
+#include "common/grpc_channel.h"
 #include "agent/retry_delay.h"
 #include "common/backoff.h"
 #include "common/grpc_status.h"
@@ -79,7 +79,7 @@ bool ControllerClient::SetActive(grpc::ClientContext* ctx) {
 }
 
 void ControllerClient::Run() {
-  auto stub = v1::AgentControl::NewStub(NewAgentChannel(options_.address));
+  auto stub = v1::AgentControl::NewStub(NewChannel(options_.address));
   Backoff backoff(options_.backoff_initial, options_.backoff_max);
   while (true) {
     absl::StatusOr<v1::RegisterResponse> resp = RegisterOnce(*stub);

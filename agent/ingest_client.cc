@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "agent/grpc_channel.h"
+#include "common/grpc_channel.h"
 #include "agent/retry_delay.h"
 #include "andon/v1/ingest.grpc.pb.h"
 #include "common/backoff.h"
@@ -173,7 +173,7 @@ bool IngestClient::SleepUnlessInterrupted(absl::Duration d, const std::string& t
 }
 
 absl::Status IngestClient::StreamTo(const std::string& target, bool* progressed) {
-  auto stub = v1::Ingest::NewStub(NewAgentChannel(target));
+  auto stub = v1::Ingest::NewStub(NewChannel(target));
   grpc::ClientContext ctx;
   v1::IngestAck ack;
   std::vector<v1::IngestBatch> resend;

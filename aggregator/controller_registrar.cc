@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_format.h"
 #include "common/backoff.h"
+#include "common/grpc_channel.h"
 #include "common/log.h"
 
 namespace andon::aggregator {
@@ -9,16 +10,12 @@ namespace {
 
 constexpr absl::Duration kDefaultHeartbeat = absl::Milliseconds(2000);
 
-// gRPC keeps its own reconnect backoff (up to 2 min) under ours; cap it at
-// ours so the controller is found soon after it comes back.
+// gRPC keeps its own reconnect backoff under ours; cap it at ours so the
+// controller is found soon after it comes back.
 std::shared_ptr<grpc::Channel> ControllerChannel(const RegistrarOptions& options) {
-  grpc::ChannelArguments args;
-  const int initial_ms = static_cast<int>(absl::ToInt64Milliseconds(options.initial_backoff));
-  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, initial_ms);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, initial_ms);
-  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
-              static_cast<int>(absl::ToInt64Milliseconds(options.max_backoff)));
-  return grpc::CreateCustomChannel(options.controller, grpc::InsecureChannelCredentials(), args);
+  return NewChannel(options.controller, {.initial_reconnect_backoff = options.initial_backoff,
+                                         .max_reconnect_backoff = options.max_backoff,
+                                         .keepalive = false});
 }
 
 }  // namespace

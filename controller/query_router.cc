@@ -9,6 +9,7 @@
 #include "common/grpc_status.h"
 #include "common/metric_catalog.h"
 #include "controller/query_merge.h"
+#include "common/grpc_channel.h"
 #include "common/query_plan.h"
 
 namespace andon::controller {
@@ -60,7 +61,7 @@ std::shared_ptr<v1::Query::Stub> QueryRouter::StubFor(const std::string& address
   absl::MutexLock lock(&mu_);
   auto& stub = stubs_[address];
   if (stub == nullptr) {
-    stub = v1::Query::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+    stub = v1::Query::NewStub(NewChannel(address));
   }
   return stub;
 }

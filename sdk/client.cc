@@ -3,6 +3,7 @@
 #include <grpcpp/create_channel.h>
 
 #include "absl/strings/str_cat.h"
+#include "common/grpc_channel.h"
 #include "common/grpc_status.h"
 #include "common/http_server.h"
 #include "common/proto_time.h"
@@ -27,8 +28,7 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Create(absl::string_view control
   int port = 0;
   absl::Status s = SplitHostPort(controller_address, &host, &port);
   if (!s.ok()) return s;
-  auto channel = grpc::CreateChannel(std::string(controller_address),
-                                     grpc::InsecureChannelCredentials());
+  auto channel = NewChannel(std::string(controller_address), {.keepalive = false});
   return std::unique_ptr<Client>(new Client(std::string(controller_address), std::move(channel)));
 }
 

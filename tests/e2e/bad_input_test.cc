@@ -2,7 +2,6 @@
 // and leaves what is stored unchanged. A simulated sender pushes windows
 // straight to the aggregator with the real Ingest API (no BPF needed).
 
-#include <grpcpp/create_channel.h>
 #include <httplib.h>
 
 #include <gtest/gtest.h>
@@ -12,28 +11,12 @@
 #include "andon/v1/ingest.grpc.pb.h"
 #include "common/http_server.h"
 #include "tests/harness/local_cluster.h"
+#include "tests/harness/sim_sender.h"
 
 namespace andon::testing {
 namespace {
 
 constexpr char kSender[] = "sim-host-1";
-
-v1::Point SyscallPoint(const std::string& comm, uint64_t count, absl::Time window_start) {
-  v1::Point p;
-  auto* key = p.mutable_series();
-  key->set_metric("syscalls");
-  for (auto [n, v] : {std::pair<std::string, std::string>{"comm", comm},
-                      {"host", kSender},
-                      {"syscall", "read"}}) {
-    auto* l = key->add_labels();
-    l->set_name(n);
-    l->set_value(v);
-  }
-  p.set_window_start_ns(absl::ToUnixSeconds(window_start) * 1000000000);
-  p.set_window_ns(1000000000);
-  p.mutable_value()->set_counter(count);
-  return p;
-}
 
 class BadInputTest : public ::testing::Test {
  protected:
@@ -41,27 +24,13 @@ class BadInputTest : public ::testing::Test {
     cluster_ = std::make_unique<LocalCluster>(LocalCluster::Options{.with_agent = false});
     absl::Status s = cluster_->Start();
     ASSERT_TRUE(s.ok()) << s;
-    channel_ = grpc::CreateChannel(cluster_->aggregator_grpc(), grpc::InsecureChannelCredentials());
-    ingest_ = v1::Ingest::NewStub(channel_);
+    sender_ = std::make_unique<SimSender>(cluster_->aggregator_grpc(), kSender);
   }
 
-  // Pushes one batch on its own stream; returns the stream's status.
-  grpc::Status Push(const v1::IngestBatch& batch, v1::IngestAck* ack = nullptr) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
-    v1::IngestAck local;
-    auto writer = ingest_->Push(&ctx, ack ? ack : &local);
-    writer->Write(batch);
-    writer->WritesDone();
-    return writer->Finish();
-  }
-
-  v1::IngestBatch Batch(uint64_t seq) {
-    v1::IngestBatch b;
-    b.set_sender_id(kSender);
-    b.set_sender_kind(v1::AGENT);
-    b.set_sequence(seq);
-    return b;
+  grpc::Status Push(const v1::IngestBatch& batch) { return sender_->Push(batch); }
+  v1::IngestBatch Batch(uint64_t seq) { return sender_->Batch(seq); }
+  v1::Point SyscallPoint(const std::string& comm, uint64_t count, absl::Time t) {
+    return sender_->SyscallPoint(comm, count, t);
   }
 
   double Total(const std::string& comm) {
@@ -76,8 +45,7 @@ class BadInputTest : public ::testing::Test {
   }
 
   std::unique_ptr<LocalCluster> cluster_;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<v1::Ingest::Stub> ingest_;
+  std::unique_ptr<SimSender> sender_;
   absl::Time t0_ = absl::Now() - absl::Seconds(30);
 };
 

@@ -3,6 +3,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -12,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/status_macros.h"
 
 namespace andon::testing {
 namespace {
@@ -94,34 +96,14 @@ absl::Status LocalCluster::Start(absl::Duration timeout) {
   std::filesystem::create_directories(dir_ + "/aggregator");
   std::string bin = BinDir();
 
-  auto ctl = Subprocess::Start({bin + "/andon-controller", "--grpc_addr", controller_grpc(),
-                                "--http_addr", controller_http(), "--data_dir",
-                                dir_ + "/controller"},
-                               dir_ + "/controller.log");
-  if (!ctl.ok()) return ctl.status();
-  controller_.emplace(std::move(*ctl));
-
-  auto agg = Subprocess::Start(
-      {bin + "/andon-aggregator", "--id", "agg-e2e", "--grpc_addr", aggregator_grpc(),
-       "--http_addr", aggregator_http(), "--data_dir", dir_ + "/aggregator", "--controller",
-       controller_grpc()},
-      dir_ + "/aggregator.log");
-  if (!agg.ok()) return agg.status();
-  aggregator_.emplace(std::move(*agg));
-
+  ANDON_RETURN_IF_ERROR(StartController());
+  ANDON_RETURN_IF_ERROR(StartAggregator());
   auto client = sdk::Client::Create(controller_grpc());
   if (!client.ok()) return client.status();
   client_ = std::move(*client);
   client_->set_timeout(absl::Seconds(5));
 
-  absl::Status s = WaitUntil(timeout, "a live aggregator", [&] {
-    auto aggs = client_->ListAggregators();
-    if (!aggs.ok()) return false;
-    for (const auto& a : aggs->aggregators()) {
-      if (a.live()) return true;
-    }
-    return false;
-  });
+  absl::Status s = WaitForLiveAggregator(timeout);
   if (!s.ok() || !options_.with_agent) return s;
 
   auto agent = Subprocess::Start(
@@ -133,6 +115,64 @@ absl::Status LocalCluster::Start(absl::Duration timeout) {
   return WaitUntil(timeout, "the agent's host to connect", [&] {
     auto host = client_->GetHost(host_id_);
     return host.ok() && host->connected();
+  });
+}
+
+absl::Status LocalCluster::StartController() {
+  auto ctl = Subprocess::Start({BinDir() + "/andon-controller", "--grpc_addr", controller_grpc(),
+                                "--http_addr", controller_http(), "--data_dir",
+                                dir_ + "/controller"},
+                               dir_ + "/controller.log");
+  if (!ctl.ok()) return ctl.status();
+  controller_.emplace(std::move(*ctl));
+  return absl::OkStatus();
+}
+
+absl::Status LocalCluster::StartAggregator() {
+  auto agg = Subprocess::Start(
+      {BinDir() + "/andon-aggregator", "--id", "agg-e2e", "--grpc_addr", aggregator_grpc(),
+       "--http_addr", aggregator_http(), "--data_dir", dir_ + "/aggregator", "--controller",
+       controller_grpc()},
+      dir_ + "/aggregator.log");
+  if (!agg.ok()) return agg.status();
+  aggregator_.emplace(std::move(*agg));
+  return absl::OkStatus();
+}
+
+absl::Status LocalCluster::WaitForLiveAggregator(absl::Duration timeout) {
+  return WaitUntil(timeout, "a live aggregator", [&] {
+    auto aggs = client_->ListAggregators();
+    if (!aggs.ok()) return false;
+    for (const auto& a : aggs->aggregators()) {
+      if (a.live()) return true;
+    }
+    return false;
+  });
+}
+
+absl::Status LocalCluster::StopCleanly(Subprocess& process, const std::string& name) {
+  int status = process.Stop(SIGTERM, absl::Seconds(15));
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    return absl::InternalError(absl::StrCat(name, " did not exit cleanly on SIGTERM (wait status ",
+                                            status, ")"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status LocalCluster::RestartController(absl::Duration timeout) {
+  ANDON_RETURN_IF_ERROR(StopCleanly(*controller_, "andon-controller"));
+  ANDON_RETURN_IF_ERROR(StartController());
+  return WaitForLiveAggregator(timeout);
+}
+
+absl::Status LocalCluster::RestartAggregator(absl::Duration timeout) {
+  ANDON_RETURN_IF_ERROR(StopCleanly(*aggregator_, "andon-aggregator"));
+  ANDON_RETURN_IF_ERROR(StartAggregator());
+  // The controller still counts the old process as live for a few seconds:
+  // wait until a query routed through the controller is answered.
+  return WaitUntil(timeout, "the restarted aggregator to answer queries", [&] {
+    auto req = sdk::MakeRangeQuery("syscalls", absl::Now(), absl::Minutes(1), absl::ZeroDuration());
+    return client_->Query(req).ok();
   });
 }
 

@@ -30,6 +30,12 @@ class LocalCluster {
   // agent) the host is connected. On failure the status includes log tails.
   absl::Status Start(absl::Duration timeout = absl::Seconds(60));
 
+  // Stops a daemon with SIGTERM (checking it exits 0) and starts it again on
+  // the same ports and data directory; waits until the controller answers
+  // and the aggregator is live again.
+  absl::Status RestartController(absl::Duration timeout = absl::Seconds(60));
+  absl::Status RestartAggregator(absl::Duration timeout = absl::Seconds(60));
+
   // Starts another agent against this cluster (for conflict tests).
   absl::StatusOr<Subprocess> StartAgent(const std::string& host_id, const std::string& log_name);
 
@@ -51,6 +57,10 @@ class LocalCluster {
   static std::string Addr(int port) { return "127.0.0.1:" + std::to_string(port); }
   absl::Status WaitUntil(absl::Duration timeout, const std::string& what,
                          const std::function<bool()>& ready);
+  absl::Status StartController();
+  absl::Status StartAggregator();
+  absl::Status WaitForLiveAggregator(absl::Duration timeout);
+  static absl::Status StopCleanly(Subprocess& process, const std::string& name);
 
   Options options_;
   std::string dir_;
