@@ -4,9 +4,9 @@
 
 #include "absl/random/random.h"
 #include "absl/strings/str_format.h"
-#include "common/grpc_channel.h"
 #include "agent/retry_delay.h"
 #include "common/backoff.h"
+#include "common/grpc_channel.h"
 #include "common/grpc_status.h"
 #include "common/log.h"
 #include "google/protobuf/util/time_util.h"

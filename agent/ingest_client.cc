@@ -4,10 +4,10 @@
 
 #include <algorithm>
 
-#include "common/grpc_channel.h"
 #include "agent/retry_delay.h"
 #include "andon/v1/ingest.grpc.pb.h"
 #include "common/backoff.h"
+#include "common/grpc_channel.h"
 #include "common/grpc_status.h"
 #include "common/log.h"
 

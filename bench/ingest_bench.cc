@@ -77,7 +77,8 @@ int Run() {
        "--http_addr", http, "--data_dir", dir + "/data", "--controller", ""},
       dir + "/aggregator.log");
   if (!agg.ok()) {
-    std::fprintf(stderr, "cannot start aggregator: %s\n", std::string(agg.status().message()).c_str());
+    std::fprintf(stderr, "cannot start aggregator: %s\n",
+                 std::string(agg.status().message()).c_str());
     return 1;
   }
   absl::SleepFor(absl::Milliseconds(500));
@@ -125,7 +126,9 @@ int Run() {
   std::filesystem::remove_all(dir, ec);
 
   std::printf("ingest_bench: %d agents x %d series/window, %.1f s\n", agents, series, secs);
-  std::printf("| agents | series/window | points/s accepted | batches/s | aggregator RSS MiB | failed streams |\n");
+  std::printf(
+      "| agents | series/window | points/s accepted | batches/s | aggregator RSS MiB | failed "
+      "streams |\n");
   std::printf("|---|---|---|---|---|---|\n");
   std::printf("| %d | %d | %.0f | %.0f | %.0f | %lld |\n", agents, series, points / secs,
               batches / secs, rss / 1024.0, static_cast<long long>(failures.load()));

@@ -26,6 +26,11 @@ run() {  # title, command...
   } >>"$tmp"
 }
 
+# bpftrace (the peer) attaches through tracefs, which a machine may not mount.
+if [ -d /sys/kernel/tracing ] && ! mountpoint -q /sys/kernel/tracing; then
+  mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null || true
+fi
+
 tmp=$(mktemp)
 echo "# Benchmark results" >"$tmp"
 echo >>"$tmp"

@@ -10,7 +10,8 @@ namespace andon {
 // thread-safe; one per loop.
 class Backoff {
  public:
-  Backoff(absl::Duration initial, absl::Duration max) : initial_(initial), max_(max), cap_(initial) {}
+  Backoff(absl::Duration initial, absl::Duration max)
+      : initial_(initial), max_(max), cap_(initial) {}
 
   absl::Duration Next();
   void Reset() { cap_ = initial_; }

@@ -16,8 +16,8 @@ inline constexpr int kMaxReceiveMessageBytes = 8 * 1024 * 1024;
 
 // Starts an insecure gRPC server on `address` ("host:port"; port 0 picks
 // one) serving `services` (which must outlive it), with Andon's message size
-// limit and without SO_REUSEPORT, so a second daemon on a taken port fails. Sets `*port` to the bound port. Fails with a message
-// naming the address when it cannot listen there.
+// limit and without SO_REUSEPORT, so a second daemon on a taken port fails. Sets `*port` to the
+// bound port. Fails with a message naming the address when it cannot listen there.
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
     const std::string& address, const std::vector<grpc::Service*>& services, int* port);
 

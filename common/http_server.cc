@@ -49,8 +49,8 @@ absl::Status HttpServer::Start(absl::string_view address) {
     port_ = server_.bind_to_port(host, port) ? port : -1;
   }
   if (port_ <= 0) {
-    return absl::UnavailableError(absl::StrCat("cannot listen for HTTP on ", address,
-                                               ": address in use or not local"));
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen for HTTP on ", address, ": address in use or not local"));
   }
   thread_ = std::thread([this] { server_.listen_after_bind(); });
   return absl::OkStatus();

@@ -19,7 +19,8 @@ absl::StatusOr<std::map<std::string, std::string>> ParseLabels(absl::string_view
   std::map<std::string, std::string> out;
   if (absl::StripAsciiWhitespace(text).empty()) return out;
   for (absl::string_view part : absl::StrSplit(text, ',')) {
-    std::pair<absl::string_view, absl::string_view> kv = absl::StrSplit(part, absl::MaxSplits('=', 1));
+    std::pair<absl::string_view, absl::string_view> kv =
+        absl::StrSplit(part, absl::MaxSplits('=', 1));
     absl::string_view name = absl::StripAsciiWhitespace(kv.first);
     absl::string_view value = absl::StripAsciiWhitespace(kv.second);
     if (part.find('=') == absl::string_view::npos) {
@@ -27,8 +28,9 @@ absl::StatusOr<std::map<std::string, std::string>> ParseLabels(absl::string_view
           absl::StrCat("label '", part, "' has no '='; write labels as name=value,name=value"));
     }
     if (!IsValidLabelName(name)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "label name '", name, "' is invalid; use letters, digits and '_', not starting with a digit"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("label name '", name,
+                       "' is invalid; use letters, digits and '_', not starting with a digit"));
     }
     if (value.find('=') != absl::string_view::npos) {
       return absl::InvalidArgumentError(absl::StrCat("label value '", value, "' contains '='"));

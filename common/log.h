@@ -34,7 +34,7 @@ class LogLine {
 #define ANDON_LOG_LEVEL_WARNING ::andon::LogLevel::kWarning
 #define ANDON_LOG_LEVEL_ERROR ::andon::LogLevel::kError
 
-#define ANDON_LOG(level)                                          \
-  if (ANDON_LOG_LEVEL_##level < ::andon::MinLogLevel()) {         \
-  } else                                                          \
+#define ANDON_LOG(level)                                  \
+  if (ANDON_LOG_LEVEL_##level < ::andon::MinLogLevel()) { \
+  } else                                                  \
     ::andon::LogLine(ANDON_LOG_LEVEL_##level, __FILE__, __LINE__).stream()

@@ -36,8 +36,8 @@ absl::StatusOr<v1::MetricInfo> LookupMetric(absl::string_view name) {
     if (m.name() == name) return m;
     names.push_back(m.name());
   }
-  return absl::NotFoundError(absl::StrCat("unknown metric '", name,
-                                          "'; known metrics: ", absl::StrJoin(names, ", ")));
+  return absl::NotFoundError(
+      absl::StrCat("unknown metric '", name, "'; known metrics: ", absl::StrJoin(names, ", ")));
 }
 
 }  // namespace andon

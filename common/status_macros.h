@@ -7,9 +7,9 @@
 #define ANDON_CONCAT(a, b) ANDON_CONCAT_INNER(a, b)
 
 // Returns `expr` from the enclosing function if it is not OK.
-#define ANDON_RETURN_IF_ERROR(expr)            \
-  do {                                         \
-    ::absl::Status andon_status_ = (expr);     \
+#define ANDON_RETURN_IF_ERROR(expr)                \
+  do {                                             \
+    ::absl::Status andon_status_ = (expr);         \
     if (!andon_status_.ok()) return andon_status_; \
   } while (0)
 

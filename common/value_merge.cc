@@ -54,8 +54,9 @@ void MergeTopK(const v1::TopK& from, v1::TopK& into) {
     if (!found) *into.add_entries() = e;
   }
   auto* entries = into.mutable_entries();
-  std::sort(entries->begin(), entries->end(),
-            [](const v1::TopK::Entry& a, const v1::TopK::Entry& b) { return a.count() > b.count(); });
+  std::sort(
+      entries->begin(), entries->end(),
+      [](const v1::TopK::Entry& a, const v1::TopK::Entry& b) { return a.count() > b.count(); });
   if (capacity > 0) {
     while (static_cast<uint32_t>(entries->size()) > capacity) entries->RemoveLast();
   }
@@ -71,9 +72,8 @@ absl::Status MergeValue(const v1::Value& from, v1::Value& into) {
     return absl::OkStatus();
   }
   if (from.kind_case() != into.kind_case()) {
-    return absl::InvalidArgumentError(absl::StrCat("cannot merge value of kind ",
-                                                   from.kind_case(), " into kind ",
-                                                   into.kind_case()));
+    return absl::InvalidArgumentError(absl::StrCat("cannot merge value of kind ", from.kind_case(),
+                                                   " into kind ", into.kind_case()));
   }
   switch (from.kind_case()) {
     case v1::Value::kCounter:

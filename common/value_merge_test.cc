@@ -31,9 +31,15 @@ TEST(ValueMergeTest, KindMismatchIsErrorAndLeavesTarget) {
 TEST(ValueMergeTest, GaugesCombine) {
   v1::Value a, b;
   auto* g = a.mutable_gauge();
-  g->set_min(1); g->set_max(5); g->set_sum(6); g->set_count(2);
+  g->set_min(1);
+  g->set_max(5);
+  g->set_sum(6);
+  g->set_count(2);
   auto* h = b.mutable_gauge();
-  h->set_min(0.5); h->set_max(3); h->set_sum(3.5); h->set_count(2);
+  h->set_min(0.5);
+  h->set_max(3);
+  h->set_sum(3.5);
+  h->set_count(2);
   ASSERT_TRUE(MergeValue(a, b).ok());
   EXPECT_DOUBLE_EQ(b.gauge().min(), 0.5);
   EXPECT_DOUBLE_EQ(b.gauge().max(), 5);
@@ -44,9 +50,14 @@ TEST(ValueMergeTest, GaugesCombine) {
 TEST(ValueMergeTest, DistributionsAddBuckets) {
   v1::Value a, b;
   auto* d = a.mutable_distribution();
-  d->set_sub_bucket_bits(3); (*d->mutable_buckets())[10] = 2; d->set_count(2);
+  d->set_sub_bucket_bits(3);
+  (*d->mutable_buckets())[10] = 2;
+  d->set_count(2);
   auto* e = b.mutable_distribution();
-  e->set_sub_bucket_bits(3); (*e->mutable_buckets())[10] = 1; (*e->mutable_buckets())[12] = 1; e->set_count(2);
+  e->set_sub_bucket_bits(3);
+  (*e->mutable_buckets())[10] = 1;
+  (*e->mutable_buckets())[12] = 1;
+  e->set_count(2);
   ASSERT_TRUE(MergeValue(a, b).ok());
   EXPECT_EQ(b.distribution().buckets().at(10), 3u);
   EXPECT_EQ(b.distribution().count(), 4u);

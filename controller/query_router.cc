@@ -6,11 +6,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "common/grpc_channel.h"
 #include "common/grpc_status.h"
 #include "common/metric_catalog.h"
-#include "controller/query_merge.h"
-#include "common/grpc_channel.h"
 #include "common/query_plan.h"
+#include "controller/query_merge.h"
 
 namespace andon::controller {
 namespace {

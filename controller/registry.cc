@@ -3,9 +3,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "common/log.h"
+#include "common/proto_time.h"
 #include "common/status_macros.h"
 #include "controller/host_validation.h"
-#include "common/proto_time.h"
 
 namespace andon::controller {
 namespace {

@@ -1,9 +1,9 @@
 // Registry: the aggregator half (registration, liveness, shard map).
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
+#include "common/proto_time.h"
 #include "common/status_macros.h"
 #include "controller/host_validation.h"
-#include "common/proto_time.h"
 #include "controller/registry.h"
 
 namespace andon::controller {

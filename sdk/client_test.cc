@@ -16,8 +16,7 @@ TEST(ClientTest, UnreachableControllerNamesIt) {
   (*c)->set_timeout(absl::Seconds(2));
   auto hosts = (*c)->ListHosts();
   ASSERT_FALSE(hosts.ok());
-  EXPECT_NE(hosts.status().message().find("127.0.0.1:1"), std::string::npos)
-      << hosts.status();
+  EXPECT_NE(hosts.status().message().find("127.0.0.1:1"), std::string::npos) << hosts.status();
 }
 
 TEST(ClientTest, RangeQueryIsWholeSecondsOneBucket) {

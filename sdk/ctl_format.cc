@@ -34,10 +34,18 @@ std::string JsonEscape(absl::string_view s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           out += absl::StrFormat("\\u%04x", c);
@@ -80,8 +88,8 @@ std::string FormatHostsTable(const v1::ListHostsResponse& hosts, absl::Time now)
     for (const auto& [k, v] : sorted) labels.push_back(absl::StrCat(k, "=", v));
     rows.push_back({h.info().host_id(), h.info().kernel_release(),
                     absl::StrCat(h.info().num_cpus()),
-                    h.aggregator_id().empty() ? "-" : h.aggregator_id(),
-                    Ago(h.last_seen(), now), h.connected() ? "connected" : "disconnected",
+                    h.aggregator_id().empty() ? "-" : h.aggregator_id(), Ago(h.last_seen(), now),
+                    h.connected() ? "connected" : "disconnected",
                     labels.empty() ? "-" : absl::StrJoin(labels, ",")});
   }
   return Columns(rows);
@@ -128,7 +136,8 @@ std::string FormatQueryJson(const v1::QueryResponse& resp) {
   for (const auto& s : resp.series()) {
     std::vector<std::string> labels;
     for (const auto& l : s.labels()) {
-      labels.push_back(absl::StrCat("\"", JsonEscape(l.name()), "\":\"", JsonEscape(l.value()), "\""));
+      labels.push_back(
+          absl::StrCat("\"", JsonEscape(l.name()), "\":\"", JsonEscape(l.value()), "\""));
     }
     groups.push_back(absl::StrCat("{\"labels\":{", absl::StrJoin(labels, ","),
                                   "},\"total\":", FormatNumber(s.total()), "}"));

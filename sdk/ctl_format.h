@@ -16,7 +16,8 @@ std::string FormatHostsTable(const v1::ListHostsResponse& hosts, absl::Time now)
 std::string FormatAggregatorsTable(const v1::ListAggregatorsResponse& aggs, absl::Time now);
 
 // One row per group: the group_by label values, then TOTAL.
-std::string FormatQueryTable(const v1::QueryResponse& resp, const std::vector<std::string>& group_by);
+std::string FormatQueryTable(const v1::QueryResponse& resp,
+                             const std::vector<std::string>& group_by);
 
 // {"metric":..,"groups":[{"labels":{"comm":"x"},"total":123}, ...]}
 std::string FormatQueryJson(const v1::QueryResponse& resp);

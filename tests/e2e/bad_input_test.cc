@@ -2,9 +2,8 @@
 // and leaves what is stored unchanged. A simulated sender pushes windows
 // straight to the aggregator with the real Ingest API (no BPF needed).
 
-#include <httplib.h>
-
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -34,7 +33,8 @@ class BadInputTest : public ::testing::Test {
   }
 
   double Total(const std::string& comm) {
-    auto req = sdk::MakeRangeQuery("syscalls", absl::Now(), absl::Minutes(10), absl::ZeroDuration());
+    auto req =
+        sdk::MakeRangeQuery("syscalls", absl::Now(), absl::Minutes(10), absl::ZeroDuration());
     sdk::AddEqualMatcher(req, "host", kSender);
     sdk::AddEqualMatcher(req, "comm", comm);
     req.add_group_by("comm");
@@ -98,8 +98,8 @@ TEST_F(BadInputTest, MalformedBatchesAreRefusedAndChangeNothing) {
 }
 
 TEST_F(BadInputTest, BadQueriesGetClearErrors) {
-  auto req = sdk::MakeRangeQuery("no_such_metric", absl::Now(), absl::Minutes(1),
-                                 absl::ZeroDuration());
+  auto req =
+      sdk::MakeRangeQuery("no_such_metric", absl::Now(), absl::Minutes(1), absl::ZeroDuration());
   auto resp = cluster_->client().Query(req);
   EXPECT_EQ(resp.status().code(), absl::StatusCode::kNotFound);
   EXPECT_NE(resp.status().message().find("unknown metric"), std::string::npos) << resp.status();
@@ -125,9 +125,10 @@ TEST_F(BadInputTest, JsonApiAnswersAndRefusesBadRequests) {
   EXPECT_EQ(bad_json->status, 400);
   EXPECT_NE(bad_json->body.find("\"error\""), std::string::npos) << bad_json->body;
 
-  auto unknown = http.Post("/api/v1/query",
-                           R"({"metric":"nope","start":"2026-01-01T00:00:00Z","end":"2026-01-01T00:01:00Z"})",
-                           "application/json");
+  auto unknown =
+      http.Post("/api/v1/query",
+                R"({"metric":"nope","start":"2026-01-01T00:00:00Z","end":"2026-01-01T00:01:00Z"})",
+                "application/json");
   ASSERT_TRUE(unknown);
   EXPECT_EQ(unknown->status, 404) << unknown->body;
   EXPECT_NE(unknown->body.find("unknown metric"), std::string::npos) << unknown->body;

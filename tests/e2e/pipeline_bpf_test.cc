@@ -3,6 +3,7 @@
 // agent's eBPF probe, the aggregator's RocksDB and the controller's query
 // router — and through andonctl.
 
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -12,8 +13,6 @@
 #include <array>
 #include <cstdio>
 #include <memory>
-
-#include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -105,7 +104,8 @@ TEST_F(PipelineTest, AndonctlShowsHostAndQueryRows) {
   std::string rows;
   absl::Time deadline = absl::Now() + absl::Seconds(30);
   while (absl::Now() < deadline) {
-    rows = RunCommand(ctl + " query syscalls --host " + cluster_->host_id() + " --by comm --last 1m");
+    rows =
+        RunCommand(ctl + " query syscalls --host " + cluster_->host_id() + " --by comm --last 1m");
     if (rows.find(ChildComm()) != std::string::npos) break;
     absl::SleepFor(absl::Milliseconds(500));
   }
@@ -113,7 +113,7 @@ TEST_F(PipelineTest, AndonctlShowsHostAndQueryRows) {
   EXPECT_NE(rows.find(ChildComm()), std::string::npos) << rows;
 
   std::string json = RunCommand(ctl + " --json query syscalls --host " + cluster_->host_id() +
-                         " --where syscall=getppid --by comm --last 1m");
+                                " --where syscall=getppid --by comm --last 1m");
   EXPECT_NE(json.find(absl::StrCat("{\"labels\":{\"comm\":\"", ChildComm(), "\"},\"total\":")),
             std::string::npos)
       << json;

@@ -3,7 +3,6 @@
 // restarted daemon answers as before and a replayed batch still applies once.
 
 #include <grpcpp/grpcpp.h>
-
 #include <gtest/gtest.h>
 
 #include "absl/time/clock.h"
@@ -25,7 +24,8 @@ class RestartTest : public ::testing::Test {
   }
 
   double Total() {
-    auto req = sdk::MakeRangeQuery("syscalls", absl::Now(), absl::Minutes(10), absl::ZeroDuration());
+    auto req =
+        sdk::MakeRangeQuery("syscalls", absl::Now(), absl::Minutes(10), absl::ZeroDuration());
     sdk::AddEqualMatcher(req, "host", kHost);
     req.add_group_by("host");
     auto resp = cluster_->client().Query(req);

@@ -77,13 +77,14 @@ absl::Status LocalCluster::WaitUntil(absl::Duration timeout, const std::string& 
     for (Subprocess* p : {controller_ ? &*controller_ : nullptr,
                           aggregator_ ? &*aggregator_ : nullptr, agent_ ? &*agent_ : nullptr}) {
       if (p != nullptr && !p->Running()) {
-        return absl::InternalError(absl::StrCat("a daemon exited while waiting for ", what,
-                                                "\n", LogTails()));
+        return absl::InternalError(
+            absl::StrCat("a daemon exited while waiting for ", what, "\n", LogTails()));
       }
     }
     absl::SleepFor(absl::Milliseconds(200));
   }
-  return absl::DeadlineExceededError(absl::StrCat("timed out waiting for ", what, "\n", LogTails()));
+  return absl::DeadlineExceededError(
+      absl::StrCat("timed out waiting for ", what, "\n", LogTails()));
 }
 
 absl::Status LocalCluster::Start(absl::Duration timeout) {
@@ -107,8 +108,8 @@ absl::Status LocalCluster::Start(absl::Duration timeout) {
   if (!s.ok() || !options_.with_agent) return s;
 
   auto agent = Subprocess::Start(
-      {bin + "/andon-agent", "--controller", controller_grpc(), "--host_id", host_id_,
-       "--labels", options_.agent_labels, "--http_addr", Addr(agent_http_port_)},
+      {bin + "/andon-agent", "--controller", controller_grpc(), "--host_id", host_id_, "--labels",
+       options_.agent_labels, "--http_addr", Addr(agent_http_port_)},
       dir_ + "/agent.log");
   if (!agent.ok()) return agent.status();
   agent_.emplace(std::move(*agent));
@@ -119,21 +120,20 @@ absl::Status LocalCluster::Start(absl::Duration timeout) {
 }
 
 absl::Status LocalCluster::StartController() {
-  auto ctl = Subprocess::Start({BinDir() + "/andon-controller", "--grpc_addr", controller_grpc(),
-                                "--http_addr", controller_http(), "--data_dir",
-                                dir_ + "/controller"},
-                               dir_ + "/controller.log");
+  auto ctl =
+      Subprocess::Start({BinDir() + "/andon-controller", "--grpc_addr", controller_grpc(),
+                         "--http_addr", controller_http(), "--data_dir", dir_ + "/controller"},
+                        dir_ + "/controller.log");
   if (!ctl.ok()) return ctl.status();
   controller_.emplace(std::move(*ctl));
   return absl::OkStatus();
 }
 
 absl::Status LocalCluster::StartAggregator() {
-  auto agg = Subprocess::Start(
-      {BinDir() + "/andon-aggregator", "--id", "agg-e2e", "--grpc_addr", aggregator_grpc(),
-       "--http_addr", aggregator_http(), "--data_dir", dir_ + "/aggregator", "--controller",
-       controller_grpc()},
-      dir_ + "/aggregator.log");
+  auto agg = Subprocess::Start({BinDir() + "/andon-aggregator", "--id", "agg-e2e", "--grpc_addr",
+                                aggregator_grpc(), "--http_addr", aggregator_http(), "--data_dir",
+                                dir_ + "/aggregator", "--controller", controller_grpc()},
+                               dir_ + "/aggregator.log");
   if (!agg.ok()) return agg.status();
   aggregator_.emplace(std::move(*agg));
   return absl::OkStatus();
@@ -153,8 +153,8 @@ absl::Status LocalCluster::WaitForLiveAggregator(absl::Duration timeout) {
 absl::Status LocalCluster::StopCleanly(Subprocess& process, const std::string& name) {
   int status = process.Stop(SIGTERM, absl::Seconds(15));
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    return absl::InternalError(absl::StrCat(name, " did not exit cleanly on SIGTERM (wait status ",
-                                            status, ")"));
+    return absl::InternalError(
+        absl::StrCat(name, " did not exit cleanly on SIGTERM (wait status ", status, ")"));
   }
   return absl::OkStatus();
 }

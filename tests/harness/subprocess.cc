@@ -40,7 +40,9 @@ absl::StatusOr<Subprocess> Subprocess::Start(const std::vector<std::string>& arg
 }
 
 Subprocess::Subprocess(Subprocess&& other) noexcept
-    : pid_(other.pid_), status_(other.status_), exited_(other.exited_),
+    : pid_(other.pid_),
+      status_(other.status_),
+      exited_(other.exited_),
       log_path_(std::move(other.log_path_)) {
   other.pid_ = -1;
 }
