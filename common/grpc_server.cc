@@ -12,6 +12,13 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
   // gRPC sets SO_REUSEPORT by default, which lets a second daemon bind the
   // same port and silently share its traffic; fail to bind instead.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  // Without keepalive a peer that lost power leaves its streams (and their
+  // reactors, and a host marked connected) open for gRPC's default 2 hours.
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 15000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
+  // Accept the clients' own keepalive pings (every 20 s, common/grpc_channel)
+  // instead of answering them with GOAWAY as too frequent.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
   for (grpc::Service* service : services) builder.RegisterService(service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || *port == 0) {

@@ -39,30 +39,28 @@ grpc::ServerBidiReactor<v1::AgentMessage, v1::ControlMessage>* AgentControlServi
   return new ControlReactor(this);
 }
 
-void AgentControlService::Attach(const std::string& host_id, const std::string& aggregator_id,
-                                 ControlReactor* reactor) {
+absl::Status AgentControlService::Attach(const std::string& host_id,
+                                         const std::string& instance_id,
+                                         const std::string& aggregator_id,
+                                         ControlReactor* reactor) {
   absl::MutexLock lock(&mu_);
+  absl::Status connected = registry_->SetConnected(host_id, instance_id, true);
+  if (!connected.ok()) return connected;
   reactor->assigned_aggregator_id = aggregator_id;
   streams_[host_id] = reactor;  // an older stream of the host, if any, ends on its own
   metrics_->StreamOpened();
+  return absl::OkStatus();
 }
 
 void AgentControlService::Detach(const std::string& host_id, const std::string& instance_id,
                                  ControlReactor* reactor) {
-  bool current = false;
-  {
-    absl::MutexLock lock(&mu_);
-    auto it = streams_.find(host_id);
-    if (it != streams_.end() && it->second == reactor) {
-      streams_.erase(it);
-      current = true;
-    }
-    metrics_->StreamClosed();
-  }
-  if (current) {
-    absl::Status s = registry_->SetConnected(host_id, instance_id, false);
-    if (!s.ok()) ANDON_LOG(WARNING) << "cannot mark host '" << host_id << "' disconnected: " << s;
-  }
+  absl::MutexLock lock(&mu_);
+  metrics_->StreamClosed();
+  auto it = streams_.find(host_id);
+  if (it == streams_.end() || it->second != reactor) return;
+  streams_.erase(it);
+  absl::Status s = registry_->SetConnected(host_id, instance_id, false);
+  if (!s.ok()) ANDON_LOG(WARNING) << "cannot mark host '" << host_id << "' disconnected: " << s;
 }
 
 size_t AgentControlService::OpenStreams() const {

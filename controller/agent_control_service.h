@@ -45,12 +45,15 @@ class AgentControlService final : public v1::AgentControl::CallbackService {
  private:
   class ControlReactor;
 
-  // Makes `reactor` the host's stream (a newer stream of the same host
-  // replaces an older one); `aggregator_id` is what the agent was told last.
-  void Attach(const std::string& host_id, const std::string& aggregator_id,
-              ControlReactor* reactor);
+  // Marks the host connected and makes `reactor` its stream (a newer stream
+  // of the same host replaces an older one); `aggregator_id` is what the
+  // agent was told last. Fails as Registry::SetConnected does. Both steps
+  // happen under mu_, so an older stream's Detach cannot slip between them
+  // and mark a connected host disconnected.
+  absl::Status Attach(const std::string& host_id, const std::string& instance_id,
+                      const std::string& aggregator_id, ControlReactor* reactor);
   // Forgets `reactor`; if it was still the host's current stream, marks the
-  // host disconnected.
+  // host disconnected (under mu_, for the same reason).
   void Detach(const std::string& host_id, const std::string& instance_id, ControlReactor* reactor);
 
   Registry* const registry_;

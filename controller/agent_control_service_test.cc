@@ -137,8 +137,15 @@ TEST_F(AgentControlServiceTest, HelloMarksConnectedAndEndMarksDisconnected) {
   }
   EXPECT_EQ(registry_->GetHost("web-1")->last_heartbeat().applied_config_version(), 7u);
   EXPECT_EQ(service_->OpenStreams(), 1u);
-  // A connected host stays held, however old its last_seen.
+  // A connected host that heartbeats stays held, however long ago it registered.
   clock_.Advance(absl::Minutes(10));
+  hb.mutable_heartbeat()->set_applied_config_version(8);
+  ASSERT_TRUE(stream->Write(hb));
+  for (int i = 0;
+       i < 500 && registry_->GetHost("web-1")->last_heartbeat().applied_config_version() != 8;
+       ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
   EXPECT_EQ(Register("web-1", "inst-b", &resp).error_code(), grpc::StatusCode::ALREADY_EXISTS);
 
   stream->WritesDone();

@@ -49,12 +49,10 @@ absl::Status AgentControlService::ControlReactor::HandleHello(const v1::Register
   // Register call; for the holding instance this is a no-op refresh.
   ANDON_ASSIGN_OR_RETURN(v1::Host host,
                          service_->registry_->RegisterHost(hello.host(), hello.instance_id()));
-  ANDON_RETURN_IF_ERROR(
-      service_->registry_->SetConnected(hello.host().host_id(), hello.instance_id(), true));
   host_id_ = hello.host().host_id();
   instance_id_ = hello.instance_id();
+  ANDON_RETURN_IF_ERROR(service_->Attach(host_id_, instance_id_, host.aggregator_id(), this));
   attached_ = true;
-  service_->Attach(host_id_, host.aggregator_id(), this);
   return absl::OkStatus();
 }
 

@@ -66,8 +66,10 @@ bool Registry::HostLive(const v1::Host& host, absl::Time now) const {
   return host.connected() || now - FromProtoTime(host.last_seen()) <= options_.host_ttl;
 }
 
-bool Registry::HostClaimed(const HostEntry& entry, absl::Time now) {
-  return entry.host.connected() || now < entry.claim_pending_until;
+bool Registry::HostClaimed(const HostEntry& entry, absl::Time now) const {
+  const bool heartbeating =
+      entry.host.connected() && now - FromProtoTime(entry.host.last_seen()) <= options_.claim_grace;
+  return heartbeating || now < entry.claim_pending_until;
 }
 
 absl::Status Registry::PersistHost(HostEntry& entry, absl::Time now) {

@@ -22,9 +22,11 @@ struct RegistryOptions {
   // A host counts as live (for shard counts and display) while its control
   // stream is open or it was seen within this.
   absl::Duration host_ttl = absl::Seconds(30);
-  // How long a registration holds the host id before the agent's control
-  // stream opens. Only an open stream (or this window) holds an id: an agent
-  // restarting on its host must not be locked out for host_ttl.
+  // An agent instance holds its host id while its control stream is open and
+  // it heartbeats (every second) within this, and for this long after
+  // Register until its stream opens. So an agent restarting on its host is
+  // not locked out for host_ttl, and neither is a host back from a power loss
+  // whose old stream was never closed.
   absl::Duration claim_grace = absl::Seconds(10);
   // Aggregators heartbeat this often and are live while seen within
   // kAggregatorLiveHeartbeats intervals.
@@ -108,7 +110,7 @@ class Registry {
 
   bool HostLive(const v1::Host& host, absl::Time now) const;
   // True while an agent instance holds the id against other instances.
-  static bool HostClaimed(const HostEntry& entry, absl::Time now);
+  bool HostClaimed(const HostEntry& entry, absl::Time now) const;
   bool AggregatorLive(const v1::Aggregator& agg, absl::Time now) const;
   std::vector<v1::AggregatorRef> LiveAggregatorsLocked(absl::Time now) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);

@@ -75,9 +75,24 @@ TEST_F(RegistryTest, SecondLiveInstanceIsRejectedAndFirstRecordKept) {
 TEST_F(RegistryTest, ConnectedHostIsLivePastTtl) {
   ASSERT_TRUE(registry_->RegisterHost(MakeHostInfo("web-1"), "inst-a").ok());
   ASSERT_TRUE(registry_->SetConnected("web-1", "inst-a", true).ok());
-  clock_.Advance(absl::Minutes(5));
+  for (int i = 0; i < 300; ++i) {  // five minutes of heartbeats, one a second
+    clock_.Advance(absl::Seconds(1));
+    ASSERT_TRUE(registry_->RecordHeartbeat("web-1", "inst-a", v1::Heartbeat()).ok());
+  }
   EXPECT_EQ(registry_->RegisterHost(MakeHostInfo("web-1"), "inst-b").status().code(),
             absl::StatusCode::kAlreadyExists);
+}
+
+TEST_F(RegistryTest, SilentlyDeadAgentsStreamDoesNotHoldTheId) {
+  // A host that lost power leaves its stream open on the controller until
+  // keepalive notices; its heartbeats stop at once.
+  ASSERT_TRUE(registry_->RegisterHost(MakeHostInfo("web-1"), "inst-a").ok());
+  ASSERT_TRUE(registry_->SetConnected("web-1", "inst-a", true).ok());
+  clock_.Advance(absl::Seconds(11));
+  auto taken = registry_->RegisterHost(MakeHostInfo("web-1"), "inst-b");
+  ASSERT_TRUE(taken.ok()) << taken.status();
+  EXPECT_EQ(registry_->RecordHeartbeat("web-1", "inst-a", v1::Heartbeat()).code(),
+            absl::StatusCode::kFailedPrecondition);
 }
 
 TEST_F(RegistryTest, StaleHostCanBeTakenOver) {
