@@ -72,19 +72,32 @@ absl::StatusOr<v1::QueryResponse> QueryEngine::Run(const v1::QueryRequest& reque
   const v1::MetricInfo& metric = plan.metric;
 
   absl::flat_hash_map<std::string, Group> groups;
+  int64_t points_scanned = 0;
   for (const SeriesRef& ref : store_->SeriesOfMetric(metric.name())) {
     if (!MatchesAll(plan.matchers, ref.key)) continue;
-    ANDON_ASSIGN_OR_RETURN(std::vector<StoredPoint> points,
-                           store_->ReadPoints(ref.id, plan.start_ns, plan.end_ns));
-    if (points.empty()) continue;
     std::vector<std::string> values;
     for (const std::string& name : plan.group_by) values.emplace_back(LabelValue(ref.key, name));
-    Group& group = groups[absl::StrJoin(values, std::string(1, '\0'))];
-    group.label_values = std::move(values);
-    for (const StoredPoint& point : points) {
-      const double v = ScalarValue(point.value);
-      group.buckets[(point.window_start_ns - plan.start_ns) / plan.step_ns] += v;
-      group.total += v;
+    Group* group = nullptr;  // created on the series' first point in range
+    bool over_budget = false;
+    ANDON_RETURN_IF_ERROR(store_->ScanPoints(
+        ref.id, plan.start_ns, plan.end_ns, [&](int64_t window_start_ns, const v1::Value& value) {
+          if (++points_scanned > max_points_scanned_) {
+            over_budget = true;
+            return false;
+          }
+          if (group == nullptr) {
+            group = &groups[absl::StrJoin(values, std::string(1, '\0'))];
+            group->label_values = values;
+          }
+          const double v = ScalarValue(value);
+          group->buckets[(window_start_ns - plan.start_ns) / plan.step_ns] += v;
+          group->total += v;
+          return true;
+        }));
+    if (over_budget) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "query would read more than ", max_points_scanned_,
+          " stored windows; narrow it with matchers (e.g. host=...) or a shorter range"));
     }
   }
 

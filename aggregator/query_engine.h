@@ -18,7 +18,13 @@ namespace andon::aggregator {
 // the engine.
 class QueryEngine {
  public:
-  explicit QueryEngine(const SeriesStore* store) : store_(store) {}
+  // A query reading more than `max_points_scanned` stored windows fails with
+  // RESOURCE_EXHAUSTED instead of taking the aggregator's memory and time.
+  static constexpr int64_t kDefaultMaxPointsScanned = 20'000'000;
+
+  explicit QueryEngine(const SeriesStore* store,
+                       int64_t max_points_scanned = kDefaultMaxPointsScanned)
+      : store_(store), max_points_scanned_(max_points_scanned) {}
 
   // Fails as PlanQuery() (common/query_plan.h) does for a bad request, or
   // with the store's error.
@@ -26,6 +32,7 @@ class QueryEngine {
 
  private:
   const SeriesStore* store_;
+  int64_t max_points_scanned_;
 };
 
 // A point's value as one number: a counter's count, a gauge's sum, a

@@ -150,33 +150,33 @@ std::vector<SeriesRef> RocksDbSeriesStore::SeriesOfMetric(absl::string_view metr
   return it->second;
 }
 
-absl::StatusOr<std::vector<StoredPoint>> RocksDbSeriesStore::ReadPoints(uint64_t series_id,
-                                                                        int64_t start_ns,
-                                                                        int64_t end_ns) const {
+absl::Status RocksDbSeriesStore::ScanPoints(uint64_t series_id, int64_t start_ns, int64_t end_ns,
+                                            const PointVisitor& visit) const {
   if (db_ == nullptr) return absl::FailedPreconditionError("series store is closed");
-  std::vector<StoredPoint> points;
-  if (end_ns <= start_ns) return points;
+  if (end_ns <= start_ns) return absl::OkStatus();
   const std::string upper = PointKey(series_id, end_ns);
   rocksdb::Slice upper_slice(upper);
   rocksdb::ReadOptions options;
   options.iterate_upper_bound = &upper_slice;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options));
+  v1::Value value;
   for (it->Seek(PointKey(series_id, start_ns)); it->Valid(); it->Next()) {
     uint64_t id = 0;
-    StoredPoint point;
+    int64_t window_start_ns = 0;
+    value.Clear();
     if (!DecodePointKey(absl::string_view(it->key().data(), it->key().size()), &id,
-                        &point.window_start_ns) ||
-        !point.value.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+                        &window_start_ns) ||
+        !value.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
       return absl::DataLossError(
           absl::StrCat("data dir ", dir_, ": corrupt point ", it->key().ToString(/*hex=*/true)));
     }
-    points.push_back(std::move(point));
+    if (!visit(window_start_ns, value)) break;
   }
   if (!it->status().ok()) {
     return absl::UnavailableError(
         absl::StrCat("reading data dir ", dir_, ": ", it->status().ToString()));
   }
-  return points;
+  return absl::OkStatus();
 }
 
 }  // namespace andon::aggregator

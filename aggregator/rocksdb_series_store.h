@@ -37,8 +37,8 @@ class RocksDbSeriesStore final : public SeriesStore {
 
   absl::StatusOr<ApplyResult> ApplyBatch(const v1::IngestBatch& batch) override;
   std::vector<SeriesRef> SeriesOfMetric(absl::string_view metric) const override;
-  absl::StatusOr<std::vector<StoredPoint>> ReadPoints(uint64_t series_id, int64_t start_ns,
-                                                      int64_t end_ns) const override;
+  absl::Status ScanPoints(uint64_t series_id, int64_t start_ns, int64_t end_ns,
+                          const PointVisitor& visit) const override;
   absl::StatusOr<uint64_t> LastSequence(absl::string_view sender_id) const override;
 
   // Flushes and closes the database; later calls fail. Idempotent. Must not

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -52,10 +53,25 @@ class SeriesStore {
   // from memory.
   virtual std::vector<SeriesRef> SeriesOfMetric(absl::string_view metric) const = 0;
 
-  // The windows of one series whose start lies in [start_ns, end_ns), in
-  // time order. Fails when the storage engine cannot read.
-  virtual absl::StatusOr<std::vector<StoredPoint>> ReadPoints(uint64_t series_id, int64_t start_ns,
-                                                              int64_t end_ns) const = 0;
+  // Calls `visit` with each window of one series whose start lies in
+  // [start_ns, end_ns), in time order, without holding them all in memory;
+  // stops early when `visit` returns false. Fails when the storage engine
+  // cannot read.
+  using PointVisitor = std::function<bool(int64_t window_start_ns, const v1::Value& value)>;
+  virtual absl::Status ScanPoints(uint64_t series_id, int64_t start_ns, int64_t end_ns,
+                                  const PointVisitor& visit) const = 0;
+
+  // The same windows, collected. For small ranges (tests, tools).
+  absl::StatusOr<std::vector<StoredPoint>> ReadPoints(uint64_t series_id, int64_t start_ns,
+                                                      int64_t end_ns) const {
+    std::vector<StoredPoint> points;
+    absl::Status s = ScanPoints(series_id, start_ns, end_ns, [&](int64_t t, const v1::Value& v) {
+      points.push_back({t, v});
+      return true;
+    });
+    if (!s.ok()) return s;
+    return points;
+  }
 
   // The highest sequence applied for `sender_id`, 0 if none.
   virtual absl::StatusOr<uint64_t> LastSequence(absl::string_view sender_id) const = 0;

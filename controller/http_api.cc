@@ -67,7 +67,10 @@ int HttpStatusFor(absl::StatusCode code) {
       return 404;
     case absl::StatusCode::kAlreadyExists:
       return 409;
+    case absl::StatusCode::kResourceExhausted:
+      return 422;  // a query too broad to answer, as Prometheus answers it
     case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kDeadlineExceeded:
       return 503;
     default:
       return 500;
