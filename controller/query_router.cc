@@ -2,6 +2,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <atomic>
 
 #include "absl/strings/str_cat.h"
@@ -18,7 +19,8 @@ namespace {
 // One fanned-out query: shared by the per-aggregator callbacks; the last one
 // to finish merges and reports.
 struct FanOut {
-  v1::QueryRequest request;
+  v1::QueryRequest request;  // as sent to each aggregator
+  uint32_t limit = 0;        // the caller's, applied after merging
   std::vector<v1::AggregatorRef> targets;
   std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
   std::vector<v1::QueryResponse> responses;
@@ -37,7 +39,7 @@ void Finish(FanOut& f) {
                                            f.targets[i].address(), ": ", s.message())));
     return;
   }
-  f.done(MergeQueryResponses(f.responses, f.request.limit()));
+  f.done(MergeQueryResponses(f.responses, f.limit));
 }
 
 }  // namespace
@@ -83,8 +85,17 @@ void QueryRouter::QueryAsync(const v1::QueryRequest& request, Done done) {
   }
   auto fan = std::make_shared<FanOut>();
   fan->request = request;
+  fan->limit = plan->limit;
   fan->targets = std::move(targets);
   size_t n = fan->targets.size();
+  if (n > 1) {
+    // Each aggregator truncates to the limit on its own share: a group just
+    // below the cut on one of them would lose that share of its total. Ask
+    // each for more groups than the caller wants; ranks and totals are then
+    // exact unless a group is far down the list on some aggregators.
+    fan->request.set_limit(std::min<uint32_t>(std::max(plan->limit * 4, plan->limit + 100),
+                                              10 * kDefaultSeriesLimit));
+  }
   fan->responses.resize(n);
   fan->statuses.resize(n);
   fan->pending = static_cast<int>(n);
