@@ -24,12 +24,19 @@ CollectLoop::CollectLoop(std::vector<Probe*> probes, WindowAccumulator* accumula
 CollectLoop::~CollectLoop() { Stop(); }
 
 void CollectLoop::Start() {
-  if (!thread_.joinable()) thread_ = std::thread([this] { Run(); });
+  if (started_) return;
+  started_ = true;
+  thread_ = std::thread([this] { Run(); });
 }
 
 void CollectLoop::Stop() {
   if (!stop_.HasBeenNotified()) stop_.Notify();
   if (thread_.joinable()) thread_.join();
+  if (!started_ || final_flushed_) return;
+  final_flushed_ = true;
+  // What the probes counted since the last tick belongs to the window open
+  // now; send it partial rather than lose it (consumers sum a window's points).
+  CollectAndEnqueue(clock_->Now(), absl::InfiniteFuture());
 }
 
 void CollectLoop::Run() {
@@ -43,12 +50,17 @@ void CollectLoop::Run() {
 
 void CollectLoop::Tick(absl::Time boundary) {
   // Events read now happened (almost all) before the boundary.
-  const absl::Time sample_time = boundary - absl::Nanoseconds(1);
+  CollectAndEnqueue(boundary - absl::Nanoseconds(1), boundary);
+}
+
+void CollectLoop::CollectAndEnqueue(absl::Time sample_time, absl::Time flush_until) {
   for (Probe* p : probes_) {
     // A failing probe logs and reports FAILED in heartbeats; the rest go on.
     p->Collect(sample_time, *accumulator_).IgnoreError();
   }
-  std::vector<v1::Point> points = accumulator_->Flush(boundary);
+  std::vector<v1::Point> points = flush_until == absl::InfiniteFuture()
+                                      ? accumulator_->FlushAll()
+                                      : accumulator_->Flush(flush_until);
   std::set<int64_t> windows;
   for (const v1::Point& p : points) windows.insert(p.window_start_ns());
   metrics_.windows_flushed.Increment(static_cast<double>(windows.size()));

@@ -18,7 +18,10 @@ namespace andon::agent {
 // The agent's heartbeat of data: at every tick boundary (each window, at most
 // a second apart, aligned to the wall clock) it collects every probe into the
 // window accumulator and hands the windows that just closed to the ingest
-// client. Probes and the accumulator are only touched from this loop's thread.
+// client. Stop() collects once more and flushes every window, the current
+// partial one included, so that a shutdown loses nothing already counted.
+// Probes and the accumulator are only touched from this loop's thread (and,
+// after it has ended, from the thread calling Stop()).
 class CollectLoop {
  public:
   // Does not own its arguments; they must outlive the loop.
@@ -29,7 +32,9 @@ class CollectLoop {
   CollectLoop& operator=(const CollectLoop&) = delete;
 
   void Start();
-  // Returns after the current tick, if any, finishes.
+  // Ends the loop after the current tick, if any; then, if the loop was
+  // started, collects every probe a last time and hands every open window,
+  // partial ones included, to the ingest client. Idempotent.
   void Stop();
 
   // One collection at `boundary`: deltas read now are attributed to the
@@ -42,6 +47,9 @@ class CollectLoop {
 
  private:
   void Run();
+  // Collects every probe at `sample_time`, then enqueues the windows ending
+  // by `flush_until` (every window if it is absl::InfiniteFuture()).
+  void CollectAndEnqueue(absl::Time sample_time, absl::Time flush_until);
   void UpdateProbeMetrics();
 
   const std::vector<Probe*> probes_;
@@ -53,6 +61,8 @@ class CollectLoop {
   std::map<std::string, v1::ProbeStatus> last_status_;  // for metric deltas
   absl::Notification stop_;
   std::thread thread_;
+  bool started_ = false;        // Start() was called
+  bool final_flushed_ = false;  // Stop() did its last collection
 };
 
 }  // namespace andon::agent

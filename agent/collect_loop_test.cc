@@ -66,5 +66,40 @@ TEST(CollectLoopTest, LongWindowsAreCollectedEverySecondAndFlushedWhenDone) {
   EXPECT_EQ(ingest.queued(), 1u);
 }
 
+TEST(CollectLoopTest, StopCollectsOnceMoreAndFlushesThePartialWindow) {
+  prometheus::Registry registry;
+  AgentMetrics metrics(registry);
+  // Mid-window: the 10 s window [1700000000, 1700000010) is still open.
+  FakeClock clock(absl::FromUnixSeconds(1700000003));
+  IngestClient ingest({.sender_id = "h1"}, metrics, &clock);
+  WindowAccumulator acc(absl::Seconds(10), {});
+  TickingProbe probe;
+  ASSERT_TRUE(probe.Init().ok());
+  CollectLoop loop({&probe}, &acc, &ingest, metrics, &clock);
+  loop.Start();
+  loop.Stop();  // as on SIGTERM
+  EXPECT_EQ(acc.open_windows(), 0u) << "the partial window was flushed";
+  EXPECT_EQ(ingest.queued(), 1u) << "and handed to the ingest client";
+  EXPECT_EQ(metrics.windows_flushed.Value(), 1);
+  EXPECT_EQ(metrics.points_flushed.Value(), 1);
+  EXPECT_GE(metrics.probe_events.Add({{"probe", "ticking"}}).Value(), 2)
+      << "the probe was collected at Stop()";
+  loop.Stop();
+  EXPECT_EQ(ingest.queued(), 1u) << "a second Stop() sends nothing more";
+}
+
+TEST(CollectLoopTest, ALoopNeverStartedSendsNothingOnStop) {
+  prometheus::Registry registry;
+  AgentMetrics metrics(registry);
+  FakeClock clock(absl::FromUnixSeconds(1700000003));
+  IngestClient ingest({.sender_id = "h1"}, metrics, &clock);
+  WindowAccumulator acc(absl::Seconds(10), {});
+  TickingProbe probe;
+  ASSERT_TRUE(probe.Init().ok());
+  CollectLoop loop({&probe}, &acc, &ingest, metrics, &clock);
+  loop.Stop();
+  EXPECT_EQ(ingest.queued(), 0u);
+}
+
 }  // namespace
 }  // namespace andon::agent

@@ -12,14 +12,6 @@
 #include "common/log.h"
 
 namespace andon::agent {
-namespace {
-
-// How long Stop() lets the stream close cleanly (so the aggregator's ack
-// arrives) before cancelling it.
-constexpr absl::Duration kStopGrace = absl::Seconds(2);
-
-}  // namespace
-
 IngestClient::IngestClient(IngestClientOptions options, AgentMetrics& metrics, Clock* clock)
     : options_(std::move(options)), metrics_(metrics), clock_(clock) {
   next_sequence_ = options_.sequence_base != 0
@@ -34,6 +26,7 @@ void IngestClient::Start() {
   if (running_ || thread_.joinable()) return;
   running_ = true;
   thread_ = std::thread([this] { Run(); });
+  watchdog_ = std::thread([this] { WatchRetargets(); });
 }
 
 void IngestClient::Stop() {
@@ -41,12 +34,25 @@ void IngestClient::Stop() {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
     cv_.SignalAll();
+    // The sender now delivers the queue to the current aggregator and closes
+    // the stream cleanly (so its ack arrives); past the grace it is cancelled.
     auto stopped = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !running_; };
-    if (!mu_.AwaitWithTimeout(absl::Condition(&stopped), kStopGrace) && active_ != nullptr) {
-      active_->TryCancel();
+    if (!mu_.AwaitWithTimeout(absl::Condition(&stopped), options_.stop_grace)) {
+      give_up_ = true;
+      cv_.SignalAll();
+      if (active_ != nullptr) active_->TryCancel();
     }
   }
   if (thread_.joinable()) thread_.join();
+  if (watchdog_.joinable()) watchdog_.join();
+  absl::MutexLock lock(&mu_);
+  if (queue_.empty()) return;
+  ANDON_LOG(WARNING) << "ingest: " << queue_.size() << " batches (sequences "
+                     << queue_.front().sequence() << ".." << queue_.back().sequence()
+                     << ") could not be delivered before shutdown; dropped";
+  for (size_t i = 0; i < queue_.size(); ++i) CountDropped();
+  queue_.clear();
+  metrics_.ingest_queue_batches.Set(0);
 }
 
 void IngestClient::SetTarget(const std::string& address) {
@@ -118,6 +124,7 @@ bool IngestClient::Interrupted(const std::string& target) const {
 
 void IngestClient::Run() {
   Backoff backoff(options_.backoff_initial, options_.backoff_max);
+  bool drain_tried = false;  // once stopping: one more stream, without backoff
   while (true) {
     std::string target;
     {
@@ -125,14 +132,19 @@ void IngestClient::Run() {
       auto ready = [this]()
                        ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || !target_.empty(); };
       mu_.Await(absl::Condition(&ready));
-      if (stopping_) break;
+      if (stopping_) {
+        // A stream open when Stop() came has drained the queue, or failed;
+        // otherwise (backing off, or that stream failed) try one more.
+        if (drain_tried || give_up_ || queue_.empty() || target_.empty()) break;
+        drain_tried = true;
+      }
       target = target_;
     }
     bool progressed = false;
     absl::Status s = StreamTo(target, &progressed);
     {
       absl::MutexLock lock(&mu_);
-      if (stopping_) break;
+      if (stopping_) continue;          // the check above decides whether to go on
       if (target_ != target) continue;  // retargeted: connect to the new one at once
     }
     if (absl::IsInvalidArgument(s)) DropRejected(target, s);
@@ -162,6 +174,33 @@ void IngestClient::DropRejected(const std::string& target, const absl::Status& w
   metrics_.batches_rejected.Increment();
 }
 
+void IngestClient::WatchRetargets() {
+  absl::MutexLock lock(&mu_);
+  while (true) {
+    auto stale = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return stopping_ || (active_ != nullptr && active_target_ != target_);
+    };
+    mu_.Await(absl::Condition(&stale));
+    // Once stopping, Stop() bounds the stream's life itself.
+    if (stopping_) return;
+    const uint64_t id = active_id_;
+    auto settled = [this, id]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return stopping_ || active_id_ != id || active_target_ == target_;
+    };
+    if (mu_.AwaitWithTimeout(absl::Condition(&settled), options_.retarget_grace)) continue;
+    // Still open: the old aggregator neither reads (Write blocks on flow
+    // control) nor ends the call (Finish blocks). Unsent batches stay queued
+    // and go to the new target; written ones are resent there.
+    ANDON_LOG(WARNING) << "ingest stream to previous aggregator " << active_target_
+                       << " did not close within " << options_.retarget_grace
+                       << " of the switch to " << target_ << "; cancelling it";
+    active_->TryCancel();
+    auto closed = [this, id]()
+                      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || active_id_ != id; };
+    mu_.Await(absl::Condition(&closed));
+  }
+}
+
 bool IngestClient::SleepUnlessInterrupted(absl::Duration d, const std::string& target) {
   absl::MutexLock lock(&mu_);
   absl::Time deadline = absl::Now() + d;
@@ -179,8 +218,11 @@ absl::Status IngestClient::StreamTo(const std::string& target, bool* progressed)
   std::vector<v1::IngestBatch> resend;
   {
     absl::MutexLock lock(&mu_);
-    if (Interrupted(target)) return absl::OkStatus();
+    // While stopping, the sender may still open a stream to drain the queue.
+    if (target_ != target || give_up_) return absl::OkStatus();
     active_ = &ctx;
+    active_id_ = ++streams_opened_;
+    active_target_ = target;
     resend.assign(written_.begin(), written_.end());
   }
   std::unique_ptr<grpc::ClientWriter<v1::IngestBatch>> writer = stub->Push(&ctx, &ack);
@@ -194,10 +236,11 @@ absl::Status IngestClient::StreamTo(const std::string& target, bool* progressed)
     {
       absl::MutexLock lock(&mu_);
       auto ready = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return !queue_.empty() || Interrupted(target);
+        return !queue_.empty() || Interrupted(target) || give_up_;
       };
       mu_.Await(absl::Condition(&ready));
-      if (Interrupted(target)) break;
+      // Stopping ends the stream only once the queue is drained.
+      if (target_ != target || give_up_ || queue_.empty()) break;
       batch = queue_.front();  // stays queued until the write succeeds
     }
     ok = writer->Write(batch);
@@ -216,6 +259,8 @@ absl::Status IngestClient::StreamTo(const std::string& target, bool* progressed)
 
   absl::MutexLock lock(&mu_);
   active_ = nullptr;
+  active_id_ = 0;
+  active_target_.clear();
   if (!status.ok()) return FromGrpcStatus(status);
   // The ack covers everything up to last_sequence: no need to resend those.
   while (!written_.empty() && written_.front().sequence() <= ack.last_sequence()) {

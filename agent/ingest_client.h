@@ -32,6 +32,12 @@ struct IngestClientOptions {
   // Larger windows are split into several batches (the aggregator accepts at
   // most 50,000 points per batch; gRPC messages are limited to 4 MB).
   size_t max_points_per_batch = 10000;
+  // Stop() lets the sender this long to deliver what is queued to the
+  // current aggregator before it cancels the stream.
+  absl::Duration stop_grace = absl::Seconds(2);
+  // After a retarget, a stream to the old aggregator that has not closed
+  // within this (a wedged aggregator that neither reads nor acks) is cancelled.
+  absl::Duration retarget_grace = absl::Seconds(2);
   absl::Duration backoff_initial = absl::Milliseconds(500);
   absl::Duration backoff_max = absl::Seconds(30);
   // First sequence is base + 1. 0 picks unix-ms * 1000 so that a restarted
@@ -44,9 +50,12 @@ struct IngestClientOptions {
 // (the oldest is dropped and counted when it is full) and a sender thread
 // writes them in order, keeping each one queued until its Write succeeds.
 // When the stream fails the thread reconnects with jittered backoff and
-// resends the last `resend_batches`; when the target changes it switches.
-// A sync stream learns that the aggregator ended it only on its next Write,
-// i.e. within one window. Thread-safe.
+// resends the last `resend_batches`; when the target changes it closes the
+// old stream and switches, and a watchdog thread cancels the old stream if it
+// is still open after `retarget_grace` (the sync Write/Finish calls would
+// otherwise wait on a wedged aggregator forever). A sync stream learns that
+// the aggregator ended it only on its next Write, i.e. within one window.
+// Thread-safe.
 class IngestClient {
  public:
   IngestClient(IngestClientOptions options, AgentMetrics& metrics, Clock* clock);
@@ -55,12 +64,16 @@ class IngestClient {
   IngestClient& operator=(const IngestClient&) = delete;
 
   void Start();
-  // Stops the sender; waits briefly for the stream to close cleanly, then
-  // cancels it. Unsent batches are discarded.
+  // Stops the sender. It first delivers what is queued to the current
+  // aggregator and closes the stream cleanly; after `stop_grace` the stream is
+  // cancelled. Batches still unsent then are discarded and counted as dropped.
+  // Returns within about stop_grace. Idempotent.
   void Stop();
 
-  // Sends to `address` (host:port) from now on; "" pauses sending. Setting
-  // the current target again retries at once if the sender is backing off.
+  // Sends to `address` (host:port) from now on; "" pauses sending. Never
+  // blocks: a stream to the old target is closed by the sender, or cancelled
+  // after `retarget_grace`. Setting the current target again retries at once
+  // if the sender is backing off.
   void SetTarget(const std::string& address);
   // Queues the points as batches of at most max_points_per_batch, each with
   // the next sequence; empty is a no-op.
@@ -72,6 +85,9 @@ class IngestClient {
 
  private:
   void Run();
+  // The watchdog thread: cancels a stream whose target is no longer current
+  // once it has outlived retarget_grace.
+  void WatchRetargets();
   // One stream's life; returns its final status and sets *progressed if
   // at least one batch was written.
   absl::Status StreamTo(const std::string& target, bool* progressed);
@@ -90,14 +106,19 @@ class IngestClient {
   AgentMetrics& metrics_;
   Clock* const clock_;
   std::thread thread_;
+  std::thread watchdog_;
 
   mutable absl::Mutex mu_;
   absl::CondVar cv_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  bool running_ ABSL_GUARDED_BY(mu_) = false;
+  bool running_ ABSL_GUARDED_BY(mu_) = false;  // the sender thread
+  bool give_up_ ABSL_GUARDED_BY(mu_) = false;  // Stop()'s grace is over
   std::string target_ ABSL_GUARDED_BY(mu_);
   bool retry_now_ ABSL_GUARDED_BY(mu_) = false;                 // set by a repeated assignment
   grpc::ClientContext* active_ ABSL_GUARDED_BY(mu_) = nullptr;  // for cancellation
+  uint64_t active_id_ ABSL_GUARDED_BY(mu_) = 0;                 // the open stream; 0 = none
+  std::string active_target_ ABSL_GUARDED_BY(mu_);
+  uint64_t streams_opened_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t next_sequence_ ABSL_GUARDED_BY(mu_);
   std::deque<v1::IngestBatch> queue_ ABSL_GUARDED_BY(mu_);
   std::deque<v1::IngestBatch> written_ ABSL_GUARDED_BY(mu_);  // resent after reconnect

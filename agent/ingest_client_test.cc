@@ -1,5 +1,6 @@
 #include "agent/ingest_client.h"
 
+#include <atomic>
 #include <set>
 
 #include "agent/test_grpc_server.h"
@@ -70,6 +71,33 @@ class FakeIngest final : public v1::Ingest::CallbackService {
  private:
   absl::Mutex mu_;
   std::vector<v1::IngestBatch> batches_;
+};
+
+// An aggregator that accepts streams but never reads from them nor ends them
+// (a wedged process): client Writes block once flow control fills up, and
+// Finish never returns. It lets go of a stream only when it is cancelled.
+class WedgedIngest final : public v1::Ingest::CallbackService {
+ public:
+  grpc::ServerReadReactor<v1::IngestBatch>* Push(grpc::CallbackServerContext*,
+                                                 v1::IngestAck*) override {
+    class Reactor final : public grpc::ServerReadReactor<v1::IngestBatch> {
+     public:
+      explicit Reactor(std::atomic<int>* cancelled) : cancelled_(cancelled) {}
+      void OnCancel() override {
+        cancelled_->fetch_add(1);
+        Finish(grpc::Status::CANCELLED);
+      }
+      void OnDone() override { delete this; }
+
+     private:
+      std::atomic<int>* cancelled_;
+    };
+    streams.fetch_add(1);
+    return new Reactor(&cancelled);
+  }
+
+  std::atomic<int> streams{0};
+  std::atomic<int> cancelled{0};
 };
 
 std::vector<v1::Point> Points(int n) {
@@ -250,6 +278,137 @@ TEST_F(IngestClientTest, SwitchesToANewAggregator) {
   // The old stream closed cleanly and was acked, so nothing is resent to b.
   ASSERT_EQ(b.batches().size(), 1u);
   EXPECT_EQ(b.batches()[0].sequence(), a.batches()[0].sequence() + 1);
+  client.Stop();
+}
+
+TEST_F(IngestClientTest, BatchesQueuedJustBeforeStopAreDelivered) {
+  FakeIngest svc;
+  TestServer server(&svc);
+  ASSERT_TRUE(server.ok());
+  IngestClient client({.sender_id = "h1", .sequence_base = 100}, metrics_, &clock_);
+  client.Start();
+  client.SetTarget(server.address());
+  client.Enqueue(Points(1));
+  ASSERT_TRUE(Eventually([&] { return svc.batches().size() == 1; }));
+  // The collect loop's final flush on SIGTERM, then the ingest client's Stop.
+  for (int i = 0; i < 20; ++i) client.Enqueue(Points(3));
+  client.Stop();
+  std::set<uint64_t> want;
+  for (uint64_t seq = 101; seq <= 121; ++seq) want.insert(seq);
+  EXPECT_EQ(svc.sequences(), want);
+  EXPECT_EQ(client.stats().batches_dropped(), 0u);
+  EXPECT_EQ(client.queued(), 0u);
+}
+
+TEST_F(IngestClientTest, StopDeliversEvenWhileBackingOff) {
+  int port = 0;
+  {
+    FakeIngest unused;
+    TestServer gone(&unused);
+    port = gone.port();
+  }
+  IngestClient client({.sender_id = "h1",
+                       .backoff_initial = absl::Seconds(60),
+                       .backoff_max = absl::Seconds(60),
+                       .sequence_base = 10},
+                      metrics_, &clock_);
+  client.Start();
+  client.SetTarget(absl::StrCat("127.0.0.1:", port));
+  client.Enqueue(Points(1));
+  absl::SleepFor(absl::Milliseconds(200));  // first attempt failed; now in a long backoff
+  FakeIngest svc;
+  TestServer back(&svc, port);
+  ASSERT_TRUE(back.ok());
+  client.Enqueue(Points(1));
+  client.Stop();  // does not wait out the backoff, and still delivers
+  EXPECT_EQ(svc.sequences(), (std::set<uint64_t>{11, 12}));
+  EXPECT_EQ(client.stats().batches_dropped(), 0u);
+}
+
+TEST_F(IngestClientTest, StopCountsWhatItCannotDeliverAsDropped) {
+  int port = 0;
+  {
+    FakeIngest unused;
+    TestServer gone(&unused);
+    port = gone.port();
+  }
+  IngestClient client({.sender_id = "h1", .stop_grace = absl::Milliseconds(500)}, metrics_,
+                      &clock_);
+  client.Start();
+  client.SetTarget(absl::StrCat("127.0.0.1:", port));
+  for (int i = 0; i < 3; ++i) client.Enqueue(Points(1));
+  const absl::Time start = absl::Now();
+  client.Stop();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(3));
+  EXPECT_EQ(client.stats().batches_dropped(), 3u);
+  EXPECT_EQ(metrics_.batches_dropped.Value(), 3);
+  EXPECT_EQ(client.queued(), 0u);
+}
+
+TEST_F(IngestClientTest, StopIsBoundedByItsGraceAgainstAWedgedAggregator) {
+  WedgedIngest wedged;
+  TestServer server(&wedged);
+  IngestClient client({.sender_id = "h1", .stop_grace = absl::Milliseconds(300)}, metrics_,
+                      &clock_);
+  client.Start();
+  client.SetTarget(server.address());
+  client.Enqueue(Points(1));
+  ASSERT_TRUE(Eventually([&] { return client.stats().batches_sent() == 1; }));
+  const absl::Time start = absl::Now();
+  client.Stop();  // Finish would wait for the wedged aggregator forever
+  EXPECT_LT(absl::Now() - start, absl::Seconds(3));
+  EXPECT_TRUE(Eventually([&] { return wedged.cancelled.load() == 1; }));
+}
+
+// The sender is blocked in Finish() on the old aggregator, which never ends
+// the call: the switch must still happen, after retarget_grace.
+TEST_F(IngestClientTest, SwitchesAwayFromAWedgedAggregator) {
+  WedgedIngest wedged;
+  FakeIngest good;
+  TestServer server_w(&wedged), server_g(&good);
+  IngestClient client(
+      {.sender_id = "h1", .retarget_grace = absl::Milliseconds(300), .sequence_base = 50}, metrics_,
+      &clock_);
+  client.Start();
+  client.SetTarget(server_w.address());
+  client.Enqueue(Points(1));
+  ASSERT_TRUE(Eventually([&] { return client.stats().batches_sent() == 1; }));
+  client.SetTarget(server_g.address());
+  client.Enqueue(Points(1));
+  // 51 was written to the wedged one but never acked, so it is resent.
+  EXPECT_TRUE(Eventually(
+      [&] {
+        return good.sequences() == std::set<uint64_t>{51, 52};
+      },
+      absl::Seconds(5)));
+  EXPECT_EQ(wedged.cancelled.load(), 1);
+  client.Stop();
+}
+
+// As above, but blocked in Write(): the old aggregator never reads, so flow
+// control stops the stream once its window is full.
+TEST_F(IngestClientTest, SwitchesAwayFromAnAggregatorThatStoppedReading) {
+  WedgedIngest wedged;
+  FakeIngest good;
+  TestServer server_w(&wedged), server_g(&good);
+  IngestClient client({.sender_id = "h1",
+                       .max_points_per_batch = 20000,
+                       .retarget_grace = absl::Milliseconds(300),
+                       .sequence_base = 0},
+                      metrics_, &clock_);
+  client.Start();
+  client.SetTarget(server_w.address());
+  // About 1 MB per batch: far more than an HTTP/2 flow-control window.
+  std::vector<v1::Point> big = Points(20000);
+  for (v1::Point& p : big) p.mutable_series()->set_metric(std::string(40, 'm'));
+  for (int i = 0; i < 8; ++i) client.Enqueue(big);
+  ASSERT_TRUE(Eventually([&] { return wedged.streams.load() == 1; }));
+  absl::SleepFor(absl::Milliseconds(200));
+  ASSERT_LT(client.stats().batches_sent(), 8u) << "the sender should be blocked in Write";
+  client.SetTarget(server_g.address());
+  const uint64_t last = client.last_enqueued_sequence();
+  EXPECT_TRUE(Eventually([&] { return good.sequences().count(last) == 1; }, absl::Seconds(10)));
+  EXPECT_EQ(good.sequences().size(), 8u);
   client.Stop();
 }
 

@@ -1,5 +1,7 @@
 #include "agent/window.h"
 
+#include <limits>
+
 #include "common/series_key.h"
 
 namespace andon::agent {
@@ -30,10 +32,17 @@ void WindowAccumulator::AddCounter(const v1::SeriesKey& key, uint64_t count, abs
 }
 
 std::vector<v1::Point> WindowAccumulator::Flush(absl::Time now) {
+  return FlushStartingBy(absl::ToUnixNanos(now) - window_ns_);
+}
+
+std::vector<v1::Point> WindowAccumulator::FlushAll() {
+  return FlushStartingBy(std::numeric_limits<int64_t>::max());
+}
+
+std::vector<v1::Point> WindowAccumulator::FlushStartingBy(int64_t last_start_ns) {
   std::vector<v1::Point> out;
-  const int64_t now_ns = absl::ToUnixNanos(now);
   auto it = windows_.begin();
-  for (; it != windows_.end() && it->first + window_ns_ <= now_ns; ++it) {
+  for (; it != windows_.end() && it->first <= last_start_ns; ++it) {
     for (auto& [text, cell] : it->second) {
       v1::Point& p = out.emplace_back();
       *p.mutable_series() = std::move(cell.key);

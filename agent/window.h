@@ -31,6 +31,9 @@ class WindowAccumulator {
   // `now` (canonical series keys, aligned window_start_ns, window_ns), oldest
   // window first, and forgets those windows.
   std::vector<v1::Point> Flush(absl::Time now);
+  // As Flush, but for every window, the current partial one included (at
+  // shutdown). Points of a partial window still carry the full window_ns.
+  std::vector<v1::Point> FlushAll();
 
   absl::Duration window() const { return window_; }
   // The start of the window containing `t`.
@@ -45,6 +48,9 @@ class WindowAccumulator {
   // Series in one window, keyed by the canonical key's text so that equal
   // series with differently ordered labels meet in one cell.
   using Window = absl::flat_hash_map<std::string, Cell>;
+
+  // Flushes the windows that start at or before `last_start_ns`.
+  std::vector<v1::Point> FlushStartingBy(int64_t last_start_ns);
 
   const absl::Duration window_;
   const int64_t window_ns_;

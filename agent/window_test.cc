@@ -100,5 +100,18 @@ TEST(WindowAccumulatorTest, LateAddReopensAFlushedWindow) {
   EXPECT_EQ(points[0].value().counter(), 2u);
 }
 
+TEST(WindowAccumulatorTest, FlushAllIncludesThePartialWindow) {
+  WindowAccumulator acc(absl::Seconds(10), {});
+  acc.AddCounter(Key("a", "read"), 1, kT0 + absl::Seconds(3));
+  acc.AddCounter(Key("a", "read"), 2, kT0 + absl::Seconds(13));  // still open
+  std::vector<v1::Point> points = acc.FlushAll();
+  ASSERT_EQ(points.size(), 2u);
+  EXPECT_EQ(points[0].window_start_ns(), absl::ToUnixNanos(kT0));
+  EXPECT_EQ(points[1].window_start_ns(), absl::ToUnixNanos(kT0 + absl::Seconds(10)));
+  EXPECT_EQ(points[1].value().counter(), 2u);
+  EXPECT_EQ(points[1].window_ns(), 10'000'000'000);
+  EXPECT_EQ(acc.open_windows(), 0u);
+}
+
 }  // namespace
 }  // namespace andon::agent

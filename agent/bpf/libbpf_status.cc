@@ -17,6 +17,11 @@
 namespace andon::agent {
 namespace {
 
+// The kernel's internal ENOTSUPP. BPF syscalls return it to user space as is
+// (e.g. an operation a map type gained in a later kernel), and strerror()
+// knows it only as "Unknown error 524".
+constexpr int kKernelENOTSUPP = 524;
+
 absl::Mutex g_mu;
 std::string* g_last_warning ABSL_GUARDED_BY(g_mu) = nullptr;
 
@@ -44,7 +49,8 @@ std::string LastWarning() {
 
 absl::Status LibbpfStatus(int err, absl::string_view what) {
   err = std::abs(err);
-  std::string msg = absl::StrCat(what, ": ", strerror(err));
+  std::string msg = absl::StrCat(
+      what, ": ", err == kKernelENOTSUPP ? "not supported by this kernel" : strerror(err));
   switch (err) {
     case EPERM:
     case EACCES:
@@ -63,6 +69,7 @@ absl::Status LibbpfStatus(int err, absl::string_view what) {
     case EINVAL:
       return absl::InvalidArgumentError(msg);
     case EOPNOTSUPP:  // same value as ENOTSUP on Linux
+    case kKernelENOTSUPP:
       return absl::UnimplementedError(msg);
     default:
       return absl::InternalError(msg);

@@ -8,7 +8,9 @@ namespace andon::agent {
 // Converts a libbpf error (negative or positive errno, as libbpf 1.x returns
 // it or leaves it in errno) into a Status whose message reads
 // "<what>: <strerror>". EPERM/EACCES become PERMISSION_DENIED so that callers
-// can tell the user to run as root. For other errors the last warning libbpf
+// can tell the user to run as root. The kernel's internal ENOTSUPP (524,
+// which strerror() does not know) reads "not supported by this kernel" and,
+// like EOPNOTSUPP, becomes UNIMPLEMENTED. For other errors the last warning libbpf
 // printed (often the verifier's reason) is appended.
 absl::Status LibbpfStatus(int err, absl::string_view what);
 

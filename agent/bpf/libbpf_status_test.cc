@@ -2,6 +2,7 @@
 
 #include <cerrno>
 
+#include "absl/strings/match.h"
 #include "gtest/gtest.h"
 
 namespace andon::agent {
@@ -20,6 +21,14 @@ TEST(LibbpfStatusTest, OtherErrnosMapToCanonicalCodes) {
   EXPECT_TRUE(absl::IsInvalidArgument(LibbpfStatus(-EINVAL, "x")));
   EXPECT_TRUE(absl::IsUnimplemented(LibbpfStatus(-EOPNOTSUPP, "x")));
   EXPECT_TRUE(absl::IsInternal(LibbpfStatus(-EIO, "x")));
+}
+
+TEST(LibbpfStatusTest, KernelEnotsuppIsExplained) {
+  // 524 is the kernel's internal ENOTSUPP; strerror() calls it "Unknown error 524".
+  absl::Status s = LibbpfStatus(-524, "evicting an idle key");
+  EXPECT_TRUE(absl::IsUnimplemented(s)) << s;
+  EXPECT_TRUE(absl::StartsWith(s.message(), "evicting an idle key: not supported by this kernel"))
+      << s;
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <iterator>
 
 #include "absl/strings/str_cat.h"
 #include "agent/bpf/libbpf_status.h"
@@ -22,14 +23,15 @@ std::string CString(const char* s, size_t max) { return std::string(s, strnlen(s
 
 // Where the probe can hook process exec, in order of preference; the first
 // that attaches wins (Stirling-style attach points as data).
-struct AttachPoint {
-  const char* program;      // BPF program name in exec.bpf.c
-  const char* description;  // for logs and errors
-};
-constexpr AttachPoint kAttachPoints[] = {
+constexpr ExecAttachPoint kAttachPoints[] = {
     {"handle_exec_tp", "tracepoint sched/sched_process_exec"},
     {"handle_exec_btf", "tp_btf sched_process_exec"},
 };
+
+std::vector<ExecAttachPoint> AttachPointsOrDefault(const std::vector<ExecAttachPoint>& given) {
+  if (!given.empty()) return given;
+  return {std::begin(kAttachPoints), std::end(kAttachPoints)};
+}
 
 }  // namespace
 
@@ -38,7 +40,10 @@ void ExecProbe::RingBufferDeleter::operator()(ring_buffer* rb) const { ring_buff
 void ExecProbe::LinkDeleter::operator()(bpf_link* link) const { bpf_link__destroy(link); }
 
 ExecProbe::ExecProbe(ExecProbeOptions options)
-    : Probe("exec"), options_(options), recent_(options.tail_capacity) {}
+    : Probe("exec"),
+      options_(options),
+      attach_points_(AttachPointsOrDefault(options.attach_points)),
+      recent_(options.tail_capacity) {}
 
 ExecProbe::~ExecProbe() { Stop(); }
 
@@ -51,12 +56,21 @@ absl::Status ExecProbe::InitImpl() {
   int err = bpf_map__set_max_entries(skel_->maps.events, options_.ring_bytes);
   if (err) return LibbpfStatus(err, "sizing the ring buffer");
   // Attach points are attached by hand below: exactly one may run.
-  for (const AttachPoint& a : kAttachPoints) {
-    bpf_program__set_autoattach(bpf_object__find_program_by_name(skel_->obj, a.program), false);
+  std::vector<bpf_program*> programs;
+  for (const ExecAttachPoint& a : attach_points_) {
+    // A build mismatch, not a kernel error: errno is stale here, so the
+    // status names the program instead.
+    bpf_program* prog = bpf_object__find_program_by_name(skel_->obj, a.program);
+    if (prog == nullptr) {
+      return absl::InternalError(absl::StrCat("BPF program '", a.program, "' (", a.description,
+                                              ") is missing from the exec BPF object"));
+    }
+    bpf_program__set_autoattach(prog, false);
+    programs.push_back(prog);
   }
   err = exec_bpf__load(skel_.get());
   if (err) return LibbpfStatus(err, "loading into the kernel");
-  ANDON_RETURN_IF_ERROR(Attach());
+  ANDON_RETURN_IF_ERROR(Attach(programs));
 
   ring_.reset(
       ring_buffer__new(bpf_map__fd(skel_->maps.events), &ExecProbe::OnEvent, this, nullptr));
@@ -66,11 +80,11 @@ absl::Status ExecProbe::InitImpl() {
   return absl::OkStatus();
 }
 
-absl::Status ExecProbe::Attach() {
+absl::Status ExecProbe::Attach(const std::vector<bpf_program*>& programs) {
   absl::Status first_error;
-  for (const AttachPoint& a : kAttachPoints) {
-    bpf_program* prog = bpf_object__find_program_by_name(skel_->obj, a.program);
-    link_.reset(prog ? bpf_program__attach(prog) : nullptr);
+  for (size_t i = 0; i < programs.size(); ++i) {
+    const ExecAttachPoint& a = attach_points_[i];
+    link_.reset(bpf_program__attach(programs[i]));
     if (link_) {
       ANDON_LOG(DEBUG) << "exec probe attached to " << a.description;
       absl::MutexLock lock(&mu_);

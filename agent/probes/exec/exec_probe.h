@@ -17,13 +17,23 @@
 struct exec_bpf;     // generated skeleton; only exec_probe.cc sees it
 struct ring_buffer;  // libbpf
 struct bpf_link;     // libbpf
+struct bpf_program;  // libbpf
 
 namespace andon::agent {
+
+// A way to hook process exec: a BPF program in exec.bpf.c.
+struct ExecAttachPoint {
+  const char* program;      // BPF program name in exec.bpf.c
+  const char* description;  // for logs and errors
+};
 
 struct ExecProbeOptions {
   uint32_t ring_bytes = 256 * 1024;  // kernel ring buffer size: a power of 2, >= page size
   size_t tail_capacity = 256;        // recent events kept for live tails
   absl::Duration poll_interval = absl::Milliseconds(100);
+  // Attach points in order of preference; the first that attaches wins.
+  // Empty means the built-in list (tracepoint, then tp_btf).
+  std::vector<ExecAttachPoint> attach_points;
 };
 
 // A process exec, decoded from the kernel's ring buffer.
@@ -67,14 +77,16 @@ class ExecProbe final : public Probe {
     void operator()(bpf_link* link) const;
   };
 
-  // Attaches the first attach point that works on this kernel.
-  absl::Status Attach();
+  // Attaches the first of `programs` (in attach_points_ order) that works on
+  // this kernel.
+  absl::Status Attach(const std::vector<bpf_program*>& programs);
 
   static int OnEvent(void* self, void* data, size_t size);
   void PollLoop();
   uint64_t ReadDrops() const;
 
   const ExecProbeOptions options_;
+  const std::vector<ExecAttachPoint> attach_points_;  // never empty
   std::unique_ptr<exec_bpf, SkelDeleter> skel_;
   std::unique_ptr<bpf_link, LinkDeleter> link_;
   std::unique_ptr<ring_buffer, RingBufferDeleter> ring_;

@@ -74,5 +74,20 @@ TEST(ExecProbeBpfTest, CountsExecsByNewCommAndKeepsRecentEvents) {
   EXPECT_EQ(probe.status().state(), v1::ProbeStatus::STOPPED);
 }
 
+TEST(ExecProbeBpfTest, AMissingProgramIsAClearInternalError) {
+  if (!std::filesystem::exists("/sys/kernel/btf/vmlinux")) GTEST_SKIP() << "no kernel BTF";
+  InstallLibbpfLogger();
+  // As if exec.bpf.c had been built without a program the loader expects.
+  ExecProbe probe({.attach_points = {{"handle_exec_tp", "tracepoint sched/sched_process_exec"},
+                                     {"no_such_program", "a renamed attach point"}}});
+  absl::Status s = probe.Init();
+  EXPECT_TRUE(absl::IsInternal(s)) << s;
+  EXPECT_EQ(s.message(),
+            "BPF program 'no_such_program' (a renamed attach point) is missing from the exec BPF "
+            "object");
+  EXPECT_EQ(probe.status().state(), v1::ProbeStatus::FAILED);
+  EXPECT_TRUE(probe.attached_to().empty());
+}
+
 }  // namespace
 }  // namespace andon::agent

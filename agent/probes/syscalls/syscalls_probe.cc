@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include "agent/probes/syscalls/syscalls.h"
 #include "agent/syscall_names.h"
 #include "agent/window.h"
+#include "common/log.h"
 #include "common/status_macros.h"
 #include "syscalls.skel.h"
 
@@ -23,6 +25,20 @@ namespace {
 // Keys fetched per batched lookup; large enough that one hash bucket never
 // exceeds it (which would make the kernel answer ENOSPC).
 constexpr uint32_t kBatchSize = 1024;
+
+// The kernel's internal ENOTSUPP, which it returns to user space as is (it is
+// not in <errno.h>): e.g. lookup-and-delete on a per-CPU hash before 5.14.
+constexpr int kKernelENOTSUPP = 524;
+
+uint64_t Sum(const std::vector<__u64>& per_cpu) {
+  uint64_t total = 0;
+  for (__u64 v : per_cpu) total += v;
+  return total;
+}
+
+std::string Describe(const std::pair<std::string, uint32_t>& key) {
+  return absl::StrCat("(", key.first, ", ", SyscallName(key.second), ")");
+}
 
 std::string CommOf(const syscalls_key& key) {
   return std::string(key.comm, strnlen(key.comm, sizeof(key.comm)));
@@ -41,7 +57,8 @@ void SyscallsProbe::SkelDeleter::operator()(syscalls_bpf* skel) const {
   syscalls_bpf__destroy(skel);
 }
 
-SyscallsProbe::SyscallsProbe(SyscallsProbeOptions options) : Probe("syscalls"), options_(options) {}
+SyscallsProbe::SyscallsProbe(SyscallsProbeOptions options)
+    : Probe("syscalls"), options_(options), eviction_fallback_(options.force_eviction_fallback) {}
 
 SyscallsProbe::~SyscallsProbe() { Stop(); }
 
@@ -83,23 +100,16 @@ absl::Status SyscallsProbe::CollectImpl(absl::Time sample_time, WindowAccumulato
     t.total = total;
   }
 
-  // Evict idle pairs. lookup-and-delete returns the final count atomically, so
-  // increments that raced with the eviction are still emitted.
+  // Evict idle pairs. A pair that could not be evicted stays tracked, so its
+  // deltas stay exact; eviction is retried at the next collection.
   for (auto it = tracked_.begin(); it != tracked_.end();) {
     auto current = it++;
-    const Key& key = current->first;
-    if (!counts.contains(key)) {
+    if (!counts.contains(current->first)) {
       tracked_.erase(current);
       continue;
     }
     if (sample_time - current->second.last_change < options_.idle_eviction) continue;
-    absl::StatusOr<uint64_t> final_total = TakeAndDelete(key);
-    if (final_total.ok() && *final_total > current->second.total) {
-      Emit(key, *final_total - current->second.total, sample_time, acc);
-    } else if (!final_total.ok() && !absl::IsNotFound(final_total.status())) {
-      return final_total.status();
-    }
-    tracked_.erase(current);
+    if (Evict(current->first, current->second, sample_time, acc)) tracked_.erase(current);
   }
 
   ANDON_ASSIGN_OR_RETURN(uint64_t drops, ReadDrops());
@@ -150,19 +160,62 @@ absl::StatusOr<uint64_t> SyscallsProbe::ReadDrops() const {
   __u32 zero = 0;
   int err = bpf_map_lookup_elem(bpf_map__fd(skel_->maps.drops), &zero, values.data());
   if (err) return LibbpfStatus(err, "reading the drops map");
-  uint64_t total = 0;
-  for (__u64 v : values) total += v;
-  return total;
+  return Sum(values);
 }
 
-absl::StatusOr<uint64_t> SyscallsProbe::TakeAndDelete(const Key& key) const {
-  syscalls_key k = ToKernelKey(key);
+bool SyscallsProbe::Evict(const Key& key, Tracked& tracked, absl::Time at, WindowAccumulator& acc) {
+  absl::StatusOr<uint64_t> final_total = TakeAndDelete(key);
+  if (absl::IsNotFound(final_total.status())) return true;  // gone already
+  if (!final_total.ok()) {
+    // Logged at 1, 2, 4, 8... failures: a key that cannot be evicted is
+    // retried every collection and must not flood the log.
+    const uint64_t n = eviction_errors_.fetch_add(1, std::memory_order_relaxed) + 1;
+    if ((n & (n - 1)) == 0) {
+      ANDON_LOG(WARNING) << "syscalls probe: cannot evict idle key " << Describe(key) << ": "
+                         << final_total.status().message() << " (" << n
+                         << " eviction errors so far; the key stays counted)";
+    }
+    return false;
+  }
+  // A total below the last read means the key was re-created in between.
+  const uint64_t delta =
+      *final_total >= tracked.total ? *final_total - tracked.total : *final_total;
+  if (delta > 0) Emit(key, delta, at, acc);
+  evicted_keys_.fetch_add(1, std::memory_order_relaxed);
+  return true;
+}
+
+absl::StatusOr<uint64_t> SyscallsProbe::TakeAndDelete(const Key& key) {
+  const syscalls_key k = ToKernelKey(key);
+  if (!eviction_fallback_) {
+    std::vector<__u64> values(num_cpus_);
+    int err = bpf_map_lookup_and_delete_elem(bpf_map__fd(skel_->maps.counts), &k, values.data());
+    if (err == 0) return Sum(values);
+    err = std::abs(err);
+    if (err != kKernelENOTSUPP && err != EOPNOTSUPP && err != EINVAL) {
+      return LibbpfStatus(err, "evicting an idle key");
+    }
+    ANDON_LOG(INFO) << "syscalls probe: this kernel cannot lookup-and-delete a per-CPU hash ("
+                    << LibbpfStatus(err, "lookup-and-delete").message()
+                    << "); evicting idle keys by lookup, then delete";
+    eviction_fallback_ = true;
+  }
+  return LookupThenDelete(k);
+}
+
+absl::StatusOr<uint64_t> SyscallsProbe::LookupThenDelete(const syscalls_key& key) const {
+  const int fd = bpf_map__fd(skel_->maps.counts);
   std::vector<__u64> values(num_cpus_);
-  int err = bpf_map_lookup_and_delete_elem(bpf_map__fd(skel_->maps.counts), &k, values.data());
-  if (err) return LibbpfStatus(err, "evicting an idle key");
-  uint64_t total = 0;
-  for (__u64 v : values) total += v;
-  return total;
+  int err = bpf_map_lookup_elem(fd, &key, values.data());
+  if (err) return LibbpfStatus(err, "reading an idle key before deleting it");
+  // Counts that arrived since this collection's batched read are in `values`
+  // and become the key's final delta. Increments landing between the lookup
+  // above and the delete below are lost: a window of microseconds, on a key
+  // that has been idle for idle_eviction. (lookup-and-delete has a similar,
+  // smaller window: the BPF program may still hold the element it increments.)
+  err = bpf_map_delete_elem(fd, &key);
+  if (err && err != -ENOENT) return LibbpfStatus(err, "deleting an idle key");
+  return Sum(values);
 }
 
 }  // namespace andon::agent

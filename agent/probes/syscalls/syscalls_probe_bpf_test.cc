@@ -79,38 +79,51 @@ TEST_F(SyscallsProbeBpfTest, CountsEveryGetppidOfAChildExactly) {
   EXPECT_EQ(probe_.status().drops(), 0u);
 }
 
-TEST(SyscallsProbeBpfEvictionTest, IdleKeysAreEvictedWithoutLosingCounts) {
+// Runs a child named `comm` that calls getppid `n` times, and reaps it.
+void RunChild(const char* comm, int n) {
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    prctl(PR_SET_NAME, comm, 0, 0, 0);
+    for (int i = 0; i < n; ++i) syscall(SYS_getppid);
+    _exit(0);
+  }
+  ASSERT_EQ(waitpid(child, nullptr, 0), child);
+}
+
+// Both eviction paths: lookup-and-delete (5.14+) and the lookup-then-delete
+// fallback that older kernels (Debian 11's 5.10) need for per-CPU hashes.
+class SyscallsProbeBpfEvictionTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(SyscallsProbeBpfEvictionTest, IdleKeysAreEvictedWithoutLosingCounts) {
   if (!std::filesystem::exists("/sys/kernel/btf/vmlinux")) GTEST_SKIP() << "no kernel BTF";
-  SyscallsProbe probe({.idle_eviction = absl::Seconds(60)});
+  SyscallsProbe probe({.idle_eviction = absl::Seconds(60), .force_eviction_fallback = GetParam()});
   absl::Status s = probe.Init();
   if (absl::IsPermissionDenied(s)) GTEST_SKIP() << s.message() << "; run as root";
   ASSERT_TRUE(s.ok()) << s;
   WindowAccumulator acc(absl::Seconds(1), {});
   absl::Time t0 = absl::Now();
-  pid_t child = fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    prctl(PR_SET_NAME, "andontest_ev", 0, 0, 0);
-    for (int i = 0; i < 100; ++i) syscall(SYS_getppid);
-    _exit(0);
-  }
-  ASSERT_EQ(waitpid(child, nullptr, 0), child);
+  RunChild("andontest_ev", 100);
   ASSERT_TRUE(probe.Collect(t0, acc).ok());
   // Idle for longer than the eviction age (driven by sample time): the key is
-  // deleted; a fresh child with the same name then counts from zero again.
+  // deleted; a fresh child with the same name then counts from zero again. Had
+  // the key stayed in the kernel map, its next read (107) would be taken as
+  // all new and the total below would be 207.
+  const uint64_t evicted_before = probe.evicted_keys();
   ASSERT_TRUE(probe.Collect(t0 + absl::Seconds(61), acc).ok());
-  child = fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    prctl(PR_SET_NAME, "andontest_ev", 0, 0, 0);
-    for (int i = 0; i < 7; ++i) syscall(SYS_getppid);
-    _exit(0);
-  }
-  ASSERT_EQ(waitpid(child, nullptr, 0), child);
+  EXPECT_GT(probe.evicted_keys(), evicted_before);
+  RunChild("andontest_ev", 7);
   ASSERT_TRUE(probe.Collect(t0 + absl::Seconds(62), acc).ok());
   std::vector<v1::Point> points = acc.Flush(t0 + absl::Seconds(70));
   EXPECT_EQ(CountFor(points, "andontest_ev", "getppid"), 107u);
+  EXPECT_EQ(probe.eviction_errors(), 0u);
+  EXPECT_EQ(probe.status().state(), v1::ProbeStatus::RUNNING);
 }
+
+INSTANTIATE_TEST_SUITE_P(LookupAndDeleteOrFallback, SyscallsProbeBpfEvictionTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "LookupThenDelete" : "LookupAndDelete";
+                         });
 
 TEST(SyscallsProbeBpfDropsTest, AFullMapCountsDrops) {
   if (!std::filesystem::exists("/sys/kernel/btf/vmlinux")) GTEST_SKIP() << "no kernel BTF";
