@@ -266,7 +266,8 @@ namespace andon::aggregator {
 namespace {
 
 TEST_F(QueryEngineTest, QueryReadingTooManyWindowsIsRefused) {
-  QueryEngine small(store_.get(), /*max_points_scanned=*/5);  // the fixture stores 6 syscalls windows
+  QueryEngine small(store_.get(),
+                    /*max_points_scanned=*/5);  // the fixture stores 6 syscalls windows
   auto r = small.Run(Request());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_THAT(std::string(r.status().message()), HasSubstr("narrow it"));

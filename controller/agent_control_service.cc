@@ -39,8 +39,7 @@ grpc::ServerBidiReactor<v1::AgentMessage, v1::ControlMessage>* AgentControlServi
   return new ControlReactor(this);
 }
 
-absl::Status AgentControlService::Attach(const std::string& host_id,
-                                         const std::string& instance_id,
+absl::Status AgentControlService::Attach(const std::string& host_id, const std::string& instance_id,
                                          const std::string& aggregator_id,
                                          ControlReactor* reactor) {
   absl::MutexLock lock(&mu_);

@@ -93,8 +93,8 @@ void QueryRouter::QueryAsync(const v1::QueryRequest& request, Done done) {
     // below the cut on one of them would lose that share of its total. Ask
     // each for more groups than the caller wants; ranks and totals are then
     // exact unless a group is far down the list on some aggregators.
-    fan->request.set_limit(std::min<uint32_t>(std::max(plan->limit * 4, plan->limit + 100),
-                                              10 * kDefaultSeriesLimit));
+    fan->request.set_limit(
+        std::min<uint32_t>(std::max(plan->limit * 4, plan->limit + 100), 10 * kDefaultSeriesLimit));
   }
   fan->responses.resize(n);
   fan->statuses.resize(n);
