@@ -43,7 +43,13 @@ constexpr char kUsage[] =
     "example: andonctl query syscalls --host web-1 --by comm --last 1m";
 
 int Fail(const absl::Status& status) {
-  std::fprintf(stderr, "andonctl: %s\n", std::string(status.message()).c_str());
+  std::string message(status.message());
+  if (absl::IsUnavailable(status) && message.find("failed to connect") != std::string::npos) {
+    message += "\n  is andon-controller running there? Point andonctl at it with "
+               "--controller HOST:PORT or $ANDON_CONTROLLER (deploy/quickstart.sh runs one on "
+               "127.0.0.1:7400)";
+  }
+  std::fprintf(stderr, "andonctl: %s\n", message.c_str());
   return 1;
 }
 
@@ -59,15 +65,20 @@ std::string ControllerAddress() {
   return "127.0.0.1:7400";
 }
 
+// Prints a response in protobuf's JSON mapping, as the JSON API serves it.
+void PrintJson(const google::protobuf::Message& message) {
+  std::string json;
+  google::protobuf::util::JsonPrintOptions opts;
+  opts.always_print_primitive_fields = true;
+  (void)google::protobuf::util::MessageToJsonString(message, &json, opts);
+  std::printf("%s\n", json.c_str());
+}
+
 int Hosts(andon::sdk::Client& client) {
   auto hosts = client.ListHosts(absl::GetFlag(FLAGS_selector));
   if (!hosts.ok()) return Fail(hosts.status());
   if (absl::GetFlag(FLAGS_json)) {
-    std::string json;
-    google::protobuf::util::JsonPrintOptions opts;
-    opts.always_print_primitive_fields = true;
-    (void)google::protobuf::util::MessageToJsonString(*hosts, &json, opts);
-    std::printf("%s\n", json.c_str());
+    PrintJson(*hosts);
   } else {
     std::fputs(andon::sdk::FormatHostsTable(*hosts, absl::Now()).c_str(), stdout);
   }
@@ -78,11 +89,7 @@ int Aggregators(andon::sdk::Client& client) {
   auto aggs = client.ListAggregators();
   if (!aggs.ok()) return Fail(aggs.status());
   if (absl::GetFlag(FLAGS_json)) {
-    std::string json;
-    google::protobuf::util::JsonPrintOptions opts;
-    opts.always_print_primitive_fields = true;
-    (void)google::protobuf::util::MessageToJsonString(*aggs, &json, opts);
-    std::printf("%s\n", json.c_str());
+    PrintJson(*aggs);
   } else {
     std::fputs(andon::sdk::FormatAggregatorsTable(*aggs, absl::Now()).c_str(), stdout);
   }
