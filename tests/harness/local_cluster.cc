@@ -176,6 +176,17 @@ absl::Status LocalCluster::RestartAggregator(absl::Duration timeout) {
   });
 }
 
+absl::StatusOr<Subprocess> LocalCluster::StartExtraAggregator(const std::string& id,
+                                                              std::string* grpc_address) {
+  *grpc_address = Addr(PickFreePort());
+  std::string data = dir_ + "/" + id;
+  std::filesystem::create_directories(data);
+  return Subprocess::Start(
+      {BinDir() + "/andon-aggregator", "--id", id, "--grpc_addr", *grpc_address, "--http_addr",
+       Addr(PickFreePort()), "--data_dir", data, "--controller", controller_grpc()},
+      dir_ + "/" + id + ".log");
+}
+
 absl::StatusOr<Subprocess> LocalCluster::StartAgent(const std::string& host_id,
                                                     const std::string& log_name) {
   return Subprocess::Start({BinDir() + "/andon-agent", "--controller", controller_grpc(),

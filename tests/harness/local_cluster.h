@@ -36,6 +36,10 @@ class LocalCluster {
   absl::Status RestartController(absl::Duration timeout = absl::Seconds(60));
   absl::Status RestartAggregator(absl::Duration timeout = absl::Seconds(60));
 
+  // Starts one more aggregator with its own ports and data directory,
+  // registering with this cluster's controller. Sets `*grpc_address`.
+  absl::StatusOr<Subprocess> StartExtraAggregator(const std::string& id, std::string* grpc_address);
+
   // Starts another agent against this cluster (for conflict tests).
   absl::StatusOr<Subprocess> StartAgent(const std::string& host_id, const std::string& log_name);
 
