@@ -45,9 +45,10 @@ constexpr char kUsage[] =
 int Fail(const absl::Status& status) {
   std::string message(status.message());
   if (absl::IsUnavailable(status) && message.find("failed to connect") != std::string::npos) {
-    message += "\n  is andon-controller running there? Point andonctl at it with "
-               "--controller HOST:PORT or $ANDON_CONTROLLER (deploy/quickstart.sh runs one on "
-               "127.0.0.1:7400)";
+    message +=
+        "\n  is andon-controller running there? Point andonctl at it with "
+        "--controller HOST:PORT or $ANDON_CONTROLLER (deploy/quickstart.sh runs one on "
+        "127.0.0.1:7400)";
   }
   std::fprintf(stderr, "andonctl: %s\n", message.c_str());
   return 1;
