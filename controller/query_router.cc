@@ -51,8 +51,8 @@ QueryRouter::QueryRouter(const Registry* registry, const Clock* clock, Controlle
 std::vector<v1::AggregatorRef> QueryRouter::Targets(const v1::QueryRequest& request) const {
   for (const auto& m : request.matchers()) {
     if (m.name() == "host" && m.op() == v1::LabelMatcher::EQ) {
-      std::optional<v1::AggregatorRef> agg = registry_->LiveAggregatorOfHost(m.value());
-      if (agg.has_value()) return {*agg};
+      std::vector<v1::AggregatorRef> holding = registry_->AggregatorsOfHost(m.value());
+      if (!holding.empty()) return holding;
       break;  // unknown host or its aggregator died: ask everyone
     }
   }

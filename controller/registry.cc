@@ -136,8 +136,19 @@ absl::Status Registry::SetAssignment(absl::string_view host_id, absl::string_vie
   if (it == hosts_.end()) {
     return absl::NotFoundError(absl::StrCat("host '", host_id, "' is not registered"));
   }
-  if (it->second.host.aggregator_id() == aggregator_id) return absl::OkStatus();
-  it->second.host.set_aggregator_id(std::string(aggregator_id));
+  v1::Host& host = it->second.host;
+  if (host.aggregator_id() == aggregator_id) return absl::OkStatus();
+  if (!host.aggregator_id().empty()) {
+    // Most recent first, without the new one, at most kMaxPreviousAggregators.
+    std::vector<std::string> previous = {host.aggregator_id()};
+    for (const std::string& id : host.previous_aggregator_ids()) {
+      if (id != aggregator_id && id != host.aggregator_id()) previous.push_back(id);
+    }
+    if (previous.size() > kMaxPreviousAggregators) previous.resize(kMaxPreviousAggregators);
+    host.clear_previous_aggregator_ids();
+    for (std::string& id : previous) host.add_previous_aggregator_ids(std::move(id));
+  }
+  host.set_aggregator_id(std::string(aggregator_id));
   return PersistHost(it->second, clock_->Now());
 }
 

@@ -34,6 +34,7 @@ struct RegistryOptions {
 };
 
 inline constexpr int kAggregatorLiveHeartbeats = 3;
+inline constexpr size_t kMaxPreviousAggregators = 8;
 
 struct FleetCounts {
   size_t hosts_known = 0;
@@ -64,7 +65,8 @@ class Registry {
   // records it. NOT_FOUND for an unknown host; UNAVAILABLE when no aggregator
   // is live.
   absl::StatusOr<v1::AggregatorRef> AssignHost(absl::string_view host_id);
-  // Records that the host was told to use `aggregator_id`.
+  // Records that the host was told to use `aggregator_id`; the one it had
+  // before joins previous_aggregator_ids.
   absl::Status SetAssignment(absl::string_view host_id, absl::string_view aggregator_id);
 
   // Marks the host's control stream open or closed. Opening fails with
@@ -90,8 +92,10 @@ class Registry {
   std::vector<v1::Aggregator> ListAggregators() const;
   std::vector<v1::AggregatorRef> LiveAggregators() const;
   ShardMap LiveShardMap() const;
-  // The host's recorded aggregator if that aggregator is live now.
-  std::optional<v1::AggregatorRef> LiveAggregatorOfHost(absl::string_view host_id) const;
+  // The aggregators holding the host's windows: its current aggregator and
+  // the live ones among those it had before. Empty when the host is unknown
+  // or its current aggregator is not live (then the caller should ask all).
+  std::vector<v1::AggregatorRef> AggregatorsOfHost(absl::string_view host_id) const;
 
   FleetCounts Counts() const;
   const RegistryOptions& options() const { return options_; }

@@ -54,16 +54,27 @@ std::vector<v1::AggregatorRef> Registry::LiveAggregators() const {
 
 ShardMap Registry::LiveShardMap() const { return ShardMap(LiveAggregators()); }
 
-std::optional<v1::AggregatorRef> Registry::LiveAggregatorOfHost(absl::string_view host_id) const {
+std::vector<v1::AggregatorRef> Registry::AggregatorsOfHost(absl::string_view host_id) const {
   absl::ReaderMutexLock lock(&mu_);
+  const absl::Time now = clock_->Now();
+  std::vector<v1::AggregatorRef> out;
   auto h = hosts_.find(host_id);
-  if (h == hosts_.end()) return std::nullopt;
-  auto a = aggregators_.find(h->second.host.aggregator_id());
-  if (a == aggregators_.end() || !AggregatorLive(a->second, clock_->Now())) return std::nullopt;
-  v1::AggregatorRef ref;
-  ref.set_id(a->second.id());
-  ref.set_address(a->second.address());
-  return ref;
+  if (h == hosts_.end()) return out;
+  auto add_if_live = [&](const std::string& id) {
+    auto a = aggregators_.find(id);
+    if (a == aggregators_.end() || !AggregatorLive(a->second, now)) return false;
+    for (const auto& ref : out) {
+      if (ref.id() == id) return true;
+    }
+    v1::AggregatorRef ref;
+    ref.set_id(a->second.id());
+    ref.set_address(a->second.address());
+    out.push_back(std::move(ref));
+    return true;
+  };
+  if (!add_if_live(h->second.host.aggregator_id())) return out;
+  for (const std::string& id : h->second.host.previous_aggregator_ids()) add_if_live(id);
+  return out;
 }
 
 std::vector<v1::Aggregator> Registry::ListAggregators() const {

@@ -188,3 +188,29 @@ TEST_F(RegistryTest, ListHostsFiltersBySelector) {
 
 }  // namespace
 }  // namespace andon::controller
+
+namespace andon::controller {
+namespace {
+
+TEST_F(RegistryTest, HostRemembersThePreviousAggregatorsThatHoldItsWindows) {
+  ASSERT_TRUE(registry_->RegisterHost(MakeHostInfo("web-1"), "inst-a").ok());
+  AddAggregator("agg-1", "10.0.0.1:7410");
+  AddAggregator("agg-2", "10.0.0.2:7410");
+  ASSERT_TRUE(registry_->SetAssignment("web-1", "agg-1").ok());
+  ASSERT_TRUE(registry_->SetAssignment("web-1", "agg-2").ok());
+  auto holding = registry_->AggregatorsOfHost("web-1");
+  ASSERT_EQ(holding.size(), 2u);
+  EXPECT_EQ(holding[0].id(), "agg-2");
+  EXPECT_EQ(holding[1].id(), "agg-1");
+  ASSERT_TRUE(registry_->SetAssignment("web-1", "agg-1").ok());  // and back
+  auto host = registry_->GetHost("web-1");
+  ASSERT_TRUE(host.ok());
+  ASSERT_EQ(host->previous_aggregator_ids_size(), 1);
+  EXPECT_EQ(host->previous_aggregator_ids(0), "agg-2");
+  Reopen();
+  EXPECT_EQ(registry_->GetHost("web-1")->previous_aggregator_ids_size(), 1);
+  EXPECT_TRUE(registry_->AggregatorsOfHost("nope").empty());
+}
+
+}  // namespace
+}  // namespace andon::controller

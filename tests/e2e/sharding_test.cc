@@ -95,3 +95,64 @@ TEST(ShardingTest, HostsSpreadAcrossAggregatorsAndQueriesMerge) {
 
 }  // namespace
 }  // namespace andon::testing
+
+namespace andon::testing {
+namespace {
+
+// A host moved to a new aggregator keeps its older windows on the old one;
+// a drill-down into the host must still see them.
+TEST(ShardingTest, DrillDownAfterReassignmentSeesWindowsOnBothAggregators) {
+  LocalCluster cluster(LocalCluster::Options{.with_agent = false});
+  ASSERT_TRUE(cluster.Start().ok()) << cluster.LogTails();
+  auto control = v1::AgentControl::NewStub(NewChannel(cluster.controller_grpc()));
+  auto register_host = [&](const std::string& host, int i, v1::RegisterResponse* resp) {
+    v1::RegisterRequest req;
+    req.set_instance_id(absl::StrCat("0123456789abcdef0123456789ab", 2000 + i));
+    req.mutable_host()->set_host_id(host);
+    grpc::ClientContext ctx;
+    return control->Register(&ctx, req, resp);
+  };
+  // Every host starts on the only aggregator and stores a window there.
+  for (int i = 0; i < kHosts; ++i) {
+    std::string host = absl::StrCat("move-host-", i);
+    v1::RegisterResponse resp;
+    ASSERT_TRUE(register_host(host, i, &resp).ok());
+    SimSender sender(resp.aggregator().address(), host);
+    auto batch = sender.Batch(1);
+    *batch.add_points() = sender.SyscallPoint("app", 100, absl::Now() - absl::Seconds(20));
+    ASSERT_TRUE(sender.Push(batch).ok());
+  }
+  std::string agg2_address;
+  auto agg2 = cluster.StartExtraAggregator("agg-two", &agg2_address);
+  ASSERT_TRUE(agg2.ok());
+  // Re-registering after agg-two is live moves its share of hosts there.
+  std::string moved;
+  absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (moved.empty() && absl::Now() < deadline) {
+    for (int i = 0; i < kHosts && moved.empty(); ++i) {
+      std::string host = absl::StrCat("move-host-", i);
+      v1::RegisterResponse resp;
+      ASSERT_TRUE(register_host(host, i, &resp).ok());
+      if (resp.aggregator().id() == "agg-two") {
+        moved = host;
+        SimSender sender(resp.aggregator().address(), host);
+        auto batch = sender.Batch(2);
+        *batch.add_points() = sender.SyscallPoint("app", 5, absl::Now() - absl::Seconds(2));
+        ASSERT_TRUE(sender.Push(batch).ok());
+      }
+    }
+    if (moved.empty()) absl::SleepFor(absl::Milliseconds(300));
+  }
+  ASSERT_FALSE(moved.empty()) << "no host moved to the new aggregator\n" << agg2->Log();
+
+  auto q = sdk::MakeRangeQuery("syscalls", absl::Now(), absl::Minutes(5), absl::ZeroDuration());
+  sdk::AddEqualMatcher(q, "host", moved);
+  q.add_group_by("host");
+  auto resp = cluster.client().Query(q);
+  ASSERT_TRUE(resp.ok()) << resp.status();
+  ASSERT_EQ(resp->series_size(), 1);
+  EXPECT_EQ(resp->series(0).total(), 105);  // 100 on the old aggregator + 5 on the new
+}
+
+}  // namespace
+}  // namespace andon::testing
