@@ -40,19 +40,34 @@ ABSL_FLAG(std::string, advertise_addr, "",
 namespace andon::aggregator {
 namespace {
 
-std::string DefaultId() {
+std::string Hostname() {
   char host[256] = {};
-  if (gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0') return "agg-unknown";
-  return absl::StrCat("agg-", host);
+  if (gethostname(host, sizeof(host) - 1) != 0) return "";
+  return host;
 }
 
-// --advertise_addr, else --grpc_addr with the port actually bound.
+std::string DefaultId() {
+  std::string host = Hostname();
+  return host.empty() ? "agg-unknown" : absl::StrCat("agg-", host);
+}
+
+// --advertise_addr, else --grpc_addr with the port actually bound. A
+// wildcard listen address (0.0.0.0, [::]) means "all interfaces", which no
+// agent can dial: advertise this machine's hostname instead.
 absl::StatusOr<std::string> AdvertiseAddress(const std::string& grpc_addr, int port) {
   std::string advertise = absl::GetFlag(FLAGS_advertise_addr);
   if (!advertise.empty()) return advertise;
   std::string host;
   int unused = 0;
   ANDON_RETURN_IF_ERROR(SplitHostPort(grpc_addr, &host, &unused));
+  if (host.empty() || host == "0.0.0.0" || host == "::") {
+    host = Hostname();
+    if (host.empty()) {
+      return absl::InvalidArgumentError(
+          "--grpc_addr listens on all interfaces and the hostname is unknown: give "
+          "--advertise_addr HOST:PORT, the address agents should dial");
+    }
+  }
   if (host.find(':') != std::string::npos) host = absl::StrCat("[", host, "]");
   return absl::StrCat(host, ":", port);
 }
