@@ -12,6 +12,7 @@
 
 #include <array>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
@@ -136,6 +137,39 @@ TEST_F(PipelineTest, SecondAgentWithSameHostIdIsRefused) {
   EXPECT_TRUE(after->connected());
   ASSERT_NE(cluster_->agent(), nullptr);
   EXPECT_TRUE(cluster_->agent()->Running());
+}
+
+TEST_F(PipelineTest, ExecsOfAProgramAreCountedByItsName) {
+  // A copy of /bin/true under a name no other process has.
+  const std::string name = "e2e_ex_" + std::to_string(::getpid() % 100000);
+  const std::string path = cluster_->dir() + "/" + name;
+  std::filesystem::copy_file("/bin/true", path);
+  std::filesystem::permissions(path, std::filesystem::perms(0755));
+  constexpr int kExecs = 7;
+  for (int i = 0; i < kExecs; ++i) {
+    pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      ::execl(path.c_str(), name.c_str(), nullptr);
+      _exit(127);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+  double total = 0;
+  absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (absl::Now() < deadline && total < kExecs) {
+    absl::SleepFor(absl::Milliseconds(500));
+    auto req = sdk::MakeRangeQuery("execs", absl::Now(), absl::Minutes(5), absl::ZeroDuration());
+    sdk::AddEqualMatcher(req, "host", cluster_->host_id());
+    sdk::AddEqualMatcher(req, "comm", name);
+    req.add_group_by("comm");
+    auto resp = cluster_->client().Query(req);
+    ASSERT_TRUE(resp.ok()) << resp.status();
+    total = resp->series_size() > 0 ? resp->series(0).total() : 0;
+  }
+  EXPECT_EQ(total, kExecs) << cluster_->LogTails();
 }
 
 TEST_F(PipelineTest, RestartedAgentGetsItsHostBackAtOnce) {
