@@ -46,30 +46,46 @@ Probe::State Probe::state() const {
   return state_;
 }
 
-v1::ProbeStatus Probe::status() const {
-  v1::ProbeStatus out;
-  out.set_name(name_);
+v1::ProbeState Probe::status() const {
+  v1::ProbeState out;
+  out.set_key(name_);
   {
     absl::MutexLock lock(&mu_);
     switch (state_) {
       case State::kCreated:
-        out.set_state(v1::ProbeStatus::STATE_UNSPECIFIED);
+        out.set_state(v1::ProbeState::STATE_UNSPECIFIED);
         break;
       case State::kRunning:
-        out.set_state(v1::ProbeStatus::RUNNING);
+        out.set_state(v1::ProbeState::ATTACHED);
         break;
       case State::kStopped:
-        out.set_state(v1::ProbeStatus::STOPPED);
+        out.set_state(v1::ProbeState::STOPPED);
         break;
       case State::kFailed:
-        out.set_state(v1::ProbeStatus::FAILED);
+        out.set_state(v1::ProbeState::FAILED);
         break;
     }
     out.set_message(message_);
+    out.set_attach_point(attach_point_);
+    out.set_budget_folded(budget_folded_);
+    out.set_budget_sampled(budget_sampled_);
+    out.set_budget_reason(budget_reason_);
   }
   out.set_events(events_.load(std::memory_order_relaxed));
   out.set_drops(drops_.load(std::memory_order_relaxed));
   return out;
+}
+
+void Probe::SetAttachPoint(std::string attach_point) {
+  absl::MutexLock lock(&mu_);
+  attach_point_ = std::move(attach_point);
+}
+
+void Probe::SetBudgetActions(uint64_t folded, uint64_t sampled, std::string reason) {
+  absl::MutexLock lock(&mu_);
+  budget_folded_ = folded;
+  budget_sampled_ = sampled;
+  budget_reason_ = std::move(reason);
 }
 
 void Probe::SetState(State state, std::string message) {

@@ -2,12 +2,14 @@
 
 #include <atomic>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "andon/v1/agent.pb.h"
+#include "andon/v1/probes.pb.h"
+#include "andon/v1/types.pb.h"
 
 namespace andon::agent {
 
@@ -28,6 +30,8 @@ class Probe {
  public:
   enum class State { kCreated, kRunning, kStopped, kFailed };
 
+  // `name` is the instance's key on this host: the catalog name of a
+  // built-in probe, the configuration's name of a generic one.
   explicit Probe(std::string name) : name_(std::move(name)) {}
   virtual ~Probe() = default;
   Probe(const Probe&) = delete;
@@ -46,8 +50,13 @@ class Probe {
 
   const std::string& name() const { return name_; }
   State state() const;
-  // The status reported in heartbeats: state, failure message, events, drops.
-  v1::ProbeStatus status() const;
+  // The state reported in heartbeats: attached (with the attach point in
+  // use), failed (with the reason), stopped; events, drops, budget actions.
+  v1::ProbeState status() const;
+
+  // Descriptors of every metric this probe emits (declared to aggregators
+  // with the points). Fixed once the probe is constructed.
+  virtual std::vector<v1::MetricInfo> Metrics() const = 0;
 
  protected:
   virtual absl::Status InitImpl() = 0;
@@ -58,6 +67,12 @@ class Probe {
   // (map full, ring buffer full).
   void AddEvents(uint64_t n) { events_.fetch_add(n, std::memory_order_relaxed); }
   void SetDrops(uint64_t total) { drops_.store(total, std::memory_order_relaxed); }
+  // For subclasses, during InitImpl: the attach point chosen, as the status
+  // shows it ("raw_tracepoint:sys_enter", "uprobe:/usr/bin/x:f+0x0").
+  void SetAttachPoint(std::string attach_point);
+  // For subclasses: the budget folded `series` label sets or skipped
+  // `events` events in total so far, and why.
+  void SetBudgetActions(uint64_t folded, uint64_t sampled, std::string reason);
 
  private:
   void SetState(State state, std::string message);
@@ -66,6 +81,10 @@ class Probe {
   mutable absl::Mutex mu_;
   State state_ ABSL_GUARDED_BY(mu_) = State::kCreated;
   std::string message_ ABSL_GUARDED_BY(mu_);
+  std::string attach_point_ ABSL_GUARDED_BY(mu_);
+  uint64_t budget_folded_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t budget_sampled_ ABSL_GUARDED_BY(mu_) = 0;
+  std::string budget_reason_ ABSL_GUARDED_BY(mu_);
   std::atomic<uint64_t> events_{0};
   std::atomic<uint64_t> drops_{0};
 };

@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "common/series_key.h"
+#include "common/value_merge.h"
 
 namespace andon::agent {
 
@@ -18,8 +19,7 @@ absl::Time WindowAccumulator::WindowStart(absl::Time t) const {
   return absl::FromUnixNanos(start);
 }
 
-void WindowAccumulator::AddCounter(const v1::SeriesKey& key, uint64_t count, absl::Time at) {
-  if (count == 0) return;
+WindowAccumulator::Cell& WindowAccumulator::CellFor(const v1::SeriesKey& key, absl::Time at) {
   v1::SeriesKey canonical = key;
   for (const v1::Label& l : common_labels_) *canonical.add_labels() = l;
   // Labels set by the probe come first, so they win over common labels with
@@ -27,8 +27,35 @@ void WindowAccumulator::AddCounter(const v1::SeriesKey& key, uint64_t count, abs
   CanonicalizeSeriesKey(canonical);
   std::string text = SeriesKeyToString(canonical);
   Cell& cell = windows_[absl::ToUnixNanos(WindowStart(at))][text];
-  if (cell.counter == 0 && cell.key.metric().empty()) cell.key = std::move(canonical);
-  cell.counter += count;
+  if (cell.key.metric().empty()) cell.key = std::move(canonical);
+  return cell;
+}
+
+void WindowAccumulator::AddCounter(const v1::SeriesKey& key, uint64_t count, absl::Time at) {
+  if (count == 0) return;
+  CellFor(key, at).counter += count;
+}
+
+void WindowAccumulator::AddGauge(const v1::SeriesKey& key, double value, absl::Time at) {
+  v1::Value sample;
+  v1::Gauge* g = sample.mutable_gauge();
+  g->set_min(value);
+  g->set_max(value);
+  g->set_sum(value);
+  g->set_count(1);
+  g->set_last(value);
+  g->set_last_time_ns(absl::ToUnixNanos(at));
+  AddValue(key, sample, at).IgnoreError();  // a gauge series only ever holds gauges
+}
+
+absl::Status WindowAccumulator::AddValue(const v1::SeriesKey& key, const v1::Value& value,
+                                         absl::Time at) {
+  if (value.kind_case() == v1::Value::kCounter) {
+    AddCounter(key, value.counter(), at);
+    return absl::OkStatus();
+  }
+  if (value.kind_case() == v1::Value::KIND_NOT_SET) return absl::OkStatus();
+  return MergeValue(value, CellFor(key, at).value);
 }
 
 std::vector<v1::Point> WindowAccumulator::Flush(absl::Time now) {
@@ -48,7 +75,11 @@ std::vector<v1::Point> WindowAccumulator::FlushStartingBy(int64_t last_start_ns)
       *p.mutable_series() = std::move(cell.key);
       p.set_window_start_ns(it->first);
       p.set_window_ns(window_ns_);
-      p.mutable_value()->set_counter(cell.counter);
+      if (cell.value.kind_case() != v1::Value::KIND_NOT_SET) {
+        *p.mutable_value() = std::move(cell.value);
+      } else {
+        p.mutable_value()->set_counter(cell.counter);
+      }
     }
   }
   windows_.erase(windows_.begin(), it);

@@ -6,12 +6,13 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "andon/v1/types.pb.h"
 
 namespace andon::agent {
 
-// Sums counters into fixed windows aligned to the wall clock (a window of 1 s
+// Merges values (counters, gauges, distributions, top-k) into fixed windows aligned to the wall clock (a window of 1 s
 // starts at a whole unix second), and turns finished windows into Points.
 // Every series gets `common_labels` (e.g. host) added, so probes need not know
 // which host they run on.
@@ -26,6 +27,12 @@ class WindowAccumulator {
   // already flushed opens it again; its next flush emits a second point for
   // the same window, which consumers merge by summing (counters are mergeable).
   void AddCounter(const v1::SeriesKey& key, uint64_t count, absl::Time at);
+  // Records one sample of a level (gauge: min, max, sum, count, last).
+  void AddGauge(const v1::SeriesKey& key, double value, absl::Time at);
+  // Merges `value` (any kind: a distribution, a top-k) into the window. A
+  // value of another kind than the series already holds in that window is
+  // refused with INVALID_ARGUMENT and nothing changes.
+  absl::Status AddValue(const v1::SeriesKey& key, const v1::Value& value, absl::Time at);
 
   // Returns one Point per series of every window that ended at or before
   // `now` (canonical series keys, aligned window_start_ns, window_ns), oldest
@@ -44,11 +51,14 @@ class WindowAccumulator {
   struct Cell {
     v1::SeriesKey key;  // canonical
     uint64_t counter = 0;
+    v1::Value value;  // every kind but counters (which stay in `counter`)
   };
   // Series in one window, keyed by the canonical key's text so that equal
   // series with differently ordered labels meet in one cell.
   using Window = absl::flat_hash_map<std::string, Cell>;
 
+  // The cell of `key` in the window containing `at`, created if new.
+  Cell& CellFor(const v1::SeriesKey& key, absl::Time at);
   // Flushes the windows that start at or before `last_start_ns`.
   std::vector<v1::Point> FlushStartingBy(int64_t last_start_ns);
 

@@ -101,9 +101,13 @@ absl::Status BatchValidator::Validate(const v1::IngestBatch& batch) const {
                                                    " points, more than the limit of ",
                                                    kMaxPointsPerBatch, "; split the batch"));
   }
+  absl::StatusOr<std::vector<v1::MetricInfo>> declared = CheckDeclarations(batch);
+  if (!declared.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(where, ": ", declared.status().message()));
+  }
   const int64_t max_start_ns = absl::ToUnixNanos(clock_->Now() + kMaxFutureSkew);
   for (int i = 0; i < batch.points_size(); ++i) {
-    absl::Status s = ValidatePoint(batch.points(i), max_start_ns);
+    absl::Status s = ValidatePoint(batch.points(i), max_start_ns, *declared);
     if (!s.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(where, ": point ", i, " (",
                                                      SeriesKeyToString(batch.points(i).series()),
@@ -113,8 +117,37 @@ absl::Status BatchValidator::Validate(const v1::IngestBatch& batch) const {
   return absl::OkStatus();
 }
 
-absl::Status BatchValidator::ValidatePoint(const v1::Point& point, int64_t max_start_ns) const {
-  ANDON_ASSIGN_OR_RETURN(v1::MetricInfo metric, LookupMetric(point.series().metric()));
+absl::StatusOr<std::vector<v1::MetricInfo>> BatchValidator::CheckDeclarations(
+    const v1::IngestBatch& batch) const {
+  std::vector<v1::MetricInfo> out;
+  for (const v1::MetricInfo& m : batch.metrics()) {
+    // A scratch catalog checks the declaration's form without touching ours.
+    MetricCatalog scratch;
+    absl::StatusOr<v1::MetricInfo> known = catalog_->Lookup(m.name());
+    if (known.ok()) ANDON_RETURN_IF_ERROR(scratch.Declare(*known).status());
+    ANDON_RETURN_IF_ERROR(scratch.Declare(m).status());
+    out.push_back(*scratch.Lookup(m.name()));
+  }
+  return out;
+}
+
+std::vector<v1::MetricInfo> BatchValidator::Learn(const v1::IngestBatch& batch) const {
+  std::vector<v1::MetricInfo> changed;
+  for (const v1::MetricInfo& m : batch.metrics()) {
+    absl::StatusOr<bool> c = catalog_->Declare(m);
+    if (c.ok() && *c) changed.push_back(*catalog_->Lookup(m.name()));
+  }
+  return changed;
+}
+
+absl::Status BatchValidator::ValidatePoint(const v1::Point& point, int64_t max_start_ns,
+                                           const std::vector<v1::MetricInfo>& declared) const {
+  absl::StatusOr<v1::MetricInfo> found = catalog_->Lookup(point.series().metric());
+  for (const v1::MetricInfo& d : declared) {
+    if (d.name() == point.series().metric()) found = d;
+  }
+  if (!found.ok()) return found.status();
+  const v1::MetricInfo& metric = *found;
   const v1::Value::KindCase want = ValueKindOf(metric.kind());
   if (point.value().kind_case() == v1::Value::KIND_NOT_SET) {
     return absl::InvalidArgumentError(absl::StrCat("point has no value (metric '", metric.name(),

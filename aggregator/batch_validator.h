@@ -1,11 +1,13 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "andon/v1/ingest.pb.h"
 #include "common/clock.h"
+#include "common/metric_catalog.h"
 
 namespace andon::aggregator {
 
@@ -15,11 +17,17 @@ inline constexpr int64_t kMaxWindowNs = int64_t{3600} * 1000 * 1000 * 1000;  // 
 inline constexpr absl::Duration kMaxFutureSkew = absl::Minutes(10);
 
 // Checks an ingest batch against the metric catalog before anything of it is
-// stored: a batch is accepted or refused whole. Thread-safe (stateless apart
-// from the injected clock, which must outlive it).
+// stored: a batch is accepted or refused whole. A batch may declare metrics
+// the catalog does not know yet (generic probes); they count for its own
+// points, and Learn() adds them to the catalog once the batch is accepted.
+// Thread-safe; the clock and catalog must outlive it.
 class BatchValidator {
  public:
-  explicit BatchValidator(const Clock* clock) : clock_(clock) {}
+  BatchValidator(const Clock* clock, MetricCatalog* catalog) : clock_(clock), catalog_(catalog) {}
+
+  // Adds the batch's declarations to the catalog; returns those that changed
+  // it (to be persisted). Call after Validate() accepted the batch.
+  std::vector<v1::MetricInfo> Learn(const v1::IngestBatch& batch) const;
 
   // OK, or INVALID_ARGUMENT naming the sender, sequence, offending point and
   // rule: empty sender_id, sequence 0, more than kMaxPointsPerBatch points,
@@ -30,9 +38,13 @@ class BatchValidator {
   absl::Status Validate(const v1::IngestBatch& batch) const;
 
  private:
-  absl::Status ValidatePoint(const v1::Point& point, int64_t max_start_ns) const;
+  absl::Status ValidatePoint(const v1::Point& point, int64_t max_start_ns,
+                             const std::vector<v1::MetricInfo>& declared) const;
+  // The batch's declarations, checked against the catalog.
+  absl::StatusOr<std::vector<v1::MetricInfo>> CheckDeclarations(const v1::IngestBatch& batch) const;
 
   const Clock* clock_;
+  MetricCatalog* catalog_;
 };
 
 }  // namespace andon::aggregator

@@ -30,7 +30,8 @@ class BatchValidatorTest : public ::testing::Test {
   }
 
   FakeClock clock_{absl::FromUnixNanos(kT0Ns)};
-  BatchValidator validator_{&clock_};
+  MetricCatalog catalog_;
+  BatchValidator validator_{&clock_, &catalog_};
 };
 
 TEST_F(BatchValidatorTest, AcceptsAWellFormedBatch) {

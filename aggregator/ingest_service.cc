@@ -54,6 +54,14 @@ absl::Status IngestService::HandleBatch(const v1::IngestBatch& batch, v1::Ingest
     metrics_->batches_rejected.Increment();
     return s;
   }
+  for (const v1::MetricInfo& m : validator_->Learn(batch)) {
+    ANDON_LOG(INFO) << "learned metric '" << m.name() << "' (" << v1::MetricKind_Name(m.kind())
+                    << ") from '" << batch.sender_id() << "'";
+    if (absl::Status s = store_->PutMetricInfo(m); !s.ok()) {
+      metrics_->store_errors.Increment();
+      return s;
+    }
+  }
   absl::StatusOr<ApplyResult> applied = store_->ApplyBatch(batch);
   if (!applied.ok()) {
     metrics_->store_errors.Increment();

@@ -30,7 +30,8 @@ class IngestService final : public v1::Ingest::CallbackService {
  private:
   class PushReactor;
 
-  // Validates and applies one batch, counting it into `ack`. Fails with
+  // Validates and applies one batch; metrics it declares are learned and
+  // kept in the store, counting it into `ack`. Fails with
   // INVALID_ARGUMENT for an invalid batch or the store's error.
   absl::Status HandleBatch(const v1::IngestBatch& batch, v1::IngestAck& ack);
 

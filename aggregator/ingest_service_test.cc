@@ -41,7 +41,7 @@ class IngestServiceTest : public ::testing::Test {
     ASSERT_TRUE(opened.ok()) << opened.status();
     store_ = std::move(*opened);
     ingest_ = std::make_unique<IngestService>(store_.get(), &validator_, &metrics_);
-    engine_ = std::make_unique<QueryEngine>(store_.get());
+    engine_ = std::make_unique<QueryEngine>(store_.get(), &catalog_);
     query_ = std::make_unique<QueryService>(engine_.get());
     int port = 0;
     auto server = StartGrpcServer("127.0.0.1:0", {ingest_.get(), query_.get()}, &port);
@@ -79,7 +79,8 @@ class IngestServiceTest : public ::testing::Test {
 
   std::string dir_;
   FakeClock clock_{absl::FromUnixNanos(kT0Ns)};
-  BatchValidator validator_{&clock_};
+  MetricCatalog catalog_;
+  BatchValidator validator_{&clock_, &catalog_};
   prometheus::Registry registry_;
   IngestMetrics metrics_ = IngestMetrics::Create(registry_);
   std::unique_ptr<RocksDbSeriesStore> store_;

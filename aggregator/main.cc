@@ -87,8 +87,14 @@ absl::Status Run() {
                          RocksDbSeriesStore::Open(data_dir));
   auto registry = std::make_shared<prometheus::Registry>();
   IngestMetrics ingest_metrics = IngestMetrics::Create(*registry);
-  BatchValidator validator(RealClock::Get());
-  QueryEngine engine(store.get());
+  MetricCatalog catalog;
+  ANDON_ASSIGN_OR_RETURN(std::vector<v1::MetricInfo> declared, store->LoadMetricInfos());
+  for (const v1::MetricInfo& m : declared) {
+    absl::StatusOr<bool> learned = catalog.Declare(m);
+    if (!learned.ok()) ANDON_LOG(WARNING) << "ignoring stored metric descriptor: " << learned.status();
+  }
+  BatchValidator validator(RealClock::Get(), &catalog);
+  QueryEngine engine(store.get(), &catalog);
   IngestService ingest(store.get(), &validator, &ingest_metrics);
   QueryService query(&engine);
 

@@ -68,7 +68,7 @@ double ScalarValue(const v1::Value& value) {
 }
 
 absl::StatusOr<v1::QueryResponse> QueryEngine::Run(const v1::QueryRequest& request) const {
-  ANDON_ASSIGN_OR_RETURN(QueryPlan plan, PlanQuery(request));
+  ANDON_ASSIGN_OR_RETURN(QueryPlan plan, PlanQuery(request, *catalog_));
   const v1::MetricInfo& metric = plan.metric;
 
   absl::flat_hash_map<std::string, Group> groups;

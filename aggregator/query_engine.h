@@ -5,6 +5,7 @@
 #include "absl/status/statusor.h"
 #include "aggregator/series_store.h"
 #include "andon/v1/query.pb.h"
+#include "common/metric_catalog.h"
 
 namespace andon::aggregator {
 
@@ -22,9 +23,11 @@ class QueryEngine {
   // RESOURCE_EXHAUSTED instead of taking the aggregator's memory and time.
   static constexpr int64_t kDefaultMaxPointsScanned = 20'000'000;
 
-  explicit QueryEngine(const SeriesStore* store,
-                       int64_t max_points_scanned = kDefaultMaxPointsScanned)
-      : store_(store), max_points_scanned_(max_points_scanned) {}
+  QueryEngine(const SeriesStore* store, const MetricCatalog* catalog,
+              int64_t max_points_scanned = kDefaultMaxPointsScanned)
+      : store_(store), catalog_(catalog), max_points_scanned_(max_points_scanned) {}
+
+  const MetricCatalog& catalog() const { return *catalog_; }
 
   // Fails as PlanQuery() (common/query_plan.h) does for a bad request, or
   // with the store's error.
@@ -32,6 +35,7 @@ class QueryEngine {
 
  private:
   const SeriesStore* store_;
+  const MetricCatalog* catalog_;
   int64_t max_points_scanned_;
 };
 

@@ -67,7 +67,7 @@ class QueryEngineTest : public ::testing::Test {
                Syscalls("b", "bash", "read", kT0Ns + 5 * kSecondNs, 1),
                CounterPoint("execs", {{"host", "a"}, {"comm", "ls"}}, kT0Ns, 4)}));
     ASSERT_TRUE(applied.ok()) << applied.status();
-    engine_ = std::make_unique<QueryEngine>(store_.get());
+    engine_ = std::make_unique<QueryEngine>(store_.get(), &catalog_);
   }
   void TearDown() override {
     engine_.reset();
@@ -105,6 +105,7 @@ class QueryEngineTest : public ::testing::Test {
 
   std::string dir_;
   std::unique_ptr<RocksDbSeriesStore> store_;
+  MetricCatalog catalog_;
   std::unique_ptr<QueryEngine> engine_;
 };
 
@@ -266,12 +267,12 @@ namespace andon::aggregator {
 namespace {
 
 TEST_F(QueryEngineTest, QueryReadingTooManyWindowsIsRefused) {
-  QueryEngine small(store_.get(),
+  QueryEngine small(store_.get(), &catalog_,
                     /*max_points_scanned=*/5);  // the fixture stores 6 syscalls windows
   auto r = small.Run(Request());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_THAT(std::string(r.status().message()), HasSubstr("narrow it"));
-  QueryEngine enough(store_.get(), /*max_points_scanned=*/6);
+  QueryEngine enough(store_.get(), &catalog_, /*max_points_scanned=*/6);
   EXPECT_TRUE(enough.Run(Request()).ok());
 }
 

@@ -18,7 +18,7 @@ grpc::ServerUnaryReactor* QueryService::Query(grpc::CallbackServerContext* conte
 grpc::ServerUnaryReactor* QueryService::ListMetrics(grpc::CallbackServerContext* context,
                                                     const v1::ListMetricsRequest* request,
                                                     v1::ListMetricsResponse* response) {
-  for (const v1::MetricInfo& metric : KnownMetrics()) *response->add_metrics() = metric;
+  for (const v1::MetricInfo& metric : engine_->catalog().List()) *response->add_metrics() = metric;
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(grpc::Status::OK);
   return reactor;

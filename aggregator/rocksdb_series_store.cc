@@ -104,6 +104,36 @@ absl::StatusOr<uint64_t> RocksDbSeriesStore::LastSequence(absl::string_view send
   return seq;
 }
 
+absl::Status RocksDbSeriesStore::PutMetricInfo(const v1::MetricInfo& metric) {
+  if (db_ == nullptr) return absl::FailedPreconditionError("series store is closed");
+  rocksdb::WriteOptions options;
+  options.sync = true;
+  rocksdb::Status s = db_->Put(options, MetricInfoKey(metric.name()), metric.SerializeAsString());
+  if (!s.ok()) {
+    return absl::UnavailableError(absl::StrCat("writing data dir ", dir_, ": ", s.ToString()));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<v1::MetricInfo>> RocksDbSeriesStore::LoadMetricInfos() const {
+  if (db_ == nullptr) return absl::FailedPreconditionError("series store is closed");
+  std::vector<v1::MetricInfo> out;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  const std::string prefix(1, kMetricInfoPrefix);
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    v1::MetricInfo m;
+    if (!m.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return absl::DataLossError(absl::StrCat("data dir ", dir_, ": corrupt metric descriptor '",
+                                              it->key().ToString(), "'"));
+    }
+    out.push_back(std::move(m));
+  }
+  if (!it->status().ok()) {
+    return absl::UnavailableError(absl::StrCat("reading data dir ", dir_, ": ", it->status().ToString()));
+  }
+  return out;
+}
+
 absl::StatusOr<ApplyResult> RocksDbSeriesStore::ApplyBatch(const v1::IngestBatch& batch) {
   if (batch.sender_id().empty()) return absl::InvalidArgumentError("batch has no sender_id");
   absl::MutexLock lock(&apply_mu_);

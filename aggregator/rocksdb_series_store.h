@@ -40,6 +40,8 @@ class RocksDbSeriesStore final : public SeriesStore {
   absl::Status ScanPoints(uint64_t series_id, int64_t start_ns, int64_t end_ns,
                           const PointVisitor& visit) const override;
   absl::StatusOr<uint64_t> LastSequence(absl::string_view sender_id) const override;
+  absl::Status PutMetricInfo(const v1::MetricInfo& metric) override;
+  absl::StatusOr<std::vector<v1::MetricInfo>> LoadMetricInfos() const override;
 
   // Flushes and closes the database; later calls fail. Idempotent. Must not
   // race with other calls.

@@ -152,7 +152,8 @@ TEST_F(RocksDbSeriesStoreTest, ReadPointsIsHalfOpenAndPerSeries) {
 
 TEST_F(RocksDbSeriesStoreTest, InvalidBatchLeavesStoreUnchanged) {
   FakeClock clock(absl::FromUnixNanos(kT0Ns));
-  BatchValidator validator(&clock);
+  MetricCatalog catalog;
+  BatchValidator validator(&clock, &catalog);
   v1::IngestBatch batch = Batch("h1", 1,
                                 {Syscalls("h1", "nginx", "read", kT0Ns, 1),
                                  testing::CounterPoint("no_such_metric", {}, kT0Ns, 1)});

@@ -73,6 +73,12 @@ class SeriesStore {
     return points;
   }
 
+  // Keeps a declared metric's descriptor (replacing an older one of the same
+  // name), so that a restarted aggregator still answers for its series.
+  virtual absl::Status PutMetricInfo(const v1::MetricInfo& metric) = 0;
+  // Every descriptor kept by PutMetricInfo.
+  virtual absl::StatusOr<std::vector<v1::MetricInfo>> LoadMetricInfos() const = 0;
+
   // The highest sequence applied for `sender_id`, 0 if none.
   virtual absl::StatusOr<uint64_t> LastSequence(absl::string_view sender_id) const = 0;
 };

@@ -58,6 +58,12 @@ std::string MetricIndexKey(absl::string_view metric, uint64_t series_id) {
   return key;
 }
 
+std::string MetricInfoKey(absl::string_view metric) {
+  std::string key(1, kMetricInfoPrefix);
+  key.append(metric.data(), metric.size());
+  return key;
+}
+
 std::string SequenceKey(absl::string_view sender_id) {
   std::string key(1, kSequencePrefix);
   key.append(sender_id.data(), sender_id.size());

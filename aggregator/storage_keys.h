@@ -14,15 +14,18 @@ namespace andon::aggregator {
 //   's' + series_id                 -> serialized v1::SeriesKey
 //   'm' + metric + '\0' + series_id -> ""   (metric index)
 //   'q' + sender_id                 -> last applied sequence
+//   'd' + metric                    -> serialized v1::MetricInfo (declared metrics)
 inline constexpr char kPointPrefix = 'p';
 inline constexpr char kSeriesPrefix = 's';
 inline constexpr char kMetricIndexPrefix = 'm';
 inline constexpr char kSequencePrefix = 'q';
+inline constexpr char kMetricInfoPrefix = 'd';
 
 std::string PointKey(uint64_t series_id, int64_t window_start_ns);
 std::string SeriesKeyKey(uint64_t series_id);
 std::string MetricIndexKey(absl::string_view metric, uint64_t series_id);
 std::string SequenceKey(absl::string_view sender_id);
+std::string MetricInfoKey(absl::string_view metric);
 
 // Fixed 8-byte big-endian encoding of an unsigned integer.
 std::string EncodeUint64(uint64_t v);

@@ -66,9 +66,9 @@ absl::Status CheckRange(const v1::QueryRequest& request, QueryPlan& plan) {
 
 }  // namespace
 
-absl::StatusOr<QueryPlan> PlanQuery(const v1::QueryRequest& request) {
+absl::StatusOr<QueryPlan> PlanQuery(const v1::QueryRequest& request, const MetricCatalog& catalog) {
   QueryPlan plan;
-  ANDON_ASSIGN_OR_RETURN(plan.metric, LookupMetric(request.metric()));
+  ANDON_ASSIGN_OR_RETURN(plan.metric, catalog.Lookup(request.metric()));
   ANDON_RETURN_IF_ERROR(CheckRange(request, plan));
   for (const std::string& name : request.group_by()) {
     if (!IsValidLabelName(name)) {

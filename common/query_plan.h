@@ -7,6 +7,7 @@
 #include "absl/status/statusor.h"
 #include "andon/v1/query.pb.h"
 #include "common/label_matcher.h"
+#include "common/metric_catalog.h"
 
 namespace andon {
 
@@ -34,6 +35,6 @@ struct QueryPlan {
 // end, end <= start, a range over 31 days, a negative step, more than 11000
 // buckets (naming the smallest step that fits), a bad matcher or regex, or
 // an invalid group_by label name.
-absl::StatusOr<QueryPlan> PlanQuery(const v1::QueryRequest& request);
+absl::StatusOr<QueryPlan> PlanQuery(const v1::QueryRequest& request, const MetricCatalog& catalog);
 
 }  // namespace andon

@@ -8,6 +8,9 @@ namespace {
 
 using ::testing::HasSubstr;
 
+// The catalog of built-in metrics (immutable here, so shared by the tests).
+const MetricCatalog catalog;
+
 v1::QueryRequest Valid() {
   v1::QueryRequest q;
   q.set_metric("syscalls");
@@ -16,10 +19,10 @@ v1::QueryRequest Valid() {
   return q;
 }
 
-absl::StatusCode Code(const v1::QueryRequest& q) { return PlanQuery(q).status().code(); }
+absl::StatusCode Code(const v1::QueryRequest& q) { return PlanQuery(q, catalog).status().code(); }
 
 TEST(QueryPlanTest, AcceptsAPlainQuery) {
-  auto info = PlanQuery(Valid());
+  auto info = PlanQuery(Valid(), catalog);
   ASSERT_TRUE(info.ok()) << info.status();
   EXPECT_EQ(info->metric.kind(), v1::COUNTER);
   EXPECT_EQ(info->step_ns, kDefaultStepNs);
@@ -29,7 +32,7 @@ TEST(QueryPlanTest, AcceptsAPlainQuery) {
 TEST(QueryPlanTest, UnknownMetricIsNotFoundWithKnownNames) {
   v1::QueryRequest q = Valid();
   q.set_metric("bogus");
-  auto r = PlanQuery(q);
+  auto r = PlanQuery(q, catalog);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(std::string(r.status().message()), HasSubstr("syscalls"));
 }
@@ -52,7 +55,7 @@ TEST(QueryPlanTest, RejectsBadRanges) {
   q.mutable_end()->set_seconds(1700000000 + 11001);  // 11001 one-second buckets
   EXPECT_EQ(Code(q), absl::StatusCode::kInvalidArgument);
   q.mutable_step()->set_seconds(10);
-  EXPECT_TRUE(PlanQuery(q).ok());
+  EXPECT_TRUE(PlanQuery(q, catalog).ok());
 }
 
 TEST(QueryPlanTest, RejectsBadRegexAndGroupBy) {
@@ -63,7 +66,7 @@ TEST(QueryPlanTest, RejectsBadRegexAndGroupBy) {
   m->set_value("ngin(x");
   EXPECT_EQ(Code(q), absl::StatusCode::kInvalidArgument);
   m->set_value("ngin(x)");
-  EXPECT_TRUE(PlanQuery(q).ok());
+  EXPECT_TRUE(PlanQuery(q, catalog).ok());
   q.add_group_by("bad-name");
   EXPECT_EQ(Code(q), absl::StatusCode::kInvalidArgument);
 }

@@ -3,21 +3,14 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "common/hash.h"
 
 namespace andon {
 namespace {
 
-constexpr uint64_t kFnvOffset = 14695981039346656037ull;
-constexpr uint64_t kFnvPrime = 1099511628211ull;
-
 void HashBytes(uint64_t& h, absl::string_view s) {
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= kFnvPrime;
-  }
   // A separator byte that cannot be confused with content lengths.
-  h ^= 0xff;
-  h *= kFnvPrime;
+  h = Fnv1aByte(Fnv1a(h, s), 0xff);
 }
 
 }  // namespace
@@ -36,7 +29,7 @@ void CanonicalizeSeriesKey(v1::SeriesKey& key) {
 }
 
 uint64_t SeriesId(const v1::SeriesKey& key) {
-  uint64_t h = kFnvOffset;
+  uint64_t h = kFnv1aOffset;
   HashBytes(h, key.metric());
   for (const auto& l : key.labels()) {
     HashBytes(h, l.name());

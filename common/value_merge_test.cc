@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include "common/value/distribution.h"
+#include "common/value/gauge.h"
+#include "common/value/top_k.h"
+
 namespace andon {
 namespace {
 
@@ -63,6 +67,45 @@ TEST(ValueMergeTest, DistributionsAddBuckets) {
   EXPECT_EQ(b.distribution().count(), 4u);
   a.mutable_distribution()->set_sub_bucket_bits(4);
   EXPECT_FALSE(MergeValue(a, b).ok());
+}
+
+TEST(ValueMergeTest, GaugesKeepTheLatestSample) {
+  v1::Value a, b;
+  *a.mutable_gauge() = GaugeOf(2, 200);
+  *b.mutable_gauge() = GaugeOf(9, 100);
+  ASSERT_TRUE(MergeValue(a, b).ok());
+  EXPECT_EQ(b.gauge().last(), 2);
+  EXPECT_EQ(b.gauge().last_time_ns(), 200);
+  EXPECT_EQ(b.gauge().max(), 9);
+}
+
+TEST(ValueMergeTest, MalformedDistributionIsErrorAndLeavesTarget) {
+  v1::Value a, b;
+  DistributionBuilder builder;
+  builder.Add(42);
+  *b.mutable_distribution() = builder.ToProto();
+  *a.mutable_distribution() = builder.ToProto();
+  a.mutable_distribution()->set_count(5);  // buckets add up to 1
+  EXPECT_EQ(MergeValue(a, b).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(b.distribution().count(), 1u);
+}
+
+TEST(ValueMergeTest, TopKAddsBoundsKeyByKey) {
+  TopKBuilder x(2), y(2);
+  x.Add("nginx", 5);
+  x.Add("sshd", 1);
+  y.Add("nginx", 2);
+  y.Add("cron", 3);
+  v1::Value a, b;
+  *a.mutable_top_k() = x.ToProto();
+  *b.mutable_top_k() = y.ToProto();
+  ASSERT_TRUE(MergeValue(a, b).ok());
+  const auto top = TopKEntries(b.top_k(), 1);
+  ASSERT_EQ(top.size(), 1u);
+  EXPECT_EQ(top[0].key(), "nginx");
+  EXPECT_EQ(top[0].count(), 7u);
+  EXPECT_EQ(top[0].error(), 0u);
+  EXPECT_EQ(b.top_k().total(), 11u);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "common/grpc_status.h"
+#include "common/hash.h"
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "controller/control_reactor.h"
@@ -21,7 +22,8 @@ grpc::ServerUnaryReactor* AgentControlService::Register(grpc::CallbackServerCont
     response->set_host_id(host.info().host_id());
     *response->mutable_aggregator() = std::move(aggregator);
     response->set_heartbeat_interval_ms(kHeartbeatIntervalMs);
-    response->mutable_probes();  // no probe configuration yet: version 0, empty
+    *response->mutable_probes() =
+        probes_->ForHost(host.info().host_id(), host.info().labels()).set;
     return absl::OkStatus();
   }();
   metrics_->CountRegister(status);
@@ -48,7 +50,48 @@ absl::Status AgentControlService::Attach(const std::string& host_id, const std::
   reactor->assigned_aggregator_id = aggregator_id;
   streams_[host_id] = reactor;  // an older stream of the host, if any, ends on its own
   metrics_->StreamOpened();
+  // Every new stream starts with the host's whole probe set: the agent
+  // compares it with what it runs and changes only the difference.
+  if (std::optional<HostProbes> probes = ProbesOf(host_id)) {
+    PushProbes(host_id, reactor, *probes, /*force=*/true);
+  }
   return absl::OkStatus();
+}
+
+std::optional<HostProbes> AgentControlService::ProbesOf(const std::string& host_id) const {
+  absl::StatusOr<v1::Host> host = registry_->GetHost(host_id);
+  if (!host.ok()) return std::nullopt;
+  return probes_->ForHost(host_id, host->info().labels());
+}
+
+void AgentControlService::PushProbes(const std::string& host_id, ControlReactor* reactor,
+                                     const HostProbes& probes, bool force) {
+  std::string content;
+  for (const v1::ProbeInstance& p : probes.set.probes()) content += p.SerializeAsString();
+  const uint64_t fingerprint = Fnv1a(kFnv1aOffset, content);
+  if (!force && fingerprint == reactor->probes_fingerprint) return;
+  reactor->probes_fingerprint = fingerprint;
+  reactor->probes_version = probes.set.version();
+  v1::ControlMessage message;
+  *message.mutable_probes() = probes.set;
+  ANDON_LOG(INFO) << "host '" << host_id << "': pushing probe set version "
+                  << probes.set.version() << " (" << probes.set.probes_size() << " probes)";
+  reactor->Push(std::move(message));
+}
+
+void AgentControlService::PushProbeChanges() {
+  absl::MutexLock lock(&mu_);
+  for (auto& [host_id, reactor] : streams_) {
+    std::optional<HostProbes> probes = ProbesOf(host_id);
+    if (probes) PushProbes(host_id, reactor, *probes, /*force=*/false);
+  }
+}
+
+std::map<std::string, uint64_t> AgentControlService::PushedProbeVersions() const {
+  absl::MutexLock lock(&mu_);
+  std::map<std::string, uint64_t> out;
+  for (const auto& [host_id, reactor] : streams_) out[host_id] = reactor->probes_version;
+  return out;
 }
 
 void AgentControlService::Detach(const std::string& host_id, const std::string& instance_id,

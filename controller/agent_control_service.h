@@ -3,12 +3,14 @@
 #include <grpcpp/grpcpp.h>
 
 #include <map>
+#include <optional>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "andon/v1/agent.grpc.pb.h"
 #include "controller/controller_metrics.h"
+#include "controller/probes/probe_configs.h"
 #include "controller/registry.h"
 
 namespace andon::controller {
@@ -23,9 +25,9 @@ class AgentControlService final : public v1::AgentControl::CallbackService {
  public:
   static constexpr uint32_t kHeartbeatIntervalMs = 1000;
 
-  // `registry` and `metrics` must outlive the service.
-  AgentControlService(Registry* registry, ControllerMetrics* metrics)
-      : registry_(registry), metrics_(metrics) {}
+  // `registry`, `probes` and `metrics` must outlive the service.
+  AgentControlService(Registry* registry, const ProbeConfigs* probes, ControllerMetrics* metrics)
+      : registry_(registry), probes_(probes), metrics_(metrics) {}
 
   grpc::ServerUnaryReactor* Register(grpc::CallbackServerContext* context,
                                      const v1::RegisterRequest* request,
@@ -38,6 +40,16 @@ class AgentControlService final : public v1::AgentControl::CallbackService {
   // changed. Does nothing while no aggregator is live (hosts keep theirs).
   // Called periodically (about every second) by the owner.
   void PushAssignmentChanges();
+
+  // Recomputes every connected host's probe set and pushes it to the hosts
+  // whose set changed (by content; a version bump alone is not pushed).
+  // Called after every change of the probe configurations.
+  void PushProbeChanges();
+
+  // For each host with an open stream: the version of the probe set it was
+  // last sent. A host whose heartbeat reports at least this version has
+  // applied what it was told.
+  std::map<std::string, uint64_t> PushedProbeVersions() const;
 
   // Control streams open now (after their hello).
   size_t OpenStreams() const;
@@ -56,7 +68,15 @@ class AgentControlService final : public v1::AgentControl::CallbackService {
   // host disconnected (under mu_, for the same reason).
   void Detach(const std::string& host_id, const std::string& instance_id, ControlReactor* reactor);
 
+  // The host's probe set now, or nullopt if it is unknown.
+  std::optional<HostProbes> ProbesOf(const std::string& host_id) const;
+  // Sends `probes` on `reactor` if it differs from what the stream was last
+  // sent (always when `force`).
+  void PushProbes(const std::string& host_id, ControlReactor* reactor, const HostProbes& probes,
+                  bool force);
+
   Registry* const registry_;
+  const ProbeConfigs* const probes_;
   ControllerMetrics* const metrics_;
 
   mutable absl::Mutex mu_;

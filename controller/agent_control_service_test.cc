@@ -1,4 +1,5 @@
 #include "controller/agent_control_service.h"
+#include "controller/probes/probe_configs.h"
 
 #include <grpcpp/grpcpp.h>
 
@@ -25,7 +26,11 @@ class AgentControlServiceTest : public ::testing::Test {
     auto registry = Registry::Open(store_.get(), &clock_);
     ASSERT_TRUE(registry.ok()) << registry.status();
     registry_ = std::move(*registry);
-    service_ = std::make_unique<AgentControlService>(registry_.get(), &metrics_);
+    auto probes = ProbeConfigs::Open(store_.get(), &clock_, &catalog_);
+    ASSERT_TRUE(probes.ok()) << probes.status();
+    probes_ = std::move(*probes);
+    service_ = std::make_unique<AgentControlService>(registry_.get(), probes_.get(), &metrics_);
+    probes_->set_on_change([this] { service_->PushProbeChanges(); });
     fleet_ = std::make_unique<FleetService>(registry_.get());
     int port = 0;
     grpc::ServerBuilder builder;
@@ -87,6 +92,8 @@ class AgentControlServiceTest : public ::testing::Test {
   ControllerMetrics metrics_{prometheus_};
   std::unique_ptr<KvStore> store_;
   std::unique_ptr<Registry> registry_;
+  MetricCatalog catalog_;
+  std::unique_ptr<ProbeConfigs> probes_;
   std::unique_ptr<AgentControlService> service_;
   std::unique_ptr<FleetService> fleet_;
   std::unique_ptr<grpc::Server> server_;
@@ -190,6 +197,9 @@ TEST_F(AgentControlServiceTest, PushesNewAssignmentWhenAggregatorDies) {
   auto stream = stub_->Control(&ctx);
   ASSERT_TRUE(stream->Write(Hello("web-1", "inst-a")));
   ASSERT_TRUE(WaitConnected("web-1", true));
+  v1::ControlMessage first_message;
+  ASSERT_TRUE(stream->Read(&first_message));
+  ASSERT_TRUE(first_message.has_probes()) << "a new stream starts with the host's probe set";
   service_->PushAssignmentChanges();  // nothing changed: nothing sent
 
   clock_.Advance(absl::Seconds(7));        // both miss 3 heartbeats...
@@ -252,6 +262,47 @@ TEST_F(AgentControlServiceTest, ManyStreamsComeAndGoWhileAssignmentsChange) {
   pusher.join();
   for (int a = 0; a < 16; ++a) EXPECT_TRUE(WaitConnected("host-" + std::to_string(a), false));
   EXPECT_EQ(service_->OpenStreams(), 0u);
+}
+
+TEST_F(AgentControlServiceTest, PushesProbeSetsOnlyToHostsWhoseSetChanged) {
+  ASSERT_TRUE(AddAggregator("agg-1").ok());
+  v1::RegisterResponse resp;
+  ASSERT_TRUE(Register("web-1", "inst-a", &resp).ok());
+  ASSERT_EQ(resp.probes().probes_size(), 3) << "the default configuration: " << resp.DebugString();
+  grpc::ClientContext ctx;
+  auto stream = stub_->Control(&ctx);
+  ASSERT_TRUE(stream->Write(Hello("web-1", "inst-a")));
+  v1::ControlMessage in;
+  ASSERT_TRUE(stream->Read(&in));
+  ASSERT_TRUE(in.has_probes());
+  EXPECT_EQ(in.probes().probes_size(), 3);
+
+  // A configuration for other hosts: web-1's set is unchanged, nothing sent.
+  v1::PutProbeConfigRequest other;
+  other.set_name("db_only");
+  other.add_probes()->set_probe("biolatency");
+  other.set_selector("role=db");
+  ASSERT_TRUE(probes_->Put(other, "test").ok());
+  // One that picks web-1 (by host id): pushed, with a newer version.
+  v1::PutProbeConfigRequest web;
+  web.set_name("web_tcp");
+  web.add_probes()->set_probe("tcp");
+  web.set_selector("host=~web-.*");
+  auto put = probes_->Put(web, "test");
+  ASSERT_TRUE(put.ok()) << put.status();
+  ASSERT_TRUE(stream->Read(&in));
+  ASSERT_TRUE(in.has_probes());
+  EXPECT_EQ(in.probes().version(), put->version());
+  ASSERT_EQ(in.probes().probes_size(), 4);
+  EXPECT_EQ(in.probes().probes(3).key(), "tcp");
+  EXPECT_EQ(service_->PushedProbeVersions()["web-1"], put->version());
+
+  ASSERT_TRUE(probes_->Delete("web_tcp", 0).ok());
+  ASSERT_TRUE(stream->Read(&in));
+  EXPECT_EQ(in.probes().probes_size(), 3) << "switched off again";
+
+  ctx.TryCancel();
+  stream->Finish();
 }
 
 }  // namespace

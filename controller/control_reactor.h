@@ -33,6 +33,10 @@ class AgentControlService::ControlReactor final
 
   // The aggregator the agent was last told to use. Guarded by service_->mu_.
   std::string assigned_aggregator_id;
+  // What the agent was last sent of its probes: a fingerprint of the set's
+  // content and the set's version. Guarded by service_->mu_.
+  uint64_t probes_fingerprint = 0;
+  uint64_t probes_version = 0;
 
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;

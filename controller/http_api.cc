@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "common/log.h"
@@ -66,7 +67,10 @@ int HttpStatusFor(absl::StatusCode code) {
     case absl::StatusCode::kNotFound:
       return 404;
     case absl::StatusCode::kAlreadyExists:
+    case absl::StatusCode::kFailedPrecondition:
       return 409;
+    case absl::StatusCode::kPermissionDenied:
+      return 403;
     case absl::StatusCode::kResourceExhausted:
       return 422;  // a query too broad to answer, as Prometheus answers it
     case absl::StatusCode::kUnavailable:
@@ -88,6 +92,7 @@ void HttpApi::Install(httplib::Server& server) {
              [this](const Request& q, Response& r) { ListAggregators(q, r); });
   server.Get("/api/v1/metrics", [this](const Request& q, Response& r) { ListMetrics(q, r); });
   server.Post("/api/v1/query", [this](const Request& q, Response& r) { Query(q, r); });
+  InstallProbes(server);
   server.set_error_handler(httplib::Server::HandlerWithResponse([](const Request& req,
                                                                    Response& res) {
     if (!res.body.empty() || !absl::StartsWith(req.path, "/api/")) {
@@ -100,6 +105,51 @@ void HttpApi::Install(httplib::Server& server) {
   server.set_logger(
       [metrics](const Request&, const Response& res) { metrics->CountHttpRequest(res.status); });
   InstallUi(server);
+}
+
+void HttpApi::InstallProbes(httplib::Server& server) {
+  using httplib::Request;
+  using httplib::Response;
+  server.Get("/api/v1/probes", [this](const Request&, Response& r) { SendMessage(probes_->List(), r); });
+  server.Get("/api/v1/probes/catalog",
+             [this](const Request&, Response& r) { SendMessage(probes_->ListCatalog(), r); });
+  server.Post("/api/v1/probes", [this](const Request& q, Response& r) {
+    v1::PutProbeConfigRequest request;
+    auto parsed = google::protobuf::util::JsonStringToMessage(q.body, &request);
+    if (!parsed.ok()) {
+      SendError(absl::InvalidArgumentError(
+                    absl::StrCat("request body is not a PutProbeConfigRequest in JSON: ",
+                                 parsed.message().as_string())),
+                r);
+      return;
+    }
+    Send(probes_->Put(request, q.remote_addr), r);
+  });
+  server.Get(R"(/api/v1/probes/([a-z_][a-z0-9_]*)/status)", [this](const Request& q, Response& r) {
+    v1::GetProbeStatusRequest request;
+    request.set_name(q.matches[1]);
+    Send(probes_->Status(request), r);
+  });
+  server.Get(R"(/api/v1/probes/([a-z_][a-z0-9_]*))", [this](const Request& q, Response& r) {
+    for (const v1::ProbeConfig& c : probes_->List().configs()) {
+      if (c.name() == q.matches[1].str()) return SendMessage(c, r);
+    }
+    SendError(absl::NotFoundError(absl::StrCat("no probe configuration '", q.matches[1].str(),
+                                               "'; GET /api/v1/probes lists them")),
+              r);
+  });
+  server.Delete(R"(/api/v1/probes/([a-z_][a-z0-9_]*))", [this](const Request& q, Response& r) {
+    v1::DeleteProbeConfigRequest request;
+    request.set_name(q.matches[1]);
+    uint64_t expected = 0;
+    if (q.has_param("expected_version") &&
+        !absl::SimpleAtoi(q.get_param_value("expected_version"), &expected)) {
+      SendError(absl::InvalidArgumentError("expected_version must be an integer"), r);
+      return;
+    }
+    request.set_expected_version(expected);
+    Send(probes_->Delete(request, q.remote_addr), r);
+  });
 }
 
 void HttpApi::InstallUi(httplib::Server& server) {

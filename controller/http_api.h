@@ -5,6 +5,7 @@
 #include <string>
 
 #include "controller/controller_metrics.h"
+#include "controller/probes/probe_api.h"
 #include "controller/query_router.h"
 #include "controller/registry.h"
 
@@ -14,15 +15,21 @@ namespace andon::controller {
 // mapping of the gRPC messages, served by the same domain objects and router
 // as gRPC, never a loopback call), /healthz, and the web UI's static files.
 // Errors are {"error": "<message>", "code": "<CODE>"} with HTTP 400
-// (INVALID_ARGUMENT), 404 (NOT_FOUND), 409 (ALREADY_EXISTS), 503
+// (INVALID_ARGUMENT), 403 (PERMISSION_DENIED), 404 (NOT_FOUND), 409
+// (ALREADY_EXISTS, FAILED_PRECONDITION: a stale version), 503
 // (UNAVAILABLE) or 500. Thread-safe once installed (handlers run on the HTTP
 // server's threads; state lives in the thread-safe objects below).
 class HttpApi {
  public:
   // All pointers must outlive the server the API is installed on. `ui_dir`
   // is the built UI; when it has no index.html, GET / explains how to build it.
-  HttpApi(Registry* registry, QueryRouter* router, ControllerMetrics* metrics, std::string ui_dir)
-      : registry_(registry), router_(router), metrics_(metrics), ui_dir_(std::move(ui_dir)) {}
+  HttpApi(Registry* registry, QueryRouter* router, ProbeApi* probes, ControllerMetrics* metrics,
+          std::string ui_dir)
+      : registry_(registry),
+        router_(router),
+        probes_(probes),
+        metrics_(metrics),
+        ui_dir_(std::move(ui_dir)) {}
 
   // Adds the routes; call before the server starts.
   void Install(httplib::Server& server);
@@ -33,10 +40,12 @@ class HttpApi {
   void ListAggregators(const httplib::Request& req, httplib::Response& res);
   void ListMetrics(const httplib::Request& req, httplib::Response& res);
   void Query(const httplib::Request& req, httplib::Response& res);
+  void InstallProbes(httplib::Server& server);
   void InstallUi(httplib::Server& server);
 
   Registry* const registry_;
   QueryRouter* const router_;
+  ProbeApi* const probes_;
   ControllerMetrics* const metrics_;
   const std::string ui_dir_;
 };

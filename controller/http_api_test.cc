@@ -25,8 +25,15 @@ class HttpApiTest : public ::testing::Test {
   }
 
   void StartServer(const std::string& ui_dir) {
-    router_ = std::make_unique<QueryRouter>(registry_.get(), &clock_, &metrics_);
-    api_ = std::make_unique<HttpApi>(registry_.get(), router_.get(), &metrics_, ui_dir);
+    router_ = std::make_unique<QueryRouter>(registry_.get(), &catalog_, &clock_, &metrics_);
+    auto probes = ProbeConfigs::Open(store_.get(), &clock_, &catalog_);
+    ASSERT_TRUE(probes.ok()) << probes.status();
+    probes_ = std::move(*probes);
+    probe_api_ = std::make_unique<ProbeApi>(
+        probes_.get(), registry_.get(), [] { return std::map<std::string, uint64_t>{}; },
+        /*allow_remote_changes=*/false);
+    api_ = std::make_unique<HttpApi>(registry_.get(), router_.get(), probe_api_.get(), &metrics_,
+                                     ui_dir);
     http_ = std::make_unique<HttpServer>(prometheus_);
     api_->Install(http_->server());
     ASSERT_TRUE(http_->Start("127.0.0.1:0").ok());
@@ -43,7 +50,10 @@ class HttpApiTest : public ::testing::Test {
   ControllerMetrics metrics_{*prometheus_};
   std::unique_ptr<KvStore> store_;
   std::unique_ptr<Registry> registry_;
+  MetricCatalog catalog_;
   std::unique_ptr<QueryRouter> router_;
+  std::unique_ptr<ProbeConfigs> probes_;
+  std::unique_ptr<ProbeApi> probe_api_;
   std::unique_ptr<HttpApi> api_;
   std::unique_ptr<HttpServer> http_;
   std::unique_ptr<httplib::Client> client_;

@@ -15,6 +15,7 @@
 #include "common/grpc_server.h"
 #include "common/http_server.h"
 #include "common/log.h"
+#include "common/metric_catalog.h"
 #include "common/process.h"
 #include "controller/agent_control_service.h"
 #include "controller/controller_metrics.h"
@@ -22,6 +23,9 @@
 #include "controller/http_api.h"
 #include "controller/kv_store.h"
 #include "controller/periodic_task.h"
+#include "controller/probes/probe_api.h"
+#include "controller/probes/probe_configs.h"
+#include "controller/probes/probe_service.h"
 #include "controller/query_router.h"
 #include "controller/query_service.h"
 #include "controller/registry.h"
@@ -32,6 +36,9 @@ ABSL_FLAG(std::string, http_addr, "127.0.0.1:7401",
           "host:port for the web UI, JSON API and /metrics");
 ABSL_FLAG(std::string, data_dir, "", "directory of the controller's database (required)");
 ABSL_FLAG(std::string, ui_dir, "", "directory of the built web UI (default: <binary dir>/../ui)");
+ABSL_FLAG(bool, allow_remote_changes, false,
+          "accept changes of probe configurations from peers not on loopback (there is no "
+          "authentication yet: only with the ports firewalled)");
 ABSL_FLAG(absl::Duration, host_ttl, absl::Seconds(30),
           "a host is live while its control stream is open or it was seen within this");
 
@@ -73,22 +80,37 @@ int Run() {
       Registry::Open(store->get(), clock, registry_options);
   if (!registry.ok()) return Fail(std::string(registry.status().message()));
 
+  MetricCatalog catalog;
+  absl::StatusOr<std::unique_ptr<ProbeConfigs>> probe_configs =
+      ProbeConfigs::Open(store->get(), clock, &catalog);
+  if (!probe_configs.ok()) return Fail(std::string(probe_configs.status().message()));
+
   auto prometheus_registry = std::make_shared<prometheus::Registry>();
   ControllerMetrics metrics(*prometheus_registry);
-  auto router = std::make_unique<QueryRouter>(registry->get(), clock, &metrics);
-  AgentControlService agent_control(registry->get(), &metrics);
+  auto router = std::make_unique<QueryRouter>(registry->get(), &catalog, clock, &metrics);
+  AgentControlService agent_control(registry->get(), probe_configs->get(), &metrics);
+  (*probe_configs)->set_on_change([&] { agent_control.PushProbeChanges(); });
+  const bool allow_remote = absl::GetFlag(FLAGS_allow_remote_changes);
+  if (allow_remote) {
+    ANDON_LOG(WARNING) << "--allow_remote_changes: probe configurations may be changed from any "
+                          "peer that reaches this controller";
+  }
+  ProbeApi probe_api(
+      probe_configs->get(), registry->get(), [&] { return agent_control.PushedProbeVersions(); },
+      allow_remote);
   FleetService fleet(registry->get());
   QueryService query(router.get());
+  ProbeService probes(&probe_api);
 
   const std::string grpc_addr = absl::GetFlag(FLAGS_grpc_addr);
   int grpc_port = 0;
   absl::StatusOr<std::unique_ptr<grpc::Server>> started =
-      StartGrpcServer(grpc_addr, {&agent_control, &fleet, &query}, &grpc_port);
+      StartGrpcServer(grpc_addr, {&agent_control, &fleet, &query, &probes}, &grpc_port);
   if (!started.ok()) return Fail(std::string(started.status().message()));
   std::unique_ptr<grpc::Server> grpc_server = std::move(*started);
 
   HttpServer http(prometheus_registry);
-  HttpApi api(registry->get(), router.get(), &metrics, ui_dir);
+  HttpApi api(registry->get(), router.get(), &probe_api, &metrics, ui_dir);
   api.Install(http.server());
   absl::Status http_started = http.Start(absl::GetFlag(FLAGS_http_addr));
   if (!http_started.ok()) {
@@ -98,6 +120,7 @@ int Run() {
 
   PeriodicTask housekeeping(absl::Seconds(1), [&] {
     agent_control.PushAssignmentChanges();
+    (*probe_configs)->ExpireDue();  // pushes through on_change when one expired
     metrics.SetFleetCounts((*registry)->Counts());
   });
   metrics.SetFleetCounts((*registry)->Counts());

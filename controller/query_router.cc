@@ -44,9 +44,13 @@ void Finish(FanOut& f) {
 
 }  // namespace
 
-QueryRouter::QueryRouter(const Registry* registry, const Clock* clock, ControllerMetrics* metrics,
-                         absl::Duration call_deadline)
-    : registry_(registry), clock_(clock), metrics_(metrics), call_deadline_(call_deadline) {}
+QueryRouter::QueryRouter(const Registry* registry, const MetricCatalog* catalog, const Clock* clock,
+                         ControllerMetrics* metrics, absl::Duration call_deadline)
+    : registry_(registry),
+      catalog_(catalog),
+      clock_(clock),
+      metrics_(metrics),
+      call_deadline_(call_deadline) {}
 
 std::vector<v1::AggregatorRef> QueryRouter::Targets(const v1::QueryRequest& request) const {
   for (const auto& m : request.matchers()) {
@@ -75,7 +79,7 @@ void QueryRouter::QueryAsync(const v1::QueryRequest& request, Done done) {
     done(std::move(r));
   };
   // Checked here too, so a bad query gets its clear error with no aggregator up.
-  absl::StatusOr<QueryPlan> plan = PlanQuery(request);
+  absl::StatusOr<QueryPlan> plan = PlanQuery(request, *catalog_);
   if (!plan.ok()) return report(plan.status());
   std::vector<v1::AggregatorRef> targets = Targets(request);
   if (targets.empty()) {
@@ -134,7 +138,7 @@ absl::StatusOr<v1::QueryResponse> QueryRouter::Query(const v1::QueryRequest& req
 
 v1::ListMetricsResponse QueryRouter::ListMetrics() const {
   v1::ListMetricsResponse out;
-  for (const auto& m : KnownMetrics()) *out.add_metrics() = m;
+  for (const auto& m : catalog_->List()) *out.add_metrics() = m;
   return out;
 }
 

@@ -13,6 +13,7 @@
 #include "andon/v1/query.grpc.pb.h"
 #include "common/clock.h"
 #include "controller/controller_metrics.h"
+#include "common/metric_catalog.h"
 #include "controller/registry.h"
 
 namespace andon::controller {
@@ -29,8 +30,8 @@ class QueryRouter {
   using Done = std::function<void(absl::StatusOr<v1::QueryResponse>)>;
 
   // `registry`, `clock` and `metrics` must outlive the router.
-  QueryRouter(const Registry* registry, const Clock* clock, ControllerMetrics* metrics,
-              absl::Duration call_deadline = absl::Seconds(10));
+  QueryRouter(const Registry* registry, const MetricCatalog* catalog, const Clock* clock,
+              ControllerMetrics* metrics, absl::Duration call_deadline = absl::Seconds(10));
 
   // Validates and forwards; `done` runs exactly once, on the caller's thread
   // (for errors found before forwarding) or on a gRPC callback thread.
@@ -47,6 +48,7 @@ class QueryRouter {
   std::shared_ptr<v1::Query::Stub> StubFor(const std::string& address);
 
   const Registry* const registry_;
+  const MetricCatalog* const catalog_;
   const Clock* const clock_;
   ControllerMetrics* const metrics_;
   const absl::Duration call_deadline_;

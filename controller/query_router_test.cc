@@ -65,7 +65,7 @@ class QueryRouterTest : public ::testing::Test {
     ASSERT_TRUE(store.ok());
     store_ = std::move(*store);
     registry_ = std::move(*Registry::Open(store_.get(), &clock_));
-    router_ = std::make_unique<QueryRouter>(registry_.get(), &clock_, &metrics_);
+    router_ = std::make_unique<QueryRouter>(registry_.get(), &catalog_, &clock_, &metrics_);
   }
 
   void Add(const std::string& id, const FakeAggregator& agg) {
@@ -89,6 +89,7 @@ class QueryRouterTest : public ::testing::Test {
   ControllerMetrics metrics_{prometheus_};
   std::unique_ptr<KvStore> store_;
   std::unique_ptr<Registry> registry_;
+  MetricCatalog catalog_;
   std::unique_ptr<QueryRouter> router_;
 };
 

@@ -1,36 +1,14 @@
 #include "controller/rendezvous_hash.h"
 
+#include "common/hash.h"
+
 namespace andon::controller {
-namespace {
-
-constexpr uint64_t kFnvOffset = 14695981039346656037ull;
-constexpr uint64_t kFnvPrime = 1099511628211ull;
-
-uint64_t Fnv1a(uint64_t h, absl::string_view s) {
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= kFnvPrime;
-  }
-  return h;
-}
-
-// splitmix64's finalizer: FNV alone leaves weights for similar names correlated.
-uint64_t Mix(uint64_t x) {
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ull;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebull;
-  x ^= x >> 31;
-  return x;
-}
-
-}  // namespace
 
 uint64_t RendezvousWeight(absl::string_view key, absl::string_view node) {
-  uint64_t h = Fnv1a(kFnvOffset, key);
+  uint64_t h = Fnv1a(kFnv1aOffset, key);
   h = Fnv1a(h, absl::string_view("\0", 1));  // separator: ("ab","c") != ("a","bc")
   h = Fnv1a(h, node);
-  return Mix(h);
+  return Mix64(h);
 }
 
 int RendezvousPick(absl::string_view key, const std::vector<std::string>& nodes) {

@@ -17,6 +17,9 @@ add_custom_command(
   WORKING_DIRECTORY ${ANDON_BPF_GEN_DIR}
   COMMENT "Generating vmlinux.h from ${ANDON_VMLINUX_BTF}"
   VERBATIM)
+# The probes' BPF objects are compiled in their own folders; a target here
+# gives the command above its rule in this directory.
+add_custom_target(andon_vmlinux_h ALL DEPENDS ${ANDON_BPF_GEN_DIR}/vmlinux.h)
 
 # andon_bpf_skeleton(<name> <src.bpf.c>): compiles src to <name>.bpf.o and
 # generates <name>.skel.h in ANDON_BPF_GEN_DIR. Sets <name>_SKEL in the

@@ -21,19 +21,53 @@ namespace {
 
 std::string CString(const char* s, size_t max) { return std::string(s, strnlen(s, max)); }
 
-// Where the probe can hook process exec, in order of preference; the first
-// that attaches wins (Stirling-style attach points as data).
-constexpr ExecAttachPoint kAttachPoints[] = {
-    {"handle_exec_tp", "tracepoint sched/sched_process_exec"},
-    {"handle_exec_btf", "tp_btf sched_process_exec"},
+// Where the probe can hook process exec and exit, in order of preference; the
+// first that attaches wins (Stirling-style attach points as data). Classic
+// tracepoints need tracefs mounted, the others do not.
+constexpr ExecAttachPoint kExecAttachPoints[] = {
+    {"handle_exec_tp", "tracepoint:sched:sched_process_exec"},
+    {"handle_exec_btf", "tp_btf:sched_process_exec"},
+};
+constexpr ExecAttachPoint kExitAttachPoints[] = {
+    {"handle_exit_tp", "tracepoint:sched:sched_process_exit"},
+    {"handle_exit_btf", "tp_btf:sched_process_exit"},
+    {"handle_exit_raw", "raw_tracepoint:sched_process_exit"},
 };
 
-std::vector<ExecAttachPoint> AttachPointsOrDefault(const std::vector<ExecAttachPoint>& given) {
+template <size_t N>
+std::vector<ExecAttachPoint> OrDefault(const std::vector<ExecAttachPoint>& given,
+                                       const ExecAttachPoint (&defaults)[N]) {
   if (!given.empty()) return given;
-  return {std::begin(kAttachPoints), std::end(kAttachPoints)};
+  return {std::begin(defaults), std::end(defaults)};
+}
+
+ExecEvent Decode(const exec_event& e, size_t size) {
+  ExecEvent event;
+  event.time = absl::Now();
+  event.pid = e.pid;
+  event.ppid = e.ppid;
+  event.comm = CString(e.comm, sizeof(e.comm));
+  if (e.type == EXEC_EVENT_EXEC) {
+    event.type = ExecEvent::Type::kExec;
+    if (size >= sizeof(exec_event)) event.filename = CString(e.filename, sizeof(e.filename));
+  } else {
+    event.type = ExecEvent::Type::kExit;
+    event.exit_signal = static_cast<int>(e.exit_code & 0x7f);
+    event.exit_code = event.exit_signal == 0 ? static_cast<int>((e.exit_code >> 8) & 0xff) : 0;
+    event.lifetime = absl::Nanoseconds(static_cast<int64_t>(e.lifetime_ns));
+  }
+  return event;
 }
 
 }  // namespace
+
+std::string ExitCodeLabel(uint32_t wait_status) {
+  // The wait(2) layout: signal in bits 0-6 (bit 7 = core dumped), else the
+  // exit status in bits 8-15.
+  const uint32_t signal = wait_status & 0x7f;
+  if (signal != 0) return absl::StrCat("sig", signal);
+  return absl::StrCat((wait_status >> 8) & 0xff);
+}
 
 void ExecProbe::SkelDeleter::operator()(exec_bpf* skel) const { exec_bpf__destroy(skel); }
 void ExecProbe::RingBufferDeleter::operator()(ring_buffer* rb) const { ring_buffer__free(rb); }
@@ -42,7 +76,8 @@ void ExecProbe::LinkDeleter::operator()(bpf_link* link) const { bpf_link__destro
 ExecProbe::ExecProbe(ExecProbeOptions options)
     : Probe("exec"),
       options_(options),
-      attach_points_(AttachPointsOrDefault(options.attach_points)),
+      attach_points_(OrDefault(options.attach_points, kExecAttachPoints)),
+      exit_attach_points_(OrDefault(options.exit_attach_points, kExitAttachPoints)),
       recent_(options.tail_capacity) {}
 
 ExecProbe::~ExecProbe() { Stop(); }
@@ -55,22 +90,31 @@ absl::Status ExecProbe::InitImpl() {
   if (!skel_) return LibbpfStatus(errno, "opening the BPF object");
   int err = bpf_map__set_max_entries(skel_->maps.events, options_.ring_bytes);
   if (err) return LibbpfStatus(err, "sizing the ring buffer");
-  // Attach points are attached by hand below: exactly one may run.
-  std::vector<bpf_program*> programs;
-  for (const ExecAttachPoint& a : attach_points_) {
-    // A build mismatch, not a kernel error: errno is stale here, so the
-    // status names the program instead.
-    bpf_program* prog = bpf_object__find_program_by_name(skel_->obj, a.program);
-    if (prog == nullptr) {
-      return absl::InternalError(absl::StrCat("BPF program '", a.program, "' (", a.description,
-                                              ") is missing from the exec BPF object"));
+  // Attach points are attached by hand below: exactly one of each may run.
+  for (const auto* points : {&attach_points_, &exit_attach_points_}) {
+    for (const ExecAttachPoint& a : *points) {
+      // A build mismatch, not a kernel error: errno is stale here, so the
+      // status names the program instead.
+      bpf_program* prog = bpf_object__find_program_by_name(skel_->obj, a.program);
+      if (prog == nullptr) {
+        return absl::InternalError(absl::StrCat("BPF program '", a.program, "' (", a.description,
+                                                ") is missing from the exec BPF object"));
+      }
+      bpf_program__set_autoattach(prog, false);
     }
-    bpf_program__set_autoattach(prog, false);
-    programs.push_back(prog);
   }
   err = exec_bpf__load(skel_.get());
   if (err) return LibbpfStatus(err, "loading into the kernel");
-  ANDON_RETURN_IF_ERROR(Attach(programs));
+  std::string exec_used, exit_used;
+  ANDON_ASSIGN_OR_RETURN(exec_link_, AttachFirst(attach_points_, exec_used));
+  ANDON_ASSIGN_OR_RETURN(exit_link_, AttachFirst(exit_attach_points_, exit_used));
+  const std::string used = absl::StrCat(exec_used, ",", exit_used);
+  ANDON_LOG(DEBUG) << "exec probe attached to " << used;
+  SetAttachPoint(used);
+  {
+    absl::MutexLock lock(&mu_);
+    attached_to_ = used;
+  }
 
   ring_.reset(
       ring_buffer__new(bpf_map__fd(skel_->maps.events), &ExecProbe::OnEvent, this, nullptr));
@@ -80,16 +124,15 @@ absl::Status ExecProbe::InitImpl() {
   return absl::OkStatus();
 }
 
-absl::Status ExecProbe::Attach(const std::vector<bpf_program*>& programs) {
+absl::StatusOr<ExecProbe::Link> ExecProbe::AttachFirst(const std::vector<ExecAttachPoint>& points,
+                                                       std::string& used) {
   absl::Status first_error;
-  for (size_t i = 0; i < programs.size(); ++i) {
-    const ExecAttachPoint& a = attach_points_[i];
-    link_.reset(bpf_program__attach(programs[i]));
-    if (link_) {
-      ANDON_LOG(DEBUG) << "exec probe attached to " << a.description;
-      absl::MutexLock lock(&mu_);
-      attached_to_ = a.description;
-      return absl::OkStatus();
+  for (const ExecAttachPoint& a : points) {
+    bpf_program* prog = bpf_object__find_program_by_name(skel_->obj, a.program);
+    Link link(bpf_program__attach(prog));
+    if (link) {
+      used = a.description;
+      return link;
     }
     absl::Status s = LibbpfStatus(errno, absl::StrCat("attaching ", a.description));
     ANDON_LOG(DEBUG) << "exec probe: " << s.message() << "; trying the next attach point";
@@ -103,7 +146,8 @@ void ExecProbe::StopImpl() {
   if (poller_.joinable()) poller_.join();
   // The ring buffer reads the skeleton's map, so it goes first.
   ring_.reset();
-  link_.reset();
+  exec_link_.reset();
+  exit_link_.reset();
   skel_.reset();
   absl::MutexLock lock(&mu_);
   attached_to_.clear();
@@ -123,22 +167,27 @@ void ExecProbe::PollLoop() {
 
 int ExecProbe::OnEvent(void* self, void* data, size_t size) {
   auto* probe = static_cast<ExecProbe*>(self);
-  if (size < sizeof(exec_event)) return 0;  // cannot happen with a matching .bpf.o
+  if (size < EXEC_EXIT_EVENT_SIZE) return 0;  // cannot happen with a matching .bpf.o
   const auto* e = static_cast<const exec_event*>(data);
-  ExecEvent event{absl::Now(), e->pid, e->ppid, CString(e->comm, sizeof(e->comm)),
-                  CString(e->filename, sizeof(e->filename))};
+  ExecEvent event = Decode(*e, size);
   absl::MutexLock lock(&probe->mu_);
-  probe->pending_[event.comm] += 1;
+  if (event.type == ExecEvent::Type::kExec) {
+    probe->pending_[event.comm] += 1;
+  } else {
+    probe->pending_exits_[{event.comm, ExitCodeLabel(e->exit_code)}] += 1;
+  }
   probe->recent_.Push(std::move(event));
   return 0;
 }
 
 absl::Status ExecProbe::CollectImpl(absl::Time sample_time, WindowAccumulator& acc) {
   absl::flat_hash_map<std::string, uint64_t> pending;
+  absl::flat_hash_map<std::pair<std::string, std::string>, uint64_t> exits;
   {
     absl::MutexLock lock(&mu_);
     if (!poll_error_.ok()) return poll_error_;
     pending.swap(pending_);
+    exits.swap(pending_exits_);
   }
   for (const auto& [comm, count] : pending) {
     v1::SeriesKey series;
@@ -146,6 +195,18 @@ absl::Status ExecProbe::CollectImpl(absl::Time sample_time, WindowAccumulator& a
     v1::Label* label = series.add_labels();
     label->set_name("comm");
     label->set_value(comm);
+    acc.AddCounter(series, count, sample_time);
+    AddEvents(count);
+  }
+  for (const auto& [comm_code, count] : exits) {
+    v1::SeriesKey series;
+    series.set_metric("exits");
+    v1::Label* comm = series.add_labels();
+    comm->set_name("comm");
+    comm->set_value(comm_code.first);
+    v1::Label* code = series.add_labels();
+    code->set_name("code");
+    code->set_value(comm_code.second);
     acc.AddCounter(series, count, sample_time);
     AddEvents(count);
   }

@@ -5,13 +5,31 @@
 #define ANDON_AGENT_PROBES_SYSCALLS_SYSCALLS_H_
 
 #define SYSCALLS_COMM_LEN 16
-/* Default capacity of the counts map; user space may change it before load. */
+/* Default capacities; user space may change them before load. */
 #define SYSCALLS_MAX_KEYS 16384
+#define SYSCALLS_MAX_LATENCY_KEYS 32768
+#define SYSCALLS_MAX_THREADS 65536
 
-/* One series: a process name and a syscall number. */
+/* One series of the counts map: a process name and a syscall number. */
 struct syscalls_key {
   char comm[SYSCALLS_COMM_LEN];
   __u32 nr;
+};
+
+/* One bucket of one latency distribution: the counts map's key plus the
+ * log-linear bucket (common/value/log_linear_bucket.h) of the latency in ns. */
+struct syscalls_latency_key {
+  char comm[SYSCALLS_COMM_LEN];
+  __u32 nr;
+  __u32 bucket;
+};
+
+/* A thread's syscall in flight, written at sys_enter and read at sys_exit.
+ * ts == 0: none (the probe attached mid-call, or it was taken already). */
+struct syscalls_start {
+  __u64 ts; /* bpf_ktime_get_ns() at entry */
+  __u32 nr;
+  __u32 pad;
 };
 
 #endif /* ANDON_AGENT_PROBES_SYSCALLS_SYSCALLS_H_ */

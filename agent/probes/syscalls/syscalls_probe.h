@@ -1,18 +1,17 @@
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <memory>
-#include <string>
-#include <utility>
+#include <optional>
+#include <vector>
 
-#include "absl/container/flat_hash_map.h"
-#include "absl/status/statusor.h"
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "agent/probe.h"
+#include "agent/probes/syscalls/percpu_counter_map.h"
+#include "common/probe_catalog.h"
 
 struct syscalls_bpf;  // generated skeleton; only syscalls_probe.cc sees it
-struct syscalls_key;  // syscalls.h
 
 namespace andon::agent {
 
@@ -23,24 +22,42 @@ struct SyscallsProbeOptions {
   // Evict with lookup-then-delete from the start, as on kernels before 5.14
   // that cannot lookup-and-delete a per-CPU hash. For tests.
   bool force_eviction_fallback = false;
+  // Also measure syscall_latency_ns (v1::BuiltinProbe::Syscalls.latency):
+  // attaches sys_exit and records each call's entry time at sys_enter.
+  bool latency = true;
+  uint32_t max_latency_keys = 32768;  // (comm, syscall, bucket) triples
+  // Threads with a call in flight, when entry times cannot be kept in
+  // task-local storage (kernels where raw tracepoints lack it).
+  uint32_t max_threads = 65536;
+  // Keep entry times in the thread-id hash even where task storage works.
+  // For tests of the fallback.
+  bool force_start_hash = false;
 };
 
 // Counts syscalls per (comm, syscall) in kernel per-CPU maps and emits the
-// metric `syscalls` {comm, syscall} with exact per-window deltas: the kernel
-// keeps cumulative counts, each Collect reads them all and emits what grew
-// since the previous read. Pairs idle for `idle_eviction` are removed from the
-// map so it does not fill up with processes that are gone. Eviction is
-// housekeeping: when it fails the key stays tracked (its counts stay exact)
-// and the failure is logged and counted, never fatal to the probe.
+// metric `syscalls` {comm, syscall} with exact per-window deltas, and, unless
+// disabled, the distribution `syscall_latency_ns` {comm, syscall}: the kernel
+// histograms each call's entry-to-exit time into log-linear buckets per
+// (comm, syscall), and each window gets the buckets that grew. The kernel
+// keeps cumulative counts; each Collect reads them all and emits what grew
+// since the previous read. Keys idle for `idle_eviction` are removed from the
+// maps so that they do not fill up with processes that are gone.
 // Thread safety: as Probe; the eviction counters may be read from any thread.
 class SyscallsProbe final : public Probe {
  public:
   explicit SyscallsProbe(SyscallsProbeOptions options = {});
   ~SyscallsProbe() override;
 
-  // Keys removed from the kernel map as idle, and evictions that failed.
-  uint64_t evicted_keys() const { return evicted_keys_.load(std::memory_order_relaxed); }
-  uint64_t eviction_errors() const { return eviction_errors_.load(std::memory_order_relaxed); }
+  // Keys removed from the kernel maps as idle, and evictions that failed.
+  uint64_t evicted_keys() const { return stats_.evicted_keys.load(std::memory_order_relaxed); }
+  uint64_t eviction_errors() const {
+    return stats_.eviction_errors.load(std::memory_order_relaxed);
+  }
+  // Whether entry times are kept in task-local storage (else a tid hash).
+  // Meaningful while running with latency on.
+  bool uses_task_storage() const { return task_storage_; }
+
+  std::vector<v1::MetricInfo> Metrics() const override { return BuiltinMetrics("syscalls"); }
 
  protected:
   absl::Status InitImpl() override;
@@ -48,35 +65,23 @@ class SyscallsProbe final : public Probe {
   void StopImpl() override;
 
  private:
-  using Key = std::pair<std::string, uint32_t>;  // comm, syscall number
-  struct Tracked {
-    uint64_t total = 0;  // cumulative count at the last read
-    absl::Time last_change;
-  };
   struct SkelDeleter {
     void operator()(syscalls_bpf* skel) const;
   };
 
-  // Sums every key's per-CPU values with batched lookups.
-  absl::StatusOr<absl::flat_hash_map<Key, uint64_t>> ReadCounts() const;
+  // Opens, sizes, loads and attaches the BPF object, with entry times in
+  // task storage or in the tid hash.
+  absl::Status Load(bool task_storage);
+  absl::Status CollectLatency(absl::Time at, WindowAccumulator& acc);
   absl::StatusOr<uint64_t> ReadDrops() const;
-  // Deletes a key from the kernel map and returns its final cumulative count
-  // (NOT_FOUND if it is gone already). Uses lookup-and-delete where the
-  // kernel has it for per-CPU hashes (5.14+), else lookup then delete.
-  absl::StatusOr<uint64_t> TakeAndDelete(const Key& key);
-  absl::StatusOr<uint64_t> LookupThenDelete(const syscalls_key& key) const;
-  // Evicts one idle key, emitting what it counted since the last read.
-  // Returns false if the key is still in the kernel map.
-  bool Evict(const Key& key, Tracked& tracked, absl::Time at, WindowAccumulator& acc);
-  void Emit(const Key& key, uint64_t delta, absl::Time at, WindowAccumulator& acc);
 
   const SyscallsProbeOptions options_;
   std::unique_ptr<syscalls_bpf, SkelDeleter> skel_;
   int num_cpus_ = 0;
-  absl::flat_hash_map<Key, Tracked> tracked_;
-  bool eviction_fallback_;  // lookup-and-delete is not supported here
-  std::atomic<uint64_t> evicted_keys_{0};
-  std::atomic<uint64_t> eviction_errors_{0};
+  bool task_storage_ = false;
+  EvictionStats stats_;
+  std::optional<PerCpuCounterMap> counts_;
+  std::optional<PerCpuCounterMap> latency_;  // when options_.latency
 };
 
 }  // namespace andon::agent

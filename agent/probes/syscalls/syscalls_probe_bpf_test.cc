@@ -4,10 +4,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <ctime>
 #include <filesystem>
 #include <iostream>
+#include <map>
 
 #include "agent/bpf/libbpf_status.h"
+#include "agent/probes/syscalls/bucket_distribution.h"
 #include "agent/probes/syscalls/syscalls_probe.h"
 #include "agent/window.h"
 #include "common/series_key.h"
@@ -74,7 +77,7 @@ TEST_F(SyscallsProbeBpfTest, CountsEveryGetppidOfAChildExactly) {
   std::cerr << "counted " << n << " getppid calls for " << kCalls << " made\n";
   EXPECT_GE(n, static_cast<uint64_t>(kCalls));
   EXPECT_LE(n, static_cast<uint64_t>(kCalls + 50));
-  EXPECT_EQ(probe_.status().state(), v1::ProbeStatus::RUNNING);
+  EXPECT_EQ(probe_.status().state(), v1::ProbeState::ATTACHED);
   EXPECT_GE(probe_.status().events(), static_cast<uint64_t>(kCalls));
   EXPECT_EQ(probe_.status().drops(), 0u);
 }
@@ -117,7 +120,7 @@ TEST_P(SyscallsProbeBpfEvictionTest, IdleKeysAreEvictedWithoutLosingCounts) {
   std::vector<v1::Point> points = acc.Flush(t0 + absl::Seconds(70));
   EXPECT_EQ(CountFor(points, "andontest_ev", "getppid"), 107u);
   EXPECT_EQ(probe.eviction_errors(), 0u);
-  EXPECT_EQ(probe.status().state(), v1::ProbeStatus::RUNNING);
+  EXPECT_EQ(probe.status().state(), v1::ProbeState::ATTACHED);
 }
 
 INSTANTIATE_TEST_SUITE_P(LookupAndDeleteOrFallback, SyscallsProbeBpfEvictionTest, ::testing::Bool(),
@@ -145,6 +148,112 @@ TEST(SyscallsProbeBpfDropsTest, AFullMapCountsDrops) {
   WindowAccumulator acc(absl::Seconds(1), {});
   ASSERT_TRUE(probe.Collect(absl::Now(), acc).ok());
   EXPECT_GE(probe.status().drops(), 100u);
+}
+
+// The syscall_latency_ns buckets of (comm, syscall), merged over all points.
+std::map<int, uint64_t> LatencyBuckets(const std::vector<v1::Point>& points, absl::string_view comm,
+                                       absl::string_view syscall) {
+  std::map<int, uint64_t> buckets;
+  for (const v1::Point& p : points) {
+    if (p.series().metric() != "syscall_latency_ns" || LabelValue(p.series(), "comm") != comm ||
+        LabelValue(p.series(), "syscall") != syscall) {
+      continue;
+    }
+    EXPECT_TRUE(p.value().has_distribution());
+    for (const auto& [index, n] : p.value().distribution().buckets()) buckets[index] += n;
+  }
+  return buckets;
+}
+
+constexpr int kSleeps = 20;
+
+// Runs a child named `comm` that makes exactly kSleeps nanosleep(1 ms) calls
+// (the raw syscall: glibc's nanosleep() calls clock_nanosleep), and reaps it.
+void RunSleeper(const char* comm) {
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    prctl(PR_SET_NAME, comm, 0, 0, 0);
+    const timespec ms = {0, 1000000};
+    for (int i = 0; i < kSleeps; ++i) syscall(SYS_nanosleep, &ms, nullptr);
+    _exit(0);
+  }
+  int wstatus = 0;
+  ASSERT_EQ(waitpid(child, &wstatus, 0), child);
+  ASSERT_TRUE(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0);
+}
+
+// Entry times in task storage (where the kernel allows it) or, forced, in the
+// thread-id hash that older kernels need.
+class SyscallsProbeBpfLatencyTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(SyscallsProbeBpfLatencyTest, NanosleepsAreTimedExactlyOnceEach) {
+  if (!std::filesystem::exists("/sys/kernel/btf/vmlinux")) GTEST_SKIP() << "no kernel BTF";
+  InstallLibbpfLogger();
+  SyscallsProbe probe({.force_start_hash = GetParam()});
+  absl::Status s = probe.Init();
+  if (absl::IsPermissionDenied(s)) GTEST_SKIP() << s.message() << "; run as root";
+  ASSERT_TRUE(s.ok()) << s;
+  std::cerr << "entry times in " << (probe.uses_task_storage() ? "task storage" : "a tid hash")
+            << "\n";
+  if (GetParam()) {
+    EXPECT_FALSE(probe.uses_task_storage());
+  }
+  EXPECT_EQ(probe.status().attach_point(), "raw_tracepoint:sys_enter,raw_tracepoint:sys_exit");
+
+  WindowAccumulator acc(absl::Seconds(1), {});
+  const absl::Time t0 = absl::Now();
+  ASSERT_TRUE(probe.Collect(t0, acc).ok());
+  const char* comm = GetParam() ? "andontest_nsh" : "andontest_nst";
+  RunSleeper(comm);
+  ASSERT_TRUE(probe.Collect(t0, acc).ok());
+  ASSERT_TRUE(probe.Collect(t0, acc).ok());  // nothing new: adds nothing
+  std::vector<v1::Point> points = acc.Flush(t0 + absl::Seconds(2));
+
+  std::map<int, uint64_t> buckets = LatencyBuckets(points, comm, "nanosleep");
+  uint64_t count = 0;
+  for (const auto& [index, n] : buckets) count += n;
+  EXPECT_EQ(count, static_cast<uint64_t>(kSleeps));
+  EXPECT_EQ(CountFor(points, comm, "nanosleep"), static_cast<uint64_t>(kSleeps));
+  // The median at its bucket's midpoint (within 0.4 %): a 1 ms sleep never
+  // returns early, and lateness is scheduler slack.
+  uint64_t seen = 0;
+  double p50 = 0;
+  for (const auto& [index, n] : buckets) {
+    seen += n;
+    if (2 * seen >= count) {
+      const BucketBounds b = LogLinearBucketBounds(index);
+      p50 = (static_cast<double>(b.lower) + static_cast<double>(b.upper)) / 2;
+      break;
+    }
+  }
+  std::cerr << "nanosleep(1 ms) p50 " << p50 << " ns over " << count << " calls\n";
+  EXPECT_GE(p50, 1e6);
+  EXPECT_EQ(probe.status().drops(), 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(TaskStorageOrHash, SyscallsProbeBpfLatencyTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? "TidHash" : "TaskStorage";
+                         });
+
+TEST(SyscallsProbeBpfLatencyOffTest, CountsOnlyAndAttachesOnlySysEnter) {
+  if (!std::filesystem::exists("/sys/kernel/btf/vmlinux")) GTEST_SKIP() << "no kernel BTF";
+  SyscallsProbe probe({.latency = false});
+  absl::Status s = probe.Init();
+  if (absl::IsPermissionDenied(s)) GTEST_SKIP() << s.message() << "; run as root";
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(probe.status().attach_point(), "raw_tracepoint:sys_enter");
+  WindowAccumulator acc(absl::Seconds(1), {});
+  const absl::Time t0 = absl::Now();
+  ASSERT_TRUE(probe.Collect(t0, acc).ok());
+  RunSleeper("andontest_nso");
+  ASSERT_TRUE(probe.Collect(t0, acc).ok());
+  std::vector<v1::Point> points = acc.Flush(t0 + absl::Seconds(2));
+  EXPECT_EQ(CountFor(points, "andontest_nso", "nanosleep"), static_cast<uint64_t>(kSleeps));
+  for (const v1::Point& p : points) {
+    EXPECT_NE(p.series().metric(), "syscall_latency_ns");
+  }
 }
 
 }  // namespace

@@ -1,0 +1,187 @@
+// Needs root and a kernel with BTF: loads the real probe and does direct I/O
+// on a loop device the test creates (and removes).
+#include <fcntl.h>
+#include <linux/loop.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "agent/bpf/libbpf_status.h"
+#include "agent/probes/biolatency/biolatency_probe.h"
+#include "agent/window.h"
+#include "common/series_key.h"
+#include "gtest/gtest.h"
+
+namespace andon::agent {
+namespace {
+
+constexpr size_t kChunk = 1 << 20;  // 1 MiB per O_DIRECT write or read
+constexpr int kChunks = 16;
+constexpr size_t kBytes = kChunk * kChunks;
+// A raw block device has no file system, so no metadata is written: the
+// write allowance is 0 beyond the 1 %. Reads allow 1 MiB for a udev/blkid
+// probe of the new device.
+constexpr uint64_t kWriteAllowance = 0;
+constexpr uint64_t kReadAllowance = 1 << 20;
+
+// A loop device over a sparse file in /tmp, detached and deleted on
+// destruction. A loop device rather than the disk under /tmp (vda here)
+// because other processes write to that disk at the same time.
+class LoopDevice {
+ public:
+  static std::unique_ptr<LoopDevice> Create(size_t size, std::string* error) {
+    auto dev = std::unique_ptr<LoopDevice>(new LoopDevice());
+    char path[] = "/tmp/andon_biolat_XXXXXX";
+    dev->backing_fd_ = mkstemp(path);
+    if (dev->backing_fd_ < 0) return Fail(error, "mkstemp");
+    dev->backing_path_ = path;
+    if (ftruncate(dev->backing_fd_, size) != 0) return Fail(error, "ftruncate");
+    int ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+    if (ctl < 0) return Fail(error, "open /dev/loop-control");
+    int n = ioctl(ctl, LOOP_CTL_GET_FREE);
+    close(ctl);
+    if (n < 0) return Fail(error, "LOOP_CTL_GET_FREE");
+    dev->name_ = absl::StrCat("loop", n);
+    dev->fd_ = open(("/dev/" + dev->name_).c_str(), O_RDWR | O_CLOEXEC);
+    if (dev->fd_ < 0) return Fail(error, "open /dev/" + dev->name_);
+    loop_config config = {};
+    config.fd = dev->backing_fd_;
+    config.block_size = 4096;
+    if (ioctl(dev->fd_, LOOP_CONFIGURE, &config) != 0) return Fail(error, "LOOP_CONFIGURE");
+    dev->configured_ = true;
+    return dev;
+  }
+
+  ~LoopDevice() {
+    if (configured_) ioctl(fd_, LOOP_CLR_FD, 0);
+    if (fd_ >= 0) close(fd_);
+    if (backing_fd_ >= 0) close(backing_fd_);
+    if (!backing_path_.empty()) unlink(backing_path_.c_str());
+  }
+
+  const std::string& name() const { return name_; }
+  std::string path() const { return "/dev/" + name_; }
+
+ private:
+  LoopDevice() = default;
+  static std::unique_ptr<LoopDevice> Fail(std::string* error, const std::string& what) {
+    *error = absl::StrCat(what, ": ", strerror(errno));
+    return nullptr;
+  }
+
+  std::string name_;
+  std::string backing_path_;
+  int backing_fd_ = -1;
+  int fd_ = -1;
+  bool configured_ = false;
+};
+
+struct DiskOpTotals {
+  uint64_t bytes = 0;
+  uint64_t requests = 0;  // samples in bio_latency_ns
+  double min_ns = 0;
+};
+
+DiskOpTotals TotalsFor(const std::vector<v1::Point>& points, const std::string& disk,
+                       const std::string& op) {
+  DiskOpTotals t;
+  for (const v1::Point& p : points) {
+    if (LabelValue(p.series(), "disk") != disk || LabelValue(p.series(), "op") != op) continue;
+    if (p.series().metric() == "bio_bytes") t.bytes += p.value().counter();
+    if (p.series().metric() == "bio_latency_ns") {
+      t.requests += p.value().distribution().count();
+      t.min_ns = p.value().distribution().min();
+    }
+  }
+  return t;
+}
+
+// Writes kBytes to `path` with O_DIRECT, then reads them back if asked.
+void DirectIo(const std::string& path, bool read_back) {
+  int fd = open(path.c_str(), O_RDWR | O_DIRECT | O_CLOEXEC);
+  ASSERT_GE(fd, 0) << strerror(errno);
+  void* buf = nullptr;
+  ASSERT_EQ(posix_memalign(&buf, 4096, kChunk), 0);
+  std::unique_ptr<void, decltype(&free)> owned(buf, &free);
+  memset(buf, 0xab, kChunk);
+  for (int i = 0; i < kChunks; ++i) {
+    ASSERT_EQ(pwrite(fd, buf, kChunk, static_cast<off_t>(i) * kChunk), (ssize_t)kChunk);
+  }
+  for (int i = 0; read_back && i < kChunks; ++i) {
+    ASSERT_EQ(pread(fd, buf, kChunk, static_cast<off_t>(i) * kChunk), (ssize_t)kChunk);
+  }
+  close(fd);
+}
+
+class BiolatencyProbeBpfTest : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(BiolatencyProbeBpfTest, CountsDirectIoBytesOnALoopDevice) {
+  if (!std::filesystem::exists("/sys/kernel/btf/vmlinux")) {
+    GTEST_SKIP() << "no kernel BTF at /sys/kernel/btf/vmlinux: cannot run BPF tests";
+  }
+  if (geteuid() != 0) GTEST_SKIP() << "needs root (BPF and loop devices)";
+  InstallLibbpfLogger();
+  BiolatencyProbeOptions options;
+  const std::string wanted = GetParam();
+  if (wanted == "tracepoint:block:block_rq_issue") {
+    options.attach_points = {{"issue_tp", "complete_tp", "tracepoint:block:block_rq_issue", true}};
+  }
+  BiolatencyProbe probe(options);
+  absl::Status s = probe.Init();
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_EQ(probe.status().attach_point(), wanted);
+
+  std::string error;
+  std::unique_ptr<LoopDevice> loop = LoopDevice::Create(64 << 20, &error);
+  ASSERT_NE(loop, nullptr) << error;
+  WindowAccumulator acc(absl::Seconds(1), {});
+  const absl::Time t0 = absl::Now();
+  ASSERT_TRUE(probe.Collect(t0, acc).ok());  // baseline: only what follows counts
+
+  DirectIo(loop->path(), /*read_back=*/true);
+  // O_DIRECT returns after the device completed the requests, so the
+  // completions have been counted by now.
+  ASSERT_TRUE(probe.Collect(t0, acc).ok());
+  std::vector<v1::Point> points = acc.FlushAll();
+
+  DiskOpTotals w = TotalsFor(points, loop->name(), "write");
+  DiskOpTotals r = TotalsFor(points, loop->name(), "read");
+  std::cerr << loop->name() << ": write " << w.bytes << " bytes in " << w.requests
+            << " requests, read " << r.bytes << " bytes in " << r.requests << " requests; "
+            << kBytes << " each were done\n";
+  EXPECT_GE(w.bytes, kBytes);
+  EXPECT_LE(w.bytes, kBytes + kBytes / 100 + kWriteAllowance);
+  EXPECT_GE(r.bytes, kBytes);
+  EXPECT_LE(r.bytes, kBytes + kBytes / 100 + kReadAllowance);
+  EXPECT_GE(w.requests, static_cast<uint64_t>(kChunks));
+  EXPECT_GE(r.requests, static_cast<uint64_t>(kChunks));
+  EXPECT_GT(w.min_ns, 0);
+  EXPECT_EQ(probe.status().drops(), 0u);
+  EXPECT_GE(probe.status().events(), 2u * kChunks);
+
+  // Idle past the eviction age (driven by sample time): the loop device's
+  // counters leave the kernel map, and new I/O then counts from zero, exactly.
+  const uint64_t evicted_before = probe.evicted_keys();
+  ASSERT_TRUE(probe.Collect(t0 + absl::Seconds(61), acc).ok());
+  EXPECT_GT(probe.evicted_keys(), evicted_before);
+  acc.FlushAll();
+  DirectIo(loop->path(), /*read_back=*/false);
+  ASSERT_TRUE(probe.Collect(t0 + absl::Seconds(62), acc).ok());
+  DiskOpTotals again = TotalsFor(acc.FlushAll(), loop->name(), "write");
+  EXPECT_GE(again.bytes, kBytes);
+  EXPECT_LE(again.bytes, kBytes + kBytes / 100 + kWriteAllowance);
+}
+
+INSTANTIATE_TEST_SUITE_P(AttachPoints, BiolatencyProbeBpfTest,
+                         ::testing::Values("tp_btf:block_rq_issue",
+                                           "tracepoint:block:block_rq_issue"));
+
+}  // namespace
+}  // namespace andon::agent

@@ -1,0 +1,87 @@
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "andon/v1/probes.pb.h"
+#include "common/clock.h"
+#include "common/metric_catalog.h"
+#include "controller/kv_store.h"
+
+namespace andon::controller {
+
+// A host's probes as the configurations ask for them: the set to push, and
+// the configurations that could not be honoured on the host (a built-in probe
+// already asked for with other parameters by an older configuration).
+struct HostProbes {
+  v1::ProbeSet set;
+  std::map<std::string, std::string> conflicts;  // configuration -> reason
+};
+
+// The operator's probe configurations: desired state, versioned and kept in
+// the KvStore ("pc/<name>" -> v1::ProbeConfig, "pv" -> the version, and
+// "pm/<metric>" -> descriptors of generic probes' metrics, kept after a
+// configuration is deleted so that its data stays queryable). Every change
+// bumps the version. A new cluster starts with the configuration `default`
+// (hostmetrics, syscalls and exec on every host). Knows nothing of gRPC.
+// Thread-safe: one mutex guards the copy and serialises writes.
+class ProbeConfigs {
+ public:
+  // Loads the stored configurations (creating `default` in a new store) and
+  // declares generic probes' metrics to `catalog`. All must outlive this.
+  static absl::StatusOr<std::unique_ptr<ProbeConfigs>> Open(KvStore* store, const Clock* clock,
+                                                            MetricCatalog* catalog);
+
+  // Creates or (with replace) updates a configuration, on behalf of `who`.
+  // INVALID_ARGUMENT / NOT_FOUND for bad names, probes, parameters,
+  // selectors or TTLs; ALREADY_EXISTS for a taken name without replace;
+  // NOT_FOUND replacing a missing one; FAILED_PRECONDITION when
+  // expected_version is stale or a generic probe's metric would change kind.
+  // Nothing changes on failure.
+  absl::StatusOr<v1::ProbeConfig> Put(const v1::PutProbeConfigRequest& request,
+                                      absl::string_view who);
+  // Deletes a configuration; returns the new version. NOT_FOUND,
+  // FAILED_PRECONDITION for a stale expected_version.
+  absl::StatusOr<uint64_t> Delete(absl::string_view name, uint64_t expected_version);
+  // Deletes the configurations whose TTL ran out; returns their names.
+  std::vector<std::string> ExpireDue();
+
+  absl::StatusOr<v1::ProbeConfig> Get(absl::string_view name) const;
+  v1::ListProbeConfigsResponse List() const;
+  uint64_t version() const;
+
+  // The probes a host runs: every configuration whose selector picks it,
+  // oldest first; a built-in probe asked for by several runs once.
+  HostProbes ForHost(absl::string_view host_id,
+                     const google::protobuf::Map<std::string, std::string>& labels) const;
+
+  // Called after every change (outside the lock), e.g. to push new sets.
+  void set_on_change(std::function<void()> fn) { on_change_ = std::move(fn); }
+
+ private:
+  ProbeConfigs(KvStore* store, const Clock* clock, MetricCatalog* catalog)
+      : store_(store), clock_(clock), catalog_(catalog) {}
+  absl::Status Load();
+  absl::StatusOr<v1::ProbeConfig> Build(const v1::PutProbeConfigRequest& request) const;
+  absl::Status StoreConfig(const v1::ProbeConfig& config, uint64_t version)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status DeleteLocked(absl::string_view name) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Changed();
+
+  KvStore* const store_;
+  const Clock* const clock_;
+  MetricCatalog* const catalog_;
+  std::function<void()> on_change_;
+
+  mutable absl::Mutex mu_;
+  std::map<std::string, v1::ProbeConfig, std::less<>> configs_ ABSL_GUARDED_BY(mu_);
+  uint64_t version_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace andon::controller
