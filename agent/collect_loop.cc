@@ -12,9 +12,9 @@ constexpr absl::Duration kTickSlack = absl::Milliseconds(5);
 
 }  // namespace
 
-CollectLoop::CollectLoop(std::vector<Probe*> probes, WindowAccumulator* accumulator,
+CollectLoop::CollectLoop(ProbeManager* probes, WindowAccumulator* accumulator,
                          IngestClient* ingest, AgentMetrics& metrics, Clock* clock)
-    : probes_(std::move(probes)),
+    : probes_(probes),
       accumulator_(accumulator),
       ingest_(ingest),
       metrics_(metrics),
@@ -54,10 +54,9 @@ void CollectLoop::Tick(absl::Time boundary) {
 }
 
 void CollectLoop::CollectAndEnqueue(absl::Time sample_time, absl::Time flush_until) {
-  for (Probe* p : probes_) {
-    // A failing probe logs and reports FAILED in heartbeats; the rest go on.
-    p->Collect(sample_time, *accumulator_).IgnoreError();
-  }
+  if (flush_until != absl::InfiniteFuture()) probes_->Reconcile();
+  // A failing probe logs and reports FAILED in heartbeats; the rest go on.
+  probes_->Collect(sample_time, *accumulator_);
   std::vector<v1::Point> points = flush_until == absl::InfiniteFuture()
                                       ? accumulator_->FlushAll()
                                       : accumulator_->Flush(flush_until);
@@ -65,14 +64,14 @@ void CollectLoop::CollectAndEnqueue(absl::Time sample_time, absl::Time flush_unt
   for (const v1::Point& p : points) windows.insert(p.window_start_ns());
   metrics_.windows_flushed.Increment(static_cast<double>(windows.size()));
   metrics_.points_flushed.Increment(static_cast<double>(points.size()));
-  ingest_->Enqueue(std::move(points));
+  ingest_->Enqueue(std::move(points), probes_->Metrics());
   UpdateProbeMetrics();
 }
 
 void CollectLoop::UpdateProbeMetrics() {
-  for (Probe* p : probes_) {
-    v1::ProbeStatus now = p->status();
-    v1::ProbeStatus& last = last_status_[p->name()];
+  for (const Probe* p : probes_->probes()) {
+    v1::ProbeState now = p->status();
+    v1::ProbeState& last = last_status_[p->name()];
     if (now.events() > last.events()) {
       metrics_.probe_events.Add({{"probe", p->name()}})
           .Increment(static_cast<double>(now.events() - last.events()));

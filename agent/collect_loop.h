@@ -10,6 +10,7 @@
 #include "agent/agent_metrics.h"
 #include "agent/ingest_client.h"
 #include "agent/probe.h"
+#include "agent/probe_manager.h"
 #include "agent/window.h"
 #include "common/clock.h"
 
@@ -24,8 +25,9 @@ namespace andon::agent {
 // after it has ended, from the thread calling Stop()).
 class CollectLoop {
  public:
-  // Does not own its arguments; they must outlive the loop.
-  CollectLoop(std::vector<Probe*> probes, WindowAccumulator* accumulator, IngestClient* ingest,
+  // Does not own its arguments; they must outlive the loop. Each tick first
+  // lets `probes` apply a newly desired set, then collects it.
+  CollectLoop(ProbeManager* probes, WindowAccumulator* accumulator, IngestClient* ingest,
               AgentMetrics& metrics, Clock* clock);
   ~CollectLoop();
   CollectLoop(const CollectLoop&) = delete;
@@ -52,13 +54,13 @@ class CollectLoop {
   void CollectAndEnqueue(absl::Time sample_time, absl::Time flush_until);
   void UpdateProbeMetrics();
 
-  const std::vector<Probe*> probes_;
+  ProbeManager* const probes_;
   WindowAccumulator* const accumulator_;
   IngestClient* const ingest_;
   AgentMetrics& metrics_;
   Clock* const clock_;
   const absl::Duration tick_;
-  std::map<std::string, v1::ProbeStatus> last_status_;  // for metric deltas
+  std::map<std::string, v1::ProbeState> last_status_;  // for metric deltas
   absl::Notification stop_;
   std::thread thread_;
   bool started_ = false;        // Start() was called

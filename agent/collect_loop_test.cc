@@ -23,7 +23,25 @@ class TickingProbe final : public Probe {
     return absl::OkStatus();
   }
   void StopImpl() override {}
+
+ public:
+  std::vector<v1::MetricInfo> Metrics() const override { return {}; }
 };
+
+// A manager running one TickingProbe, already attached.
+std::unique_ptr<ProbeManager> TickingManager(Clock* clock) {
+  auto m = std::make_unique<ProbeManager>(
+      [](const v1::ProbeInstance&) -> absl::StatusOr<std::unique_ptr<Probe>> {
+        return std::make_unique<TickingProbe>();
+      },
+      clock);
+  v1::ProbeSet set;
+  set.set_version(1);
+  set.add_probes()->set_key("ticking");
+  m->SetDesired(set);
+  m->Reconcile();
+  return m;
+}
 
 TEST(CollectLoopTest, TickAttributesToTheWindowThatJustEndedAndEnqueuesIt) {
   prometheus::Registry registry;
@@ -31,9 +49,8 @@ TEST(CollectLoopTest, TickAttributesToTheWindowThatJustEndedAndEnqueuesIt) {
   FakeClock clock(absl::FromUnixSeconds(1700000000));
   IngestClient ingest({.sender_id = "h1", .sequence_base = 100}, metrics, &clock);
   WindowAccumulator acc(absl::Seconds(1), {});
-  TickingProbe probe;
-  ASSERT_TRUE(probe.Init().ok());
-  CollectLoop loop({&probe}, &acc, &ingest, metrics, &clock);
+  std::unique_ptr<ProbeManager> probes = TickingManager(&clock);
+  CollectLoop loop(probes.get(), &acc, &ingest, metrics, &clock);
   EXPECT_EQ(loop.tick(), absl::Seconds(1));
 
   const absl::Time boundary = absl::FromUnixSeconds(1700000001);
@@ -56,9 +73,8 @@ TEST(CollectLoopTest, LongWindowsAreCollectedEverySecondAndFlushedWhenDone) {
   FakeClock clock(absl::FromUnixSeconds(1700000000));
   IngestClient ingest({.sender_id = "h1"}, metrics, &clock);
   WindowAccumulator acc(absl::Seconds(10), {});
-  TickingProbe probe;
-  ASSERT_TRUE(probe.Init().ok());
-  CollectLoop loop({&probe}, &acc, &ingest, metrics, &clock);
+  std::unique_ptr<ProbeManager> probes = TickingManager(&clock);
+  CollectLoop loop(probes.get(), &acc, &ingest, metrics, &clock);
   EXPECT_EQ(loop.tick(), absl::Seconds(1));
   for (int s = 1; s <= 9; ++s) loop.Tick(absl::FromUnixSeconds(1700000000 + s));
   EXPECT_EQ(ingest.queued(), 0u) << "window still open";
@@ -73,9 +89,8 @@ TEST(CollectLoopTest, StopCollectsOnceMoreAndFlushesThePartialWindow) {
   FakeClock clock(absl::FromUnixSeconds(1700000003));
   IngestClient ingest({.sender_id = "h1"}, metrics, &clock);
   WindowAccumulator acc(absl::Seconds(10), {});
-  TickingProbe probe;
-  ASSERT_TRUE(probe.Init().ok());
-  CollectLoop loop({&probe}, &acc, &ingest, metrics, &clock);
+  std::unique_ptr<ProbeManager> probes = TickingManager(&clock);
+  CollectLoop loop(probes.get(), &acc, &ingest, metrics, &clock);
   loop.Start();
   loop.Stop();  // as on SIGTERM
   EXPECT_EQ(acc.open_windows(), 0u) << "the partial window was flushed";
@@ -94,9 +109,8 @@ TEST(CollectLoopTest, ALoopNeverStartedSendsNothingOnStop) {
   FakeClock clock(absl::FromUnixSeconds(1700000003));
   IngestClient ingest({.sender_id = "h1"}, metrics, &clock);
   WindowAccumulator acc(absl::Seconds(10), {});
-  TickingProbe probe;
-  ASSERT_TRUE(probe.Init().ok());
-  CollectLoop loop({&probe}, &acc, &ingest, metrics, &clock);
+  std::unique_ptr<ProbeManager> probes = TickingManager(&clock);
+  CollectLoop loop(probes.get(), &acc, &ingest, metrics, &clock);
   loop.Stop();
   EXPECT_EQ(ingest.queued(), 0u);
 }

@@ -103,6 +103,7 @@ void ControllerClient::Run() {
     if (!resp->aggregator().address().empty() && callbacks_.on_assignment) {
       callbacks_.on_assignment(resp->aggregator());
     }
+    if (resp->has_probes() && callbacks_.on_probes) callbacks_.on_probes(resp->probes());
     absl::Duration heartbeat = resp->heartbeat_interval_ms() > 0
                                    ? absl::Milliseconds(resp->heartbeat_interval_ms())
                                    : options_.default_heartbeat;
@@ -186,9 +187,9 @@ void ControllerClient::Handle(const v1::ControlMessage& msg) {
       if (callbacks_.on_assignment) callbacks_.on_assignment(msg.assignment());
       break;
     case v1::ControlMessage::kProbes:
-      // The built-in probes run unconditionally for now; configs are noted.
-      ANDON_LOG(INFO) << "controller sent probe config version " << msg.probes().version() << " ("
+      ANDON_LOG(INFO) << "controller sent probe set version " << msg.probes().version() << " ("
                       << msg.probes().probes_size() << " probes)";
+      if (callbacks_.on_probes) callbacks_.on_probes(msg.probes());
       break;
     case v1::ControlMessage::MSG_NOT_SET:
       break;
@@ -201,7 +202,10 @@ v1::AgentMessage ControllerClient::MakeHeartbeat() const {
   *hb->mutable_time() =
       google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(clock_->Now()));
   if (callbacks_.probe_statuses) {
-    for (v1::ProbeStatus& p : callbacks_.probe_statuses()) *hb->add_probes() = std::move(p);
+    for (v1::ProbeState& p : callbacks_.probe_statuses()) *hb->add_probes() = std::move(p);
+  }
+  if (callbacks_.applied_probe_version) {
+    hb->set_applied_config_version(callbacks_.applied_probe_version());
   }
   if (callbacks_.agent_stats) *hb->mutable_stats() = callbacks_.agent_stats();
   return msg;

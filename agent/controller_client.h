@@ -30,7 +30,12 @@ struct ControllerClientOptions {
 // the client's thread; none may block for long.
 struct ControllerCallbacks {
   std::function<void(const v1::AggregatorRef&)> on_assignment;
-  std::function<std::vector<v1::ProbeStatus>()> probe_statuses;
+  // The controller's desired probe set for this host (on registration and
+  // whenever it changes).
+  std::function<void(const v1::ProbeSet&)> on_probes;
+  std::function<std::vector<v1::ProbeState>()> probe_statuses;
+  // The version of the probe set the agent runs now.
+  std::function<uint64_t()> applied_probe_version;
   std::function<v1::AgentStats()> agent_stats;
   // The controller refused this agent for good (ALREADY_EXISTS: another live
   // agent holds the host id; INVALID_ARGUMENT: bad host info). The client

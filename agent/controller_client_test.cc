@@ -109,11 +109,11 @@ class ControllerClientTest : public ::testing::Test {
             },
         .probe_statuses =
             [] {
-              v1::ProbeStatus p;
-              p.set_name("syscalls");
-              p.set_state(v1::ProbeStatus::RUNNING);
+              v1::ProbeState p;
+              p.set_key("syscalls");
+              p.set_state(v1::ProbeState::ATTACHED);
               p.set_events(42);
-              return std::vector<v1::ProbeStatus>{p};
+              return std::vector<v1::ProbeState>{p};
             },
         .agent_stats =
             [] {

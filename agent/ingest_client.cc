@@ -1,5 +1,7 @@
 #include "agent/ingest_client.h"
 
+#include "absl/container/flat_hash_set.h"
+
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
@@ -71,7 +73,8 @@ void IngestClient::SetTarget(const std::string& address) {
   cv_.SignalAll();
 }
 
-void IngestClient::Enqueue(std::vector<v1::Point> points) {
+void IngestClient::Enqueue(std::vector<v1::Point> points,
+                           const std::vector<v1::MetricInfo>& metrics) {
   // Large windows are split so that no batch exceeds what the aggregator
   // accepts (points per batch, and gRPC's 4 MB message limit).
   const size_t chunk = std::max<size_t>(1, options_.max_points_per_batch);
@@ -81,7 +84,14 @@ void IngestClient::Enqueue(std::vector<v1::Point> points) {
     batch.set_sender_kind(v1::AGENT);
     const size_t end = std::min(points.size(), begin + chunk);
     batch.mutable_points()->Reserve(static_cast<int>(end - begin));
-    for (size_t i = begin; i < end; ++i) *batch.add_points() = std::move(points[i]);
+    absl::flat_hash_set<std::string> used;
+    for (size_t i = begin; i < end; ++i) {
+      used.insert(points[i].series().metric());
+      *batch.add_points() = std::move(points[i]);
+    }
+    for (const v1::MetricInfo& m : metrics) {
+      if (used.contains(m.name())) *batch.add_metrics() = m;
+    }
     Push(std::move(batch));
   }
 }

@@ -77,7 +77,10 @@ class IngestClient {
   void SetTarget(const std::string& address);
   // Queues the points as batches of at most max_points_per_batch, each with
   // the next sequence; empty is a no-op.
-  void Enqueue(std::vector<v1::Point> points);
+  // `metrics` describes the metrics of the points; each batch carries the
+  // descriptors of those its points use, so aggregators learn generic
+  // probes' metrics from the data itself.
+  void Enqueue(std::vector<v1::Point> points, const std::vector<v1::MetricInfo>& metrics = {});
 
   v1::AgentStats stats() const;
   size_t queued() const;

@@ -20,7 +20,8 @@
 #include "agent/controller_client.h"
 #include "agent/host_info.h"
 #include "agent/ingest_client.h"
-#include "agent/probes/exec/exec_probe.h"
+#include "agent/probe_factory.h"
+#include "agent/probe_manager.h"
 #include "agent/probes/syscalls/syscalls_probe.h"
 #include "agent/window.h"
 #include "common/clock.h"
@@ -82,14 +83,16 @@ int Main(int argc, char** argv) {
                              "CO-RE probes need a kernel built with CONFIG_DEBUG_INFO_BTF=y."));
   }
   InstallLibbpfLogger();
-  SyscallsProbe syscalls;
-  ExecProbe exec;
-  std::vector<Probe*> probes = {&syscalls, &exec};
-  for (Probe* p : probes) {
-    absl::Status s = p->Init();
-    if (!s.ok()) return Fail(LoadFailureAdvice(*p, s));
-    ANDON_LOG(INFO) << "probe '" << p->name() << "' running";
+  {
+    // One probe loaded and dropped at start: an agent without the privileges
+    // to trace fails loudly here. Which probes run is the controller's to say.
+    SyscallsProbe check({.latency = false});
+    absl::Status s = check.Init();
+    check.Stop();
+    if (!s.ok()) return Fail(LoadFailureAdvice(check, s));
   }
+  Clock* clock = RealClock::Get();
+  ProbeManager probes(CreateProbe, clock);
 
   auto registry = std::make_shared<prometheus::Registry>();
   AgentMetrics metrics(*registry);
@@ -98,7 +101,6 @@ int Main(int argc, char** argv) {
     return Fail(std::string(s.message()));
   }
 
-  Clock* clock = RealClock::Get();
   IngestClient ingest({.sender_id = host_id}, metrics, clock);
   ingest.Start();
 
@@ -106,13 +108,17 @@ int Main(int argc, char** argv) {
   absl::Status fatal;
   ControllerCallbacks callbacks{
       .on_assignment = [&](const v1::AggregatorRef& a) { ingest.SetTarget(a.address()); },
-      .probe_statuses =
+      .on_probes = [&](const v1::ProbeSet& set) { probes.SetDesired(set); },
+      .probe_statuses = [&] { return probes.States(); },
+      .applied_probe_version = [&] { return probes.AppliedVersion(); },
+      .agent_stats =
           [&] {
-            std::vector<v1::ProbeStatus> out;
-            for (Probe* p : probes) out.push_back(p->status());
-            return out;
+            v1::AgentStats stats = ingest.stats();
+            ProcessUsage usage = SelfUsage();
+            stats.set_cpu_seconds(usage.cpu_seconds);
+            stats.set_resident_bytes(usage.resident_bytes);
+            return stats;
           },
-      .agent_stats = [&] { return ingest.stats(); },
       .on_fatal =
           [&](const absl::Status& s) {
             {
@@ -134,7 +140,7 @@ int Main(int argc, char** argv) {
                                   host.set_value(host_id);
                                   return host;
                                 }()});
-  CollectLoop loop(probes, &accumulator, &ingest, metrics, clock);
+  CollectLoop loop(&probes, &accumulator, &ingest, metrics, clock);
   loop.Start();
   ANDON_LOG(INFO) << "andon-agent host '" << host_id << "' up; /metrics on " << http.port()
                   << ", controller " << absl::GetFlag(FLAGS_controller);
@@ -145,7 +151,7 @@ int Main(int argc, char** argv) {
   controller.Stop();
   ingest.Stop();
   http.Stop();
-  for (Probe* p : probes) p->Stop();
+  probes.StopAll();
 
   absl::MutexLock lock(&fatal_mu);
   if (!fatal.ok()) {

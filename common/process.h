@@ -1,5 +1,7 @@
 #pragma once
 
+#include <cstdint>
+
 namespace andon {
 
 // Start-up common to every Andon daemon: turns off Abseil's mutex deadlock
@@ -10,5 +12,13 @@ void InitDaemon();
 
 // Blocks until SIGINT or SIGTERM arrives; returns the signal number.
 int WaitForTerminationSignal();
+
+// This process's own cost: user+system CPU since it started, and resident
+// memory now (zeros where /proc cannot be read).
+struct ProcessUsage {
+  double cpu_seconds = 0;
+  uint64_t resident_bytes = 0;
+};
+ProcessUsage SelfUsage();
 
 }  // namespace andon

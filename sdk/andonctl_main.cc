@@ -17,16 +17,28 @@
 #include "common/labels.h"
 #include "sdk/client.h"
 #include "sdk/ctl_format.h"
+#include "sdk/probe_format.h"
 
 ABSL_FLAG(std::string, controller, "",
           "controller gRPC address host:port (default: $ANDON_CONTROLLER, else the quickstart "
           "cluster's 127.0.0.1:7400)");
 ABSL_FLAG(bool, json, false, "print JSON instead of a table");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(10), "deadline of each call");
-ABSL_FLAG(std::string, selector, "", "hosts: only hosts with these labels, e.g. role=db,rack=r1");
+ABSL_FLAG(std::string, selector, "",
+          "hosts: only hosts with these labels, e.g. role=db,rack=r1; probes enable: the hosts "
+          "to target, e.g. role=db,host=~web-.*");
+ABSL_FLAG(double, fraction, 0, "probes enable: a stable share of the fleet, e.g. 0.05");
+ABSL_FLAG(absl::Duration, ttl, absl::ZeroDuration(),
+          "probes enable: switch the probe off after this long, e.g. 10m");
+ABSL_FLAG(std::string, value, "", "probes enable: latency, retval, argN, a field, or sum(...)");
+ABSL_FLAG(std::string, filter, "", "probes enable: comm=NAME, pid=N, or FIELD|argN|retval OP N");
+ABSL_FLAG(std::string, param, "", "probes enable: catalog probe parameters, e.g. frequency_hz=99");
+ABSL_FLAG(bool, replace, false, "probes enable: replace an existing configuration of that name");
 ABSL_FLAG(std::string, host, "", "query: only this host");
 ABSL_FLAG(std::string, where, "", "query: label equalities, e.g. comm=nginx,syscall=read");
-ABSL_FLAG(std::string, by, "", "query: labels to group by, e.g. comm or host,comm");
+ABSL_FLAG(std::string, by, "",
+          "query: labels to group by, e.g. comm or host,comm; probes enable: up to two keys of a "
+          "generic probe (comm, pid, argN, str(argN), a tracepoint field)");
 ABSL_FLAG(absl::Duration, last, absl::Minutes(5), "query: time range ending now");
 ABSL_FLAG(uint32_t, limit, 0, "query: at most this many groups, largest first (0: 1000)");
 
@@ -40,7 +52,16 @@ constexpr char kUsage[] =
     "  metrics                         list known metrics\n"
     "  query METRIC [--host H] [--where k=v,...] [--by l1,l2] [--last 5m] [--limit N]\n"
     "                                  one row per group with its total\n"
-    "example: andonctl query syscalls --host web-1 --by comm --last 1m";
+    "  probes catalog                  built-in probes, their metrics and parameters\n"
+    "  probes list                     probe configurations\n"
+    "  probes enable NAME PROBE [--selector SEL | --fraction F] [--ttl 10m] [--by KEYS]\n"
+    "                [--value V] [--filter F] [--param k=v,...] [--replace]\n"
+    "                                  PROBE: a catalog name, tracepoint:CAT:NAME,\n"
+    "                                  uprobe:BIN:SYM, uretprobe:BIN:SYM, usdt:BIN:PROVIDER:PROBE\n"
+    "  probes status NAME              how the targeted hosts applied it\n"
+    "  probes disable NAME             switch it off everywhere\n"
+    "example: andonctl query syscalls --host web-1 --by comm --last 1m\n"
+    "example: andonctl probes enable bash_readline uretprobe:/bin/bash:readline --by comm";
 
 int Fail(const absl::Status& status) {
   std::string message(status.message());
@@ -134,6 +155,83 @@ int Query(andon::sdk::Client& client, const std::string& metric) {
   return 0;
 }
 
+int Probes(andon::sdk::Client& client, const std::vector<char*>& args) {
+  const std::string verb = args.size() > 2 ? args[2] : "";
+  const bool json = absl::GetFlag(FLAGS_json);
+  if (verb == "catalog" && args.size() == 3) {
+    auto catalog = client.ProbeCatalog();
+    if (!catalog.ok()) return Fail(catalog.status());
+    if (json) {
+      PrintJson(*catalog);
+    } else {
+      std::fputs(andon::sdk::FormatCatalog(*catalog).c_str(), stdout);
+    }
+    return 0;
+  }
+  if (verb == "list" && args.size() == 3) {
+    auto list = client.ListProbeConfigs();
+    if (!list.ok()) return Fail(list.status());
+    if (json) {
+      PrintJson(*list);
+    } else {
+      std::fputs(andon::sdk::FormatProbeConfigs(*list, absl::Now()).c_str(), stdout);
+    }
+    return 0;
+  }
+  if (verb == "status" && args.size() == 4) {
+    auto status = client.ProbeStatus(args[3]);
+    if (!status.ok()) return Fail(status.status());
+    if (json) {
+      PrintJson(*status);
+    } else {
+      std::fputs(andon::sdk::FormatProbeStatus(*status).c_str(), stdout);
+    }
+    return 0;
+  }
+  if (verb == "disable" && args.size() == 4) {
+    auto deleted = client.DeleteProbeConfig(args[3]);
+    if (!deleted.ok()) return Fail(deleted.status());
+    std::printf("disabled %s (configuration version %llu)\n", args[3],
+                static_cast<unsigned long long>(deleted->version()));
+    return 0;
+  }
+  if (verb == "enable" && args.size() == 5) {
+    andon::v1::PutProbeConfigRequest req;
+    req.set_name(args[3]);
+    req.set_replace(absl::GetFlag(FLAGS_replace));
+    andon::v1::ProbeSpec* spec = req.add_probes();
+    spec->set_probe(args[4]);
+    for (absl::string_view b : absl::StrSplit(absl::GetFlag(FLAGS_by), ',', absl::SkipEmpty())) {
+      spec->add_by(std::string(b));
+    }
+    spec->set_value(absl::GetFlag(FLAGS_value));
+    spec->set_filter(absl::GetFlag(FLAGS_filter));
+    auto params = andon::ParseLabels(absl::GetFlag(FLAGS_param));
+    if (!params.ok()) return Usage(absl::StrCat("--param: ", params.status().message()));
+    for (const auto& [k, v] : *params) (*spec->mutable_params())[k] = v;
+    req.set_selector(absl::GetFlag(FLAGS_selector));
+    req.mutable_target()->set_fraction(absl::GetFlag(FLAGS_fraction));
+    absl::Duration ttl = absl::GetFlag(FLAGS_ttl);
+    if (ttl < absl::ZeroDuration()) return Usage("--ttl must not be negative");
+    req.mutable_ttl()->set_seconds(absl::ToInt64Seconds(ttl));
+    auto config = client.PutProbeConfig(req);
+    if (!config.ok()) return Fail(config.status());
+    if (json) {
+      PrintJson(*config);
+    } else {
+      std::printf("enabled %s (version %llu) on %s%s; see: andonctl probes status %s\n",
+                  config->name().c_str(), static_cast<unsigned long long>(config->version()),
+                  config->selector_text().c_str(),
+                  config->has_expires() ? absl::StrCat(", for ", absl::FormatDuration(ttl)).c_str()
+                                        : "",
+                  config->name().c_str());
+    }
+    return 0;
+  }
+  return Usage(
+      "probes takes: catalog | list | enable NAME PROBE [flags] | status NAME | disable NAME");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -149,6 +247,7 @@ int main(int argc, char** argv) {
   if (command == "hosts" && args.size() == 2) return Hosts(**client);
   if (command == "aggregators" && args.size() == 2) return Aggregators(**client);
   if (command == "metrics" && args.size() == 2) return Metrics(**client);
+  if (command == "probes") return Probes(**client, args);
   if (command == "query") {
     if (args.size() != 3) return Usage("query takes one metric name, e.g. andonctl query syscalls");
     return Query(**client, args[2]);

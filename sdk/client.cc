@@ -36,7 +36,8 @@ Client::Client(std::string address, std::shared_ptr<grpc::Channel> channel)
     : address_(std::move(address)),
       channel_(std::move(channel)),
       fleet_(v1::Fleet::NewStub(channel_)),
-      query_(v1::Query::NewStub(channel_)) {}
+      query_(v1::Query::NewStub(channel_)),
+      probes_(v1::Probes::NewStub(channel_)) {}
 
 std::unique_ptr<grpc::ClientContext> Client::NewContext() const {
   auto ctx = std::make_unique<grpc::ClientContext>();
@@ -109,6 +110,52 @@ void AddEqualMatcher(v1::QueryRequest& request, absl::string_view label, absl::s
   m->set_name(std::string(label));
   m->set_op(v1::LabelMatcher::EQ);
   m->set_value(std::string(value));
+}
+
+namespace {
+
+template <typename Resp, typename Call>
+absl::StatusOr<Resp> Unary(std::unique_ptr<grpc::ClientContext> ctx, Call call) {
+  Resp resp;
+  grpc::Status st = call(ctx.get(), &resp);
+  if (!st.ok()) return FromGrpcStatus(st);
+  return resp;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::ListCatalogResponse> Client::ProbeCatalog() {
+  return Unary<v1::ListCatalogResponse>(NewContext(), [&](auto* ctx, auto* resp) {
+    return probes_->ListCatalog(ctx, v1::ListCatalogRequest(), resp);
+  });
+}
+
+absl::StatusOr<v1::ProbeConfig> Client::PutProbeConfig(const v1::PutProbeConfigRequest& request) {
+  return Unary<v1::ProbeConfig>(NewContext(), [&](auto* ctx, auto* resp) {
+    return probes_->PutProbeConfig(ctx, request, resp);
+  });
+}
+
+absl::StatusOr<v1::DeleteProbeConfigResponse> Client::DeleteProbeConfig(absl::string_view name) {
+  v1::DeleteProbeConfigRequest request;
+  request.set_name(std::string(name));
+  return Unary<v1::DeleteProbeConfigResponse>(NewContext(), [&](auto* ctx, auto* resp) {
+    return probes_->DeleteProbeConfig(ctx, request, resp);
+  });
+}
+
+absl::StatusOr<v1::ListProbeConfigsResponse> Client::ListProbeConfigs() {
+  return Unary<v1::ListProbeConfigsResponse>(NewContext(), [&](auto* ctx, auto* resp) {
+    return probes_->ListProbeConfigs(ctx, v1::ListProbeConfigsRequest(), resp);
+  });
+}
+
+absl::StatusOr<v1::ProbeConfigStatus> Client::ProbeStatus(absl::string_view name) {
+  v1::GetProbeStatusRequest request;
+  request.set_name(std::string(name));
+  return Unary<v1::ProbeConfigStatus>(NewContext(), [&](auto* ctx, auto* resp) {
+    return probes_->GetProbeStatus(ctx, request, resp);
+  });
 }
 
 }  // namespace andon::sdk

@@ -7,6 +7,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "andon/v1/fleet.grpc.pb.h"
+#include "andon/v1/probes.grpc.pb.h"
 #include "andon/v1/query.grpc.pb.h"
 
 namespace andon::sdk {
@@ -29,6 +30,13 @@ class Client {
   absl::StatusOr<v1::ListMetricsResponse> ListMetrics();
   absl::StatusOr<v1::QueryResponse> Query(const v1::QueryRequest& request);
 
+  // Probe configurations (see proto/andon/v1/probes.proto).
+  absl::StatusOr<v1::ListCatalogResponse> ProbeCatalog();
+  absl::StatusOr<v1::ProbeConfig> PutProbeConfig(const v1::PutProbeConfigRequest& request);
+  absl::StatusOr<v1::DeleteProbeConfigResponse> DeleteProbeConfig(absl::string_view name);
+  absl::StatusOr<v1::ListProbeConfigsResponse> ListProbeConfigs();
+  absl::StatusOr<v1::ProbeConfigStatus> ProbeStatus(absl::string_view name);
+
  private:
   Client(std::string address, std::shared_ptr<grpc::Channel> channel);
   std::unique_ptr<grpc::ClientContext> NewContext() const;
@@ -37,6 +45,7 @@ class Client {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::Fleet::Stub> fleet_;
   std::unique_ptr<v1::Query::Stub> query_;
+  std::unique_ptr<v1::Probes::Stub> probes_;
   absl::Duration timeout_ = absl::Seconds(10);
 };
 

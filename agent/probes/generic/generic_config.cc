@@ -48,12 +48,13 @@ absl::StatusOr<KernelOperand> Resolve(const Spec& spec, const Operand& op,
     case Operand::ARG:
     case Operand::STR_ARG:
       if (!IsFunction(spec) && spec.type() != Spec::USDT) {
-        return Invalid(spec, absl::StrCat("arg", op.index(), ": only uprobes, uretprobes and USDT "
+        return Invalid(spec, absl::StrCat("arg", op.index(),
+                                          ": only uprobes, uretprobes and USDT "
                                           "probes have arguments"));
       }
       if (op.index() >= max_args) {
-        return Invalid(spec, absl::StrCat("arg", op.index(), ": arguments are arg0..arg",
-                                          max_args - 1));
+        return Invalid(spec,
+                       absl::StrCat("arg", op.index(), ": arguments are arg0..arg", max_args - 1));
       }
       k.src = op.kind() == Operand::ARG ? GENERIC_SRC_ARG : GENERIC_SRC_STR_ARG;
       k.index = op.index();
@@ -101,12 +102,12 @@ absl::StatusOr<KernelOperand> Resolve(const Spec& spec, const Operand& op,
         *format = SlotFormat::kString;
         return k;
       case TracepointField::Kind::kOther:
-        return Invalid(spec, absl::StrCat("field '", f.name,
-                                          "' is neither an integer nor a string"));
+        return Invalid(spec,
+                       absl::StrCat("field '", f.name, "' is neither an integer nor a string"));
     }
   }
-  return Invalid(spec, absl::StrCat("no field '", op.field(), "'; its fields: ",
-                                    FieldList(*fields)));
+  return Invalid(spec,
+                 absl::StrCat("no field '", op.field(), "'; its fields: ", FieldList(*fields)));
 }
 
 absl::Status CheckTarget(const Spec& spec) {

@@ -84,15 +84,15 @@ absl::Status GenericProbe::LoadTracepoint() {
   int err = generic_tp_bpf__load(skel);
   if (err) return LibbpfStatus(err, "loading the generic tracepoint program");
   const std::string what = absl::StrCat("tracepoint ", category, ":", event);
-  Link link(bpf_program__attach_tracepoint(skel->progs.generic_tp, category.c_str(),
-                                           event.c_str()));
+  Link link(
+      bpf_program__attach_tracepoint(skel->progs.generic_tp, category.c_str(), event.c_str()));
   if (!link) {
     err = errno;
     if (format.source == "btf") {
-      return absl::FailedPreconditionError(absl::StrCat(
-          what, ": attaching needs tracefs, which is not mounted (",
-          LibbpfStatus(err, "attaching").message(),
-          "); run `mount -t tracefs tracefs /sys/kernel/tracing`"));
+      return absl::FailedPreconditionError(
+          absl::StrCat(what, ": attaching needs tracefs, which is not mounted (",
+                       LibbpfStatus(err, "attaching").message(),
+                       "); run `mount -t tracefs tracefs /sys/kernel/tracing`"));
     }
     return LibbpfStatus(err, absl::StrCat(what, ": attaching"));
   }
@@ -110,8 +110,8 @@ absl::Status GenericProbe::LoadUprobe() {
   ANDON_ASSIGN_OR_RETURN(plan_, PlanGenericProbe(spec_, nullptr));
   generic_uprobe_bpf* skel = generic_uprobe_bpf__open();
   if (!skel) return LibbpfStatus(errno, "opening the generic uprobe program");
-  object_ = Object(skel,
-                   [](void* p) { generic_uprobe_bpf__destroy(static_cast<generic_uprobe_bpf*>(p)); });
+  object_ = Object(
+      skel, [](void* p) { generic_uprobe_bpf__destroy(static_cast<generic_uprobe_bpf*>(p)); });
   ANDON_RETURN_IF_ERROR(Configure(skel));
   skel->rodata->save_entry = plan_.kernel.save_entry ? 1 : 0;
   bpf_program__set_autoload(skel->progs.generic_entry, plan_.kernel.attach_entry);
@@ -123,9 +123,9 @@ absl::Status GenericProbe::LoadUprobe() {
   for (bool ret : {false, true}) {
     if (!(ret ? plan_.kernel.attach_return : plan_.kernel.attach_entry)) continue;
     LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = ret, .func_name = symbol.c_str());
-    Link link(bpf_program__attach_uprobe_opts(ret ? skel->progs.generic_return
-                                                  : skel->progs.generic_entry,
-                                              -1, binary.c_str(), 0, &opts));
+    Link link(bpf_program__attach_uprobe_opts(
+        ret ? skel->progs.generic_return : skel->progs.generic_entry, -1, binary.c_str(), 0,
+        &opts));
     if (!link) {
       err = errno;
       if (err == ENOENT) return absl::NotFoundError(absl::StrCat(what, ": symbol not found"));

@@ -23,7 +23,7 @@ namespace andon::agent {
 // What one label set gathered in one Collect.
 struct GenericProbe::Series {
   generic_key key = {};
-  uint64_t value = 0;                  // hits (COUNT) or the value's sum
+  uint64_t value = 0;                   // hits (COUNT) or the value's sum
   std::map<int32_t, uint64_t> buckets;  // DISTRIBUTION only
   uint64_t weight() const {
     uint64_t n = 0;
@@ -78,13 +78,11 @@ void GenericProbe::StopImpl() {
 }
 
 absl::Status GenericProbe::StartReaders(bpf_map* counts, bpf_map* hist, bpf_map* stats) {
-  counts_ = std::make_unique<CumulativeMapReader>("counts", bpf_map__fd(counts),
-                                                  sizeof(generic_key), num_cpus_,
-                                                  options_.idle_eviction);
+  counts_ = std::make_unique<CumulativeMapReader>(
+      "counts", bpf_map__fd(counts), sizeof(generic_key), num_cpus_, options_.idle_eviction);
   if (plan_.kernel.value_mode == GENERIC_DIST) {
-    hist_ = std::make_unique<CumulativeMapReader>("hist", bpf_map__fd(hist),
-                                                  sizeof(generic_hist_key), num_cpus_,
-                                                  options_.idle_eviction);
+    hist_ = std::make_unique<CumulativeMapReader>(
+        "hist", bpf_map__fd(hist), sizeof(generic_hist_key), num_cpus_, options_.idle_eviction);
   }
   stats_fd_ = bpf_map__fd(stats);
   return absl::OkStatus();
@@ -137,8 +135,8 @@ absl::Status GenericProbe::CollectImpl(absl::Time sample_time, WindowAccumulator
   return ReadStats();
 }
 
-void GenericProbe::Emit(const Series& series, const std::vector<std::string>& values,
-                        absl::Time at, WindowAccumulator& acc) {
+void GenericProbe::Emit(const Series& series, const std::vector<std::string>& values, absl::Time at,
+                        WindowAccumulator& acc) {
   v1::SeriesKey key;
   key.set_metric(spec_.metric());
   for (size_t i = 0; i < plan_.labels.size(); ++i) {

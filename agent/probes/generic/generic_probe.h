@@ -20,10 +20,10 @@ namespace andon::agent {
 
 struct GenericProbeOptions {
   // Budgets; a ProbeBudget's non-zero fields override these.
-  uint32_t events_per_second = 100000;  // in the kernel, per CPU share; 0 = none
-  uint32_t series_per_window = 1000;    // label sets per window before "other"
-  uint32_t max_keys = 10240;            // kernel map bound (label sets)
-  uint32_t max_hist = 32768;            // kernel map bound (label set x bucket)
+  uint32_t events_per_second = 100000;               // in the kernel, per CPU share; 0 = none
+  uint32_t series_per_window = 1000;                 // label sets per window before "other"
+  uint32_t max_keys = 10240;                         // kernel map bound (label sets)
+  uint32_t max_hist = 32768;                         // kernel map bound (label set x bucket)
   absl::Duration idle_eviction = absl::Seconds(60);  // forget keys unchanged this long
 };
 
@@ -43,9 +43,10 @@ class GenericProbe final : public Probe {
   // Checks `spec` (what needs no kernel: operands, filter, arguments); the
   // tracepoint's fields are checked at Init. `key` is the instance key (the
   // configuration's name).
-  static absl::StatusOr<std::unique_ptr<GenericProbe>> Create(
-      std::string key, const v1::GenericProbe& spec, const v1::ProbeBudget& budget = {},
-      GenericProbeOptions options = {});
+  static absl::StatusOr<std::unique_ptr<GenericProbe>> Create(std::string key,
+                                                              const v1::GenericProbe& spec,
+                                                              const v1::ProbeBudget& budget = {},
+                                                              GenericProbeOptions options = {});
   ~GenericProbe() override;
 
   std::vector<v1::MetricInfo> Metrics() const override { return {metric_}; }

@@ -185,7 +185,8 @@ TEST_F(GenericProbeBpfTest, UretprobeSumsTheReturnValue) {
   ASSERT_TRUE(Start(spec).ok());
   ASSERT_EQ(target.Run(), 0);
   // andon_generic_target(i) returns 2 i, for i < kCalls.
-  EXPECT_EQ(Counters(Finish()), (std::map<Labels, uint64_t>{{{}, uint64_t{kCalls} * (kCalls - 1)}}));
+  EXPECT_EQ(Counters(Finish()),
+            (std::map<Labels, uint64_t>{{{}, uint64_t{kCalls} * (kCalls - 1)}}));
 }
 
 TEST_F(GenericProbeBpfTest, UprobeKeysByAStringArgument) {
@@ -213,10 +214,9 @@ TEST_F(GenericProbeBpfTest, UsdtCountsEveryFiringKeyedByAnArgument) {
   FilterPid(spec, target.pid());
   ASSERT_TRUE(Start(spec).ok()) << Start(spec);
   ASSERT_EQ(target.Run(), 0);
-  EXPECT_EQ(Counters(Finish()),
-            (std::map<Labels, uint64_t>{{{{"arg0", "0"}}, kFirings / 3},
-                                        {{{"arg0", "1"}}, kFirings / 3},
-                                        {{{"arg0", "2"}}, kFirings / 3}}));
+  EXPECT_EQ(Counters(Finish()), (std::map<Labels, uint64_t>{{{{"arg0", "0"}}, kFirings / 3},
+                                                            {{{"arg0", "1"}}, kFirings / 3},
+                                                            {{{"arg0", "2"}}, kFirings / 3}}));
 }
 
 v1::GenericProbe Forks() {
@@ -304,7 +304,8 @@ TEST_F(GenericProbeBpfTest, ErrorsNameWhatIsMissing) {
 
   v1::GenericProbe missing = Function(v1::GenericProbe::UPROBE, "f");
   missing.set_binary("/nonexistent/bin");
-  EXPECT_EQ(Start(missing).message(), "uprobe /nonexistent/bin:f: binary /nonexistent/bin not found");
+  EXPECT_EQ(Start(missing).message(),
+            "uprobe /nonexistent/bin:f: binary /nonexistent/bin not found");
 
   v1::GenericProbe tp = Forks();
   tp.set_event("nosuch");

@@ -72,7 +72,8 @@ std::vector<TracepointField> ParseTracepointFormat(absl::string_view text) {
     std::string decl;
     for (absl::string_view part : absl::StrSplit(line, ';', absl::SkipWhitespace())) {
       part = absl::StripAsciiWhitespace(part);
-      std::pair<absl::string_view, absl::string_view> kv = absl::StrSplit(part, absl::MaxSplits(':', 1));
+      std::pair<absl::string_view, absl::string_view> kv =
+          absl::StrSplit(part, absl::MaxSplits(':', 1));
       if (kv.first == "field") {
         decl = std::string(absl::StripAsciiWhitespace(kv.second));
       } else if (kv.first == "offset") {
@@ -103,7 +104,9 @@ absl::StatusOr<std::vector<TracepointField>> TracepointFieldsFromBtf(absl::strin
   const btf_member* m = btf_members(record);
   for (int i = 0; i < btf_vlen(record); ++i, ++m) {
     std::string member = btf__name_by_offset(vmlinux.get(), m->name_off);
-    if (member == "ent" || member.empty()) continue;  // struct trace_entry: the common fields
+    // struct trace_entry (the common fields), and the flexible array that
+    // holds __data_loc strings.
+    if (member == "ent" || member == "__data" || member.empty()) continue;
     TracepointField f;
     f.name = member;
     f.offset = btf_member_bit_offset(record, i) / 8;

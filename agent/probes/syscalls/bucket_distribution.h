@@ -3,17 +3,10 @@
 #include <cstdint>
 #include <map>
 
+#include "agent/probes/biolatency/bucket_distribution.h"  // BucketBounds, LogLinearBucketBounds
 #include "andon/v1/types.pb.h"
 
 namespace andon::agent {
-
-// The values [lower, upper] that log-linear bucket `index` holds
-// (common/value/log_linear_bucket.h, sub_bucket_bits 7).
-struct BucketBounds {
-  uint64_t lower = 0;
-  uint64_t upper = 0;  // inclusive
-};
-BucketBounds LogLinearBucketBounds(int index);
 
 // A distribution from per-bucket counts, as BPF programs histogram in the
 // kernel: count and buckets are exact; min and max are the outer bounds of
