@@ -113,9 +113,16 @@ absl::Status LocalCluster::Start(absl::Duration timeout) {
       dir_ + "/agent.log");
   if (!agent.ok()) return agent.status();
   agent_.emplace(std::move(*agent));
-  return WaitUntil(timeout, "the agent's host to connect", [&] {
+  // Probes attach when the controller's probe set arrives: wait until the
+  // agent's heartbeat reports the default set applied, syscalls attached.
+  return WaitUntil(timeout, "the agent's host to connect and attach its probes", [&] {
     auto host = client_->GetHost(host_id_);
-    return host.ok() && host->connected();
+    if (!host.ok() || !host->connected()) return false;
+    if (host->last_heartbeat().applied_config_version() == 0) return false;
+    for (const auto& p : host->last_heartbeat().probes()) {
+      if (p.key() == "syscalls" && p.state() == v1::ProbeState::ATTACHED) return true;
+    }
+    return false;
   });
 }
 
