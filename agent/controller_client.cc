@@ -165,6 +165,13 @@ absl::Status ControllerClient::RunControlStream(v1::AgentControl::Stub& stub,
       if (stopping_ || stream_ended_) break;
     }
     ok = stream->Write(MakeHeartbeat());
+    if (ok && callbacks_.events) {
+      if (std::optional<v1::EventBatch> batch = callbacks_.events()) {
+        v1::AgentMessage msg;
+        *msg.mutable_events() = std::move(*batch);
+        ok = stream->Write(msg);
+      }
+    }
   }
   // Whatever ended the loop, make sure the reader wakes up.
   ctx.TryCancel();
@@ -190,6 +197,9 @@ void ControllerClient::Handle(const v1::ControlMessage& msg) {
       ANDON_LOG(INFO) << "controller sent probe set version " << msg.probes().version() << " ("
                       << msg.probes().probes_size() << " probes)";
       if (callbacks_.on_probes) callbacks_.on_probes(msg.probes());
+      break;
+    case v1::ControlMessage::kTail:
+      if (callbacks_.on_tail) callbacks_.on_tail(msg.tail());
       break;
     case v1::ControlMessage::MSG_NOT_SET:
       break;

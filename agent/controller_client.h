@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -37,6 +38,10 @@ struct ControllerCallbacks {
   // The version of the probe set the agent runs now.
   std::function<uint64_t()> applied_probe_version;
   std::function<v1::AgentStats()> agent_stats;
+  // A live tail asks for events; events() returns what to send now (called
+  // once per heartbeat; nothing while no tail is on).
+  std::function<void(const v1::EventTailRequest&)> on_tail;
+  std::function<std::optional<v1::EventBatch>()> events;
   // The controller refused this agent for good (ALREADY_EXISTS: another live
   // agent holds the host id; INVALID_ARGUMENT: bad host info). The client
   // has stopped trying; the agent should exit non-zero.

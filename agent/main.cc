@@ -18,6 +18,7 @@
 #include "agent/bpf/libbpf_status.h"
 #include "agent/collect_loop.h"
 #include "agent/controller_client.h"
+#include "agent/event_tail.h"
 #include "agent/host_info.h"
 #include "agent/ingest_client.h"
 #include "agent/probe_factory.h"
@@ -93,6 +94,8 @@ int Main(int argc, char** argv) {
   }
   Clock* clock = RealClock::Get();
   ProbeManager probes(CreateProbe, clock);
+  EventTail tail(&probes, clock);
+  absl::Time last_events = clock->Now();
 
   auto registry = std::make_shared<prometheus::Registry>();
   AgentMetrics metrics(*registry);
@@ -118,6 +121,14 @@ int Main(int argc, char** argv) {
             stats.set_cpu_seconds(usage.cpu_seconds);
             stats.set_resident_bytes(usage.resident_bytes);
             return stats;
+          },
+      .on_tail = [&](const v1::EventTailRequest& r) { tail.Set(r); },
+      .events =
+          [&] {
+            absl::Time now = clock->Now();
+            absl::Duration since = now - last_events;
+            last_events = now;
+            return tail.Next(since);
           },
       .on_fatal =
           [&](const absl::Status& s) {

@@ -81,6 +81,31 @@ void Probe::SetAttachPoint(std::string attach_point) {
   attach_point_ = std::move(attach_point);
 }
 
+void Probe::EmitEvent(v1::Event event) {
+  absl::MutexLock lock(&events_mu_);
+  recent_events_.emplace_back(++event_sequence_, std::move(event));
+  if (recent_events_.size() > kMaxRecentEvents) recent_events_.pop_front();
+}
+
+uint64_t Probe::EventsSince(uint64_t after, size_t max, std::vector<v1::Event>* out,
+                            uint64_t* lost) const {
+  absl::MutexLock lock(&events_mu_);
+  if (lost != nullptr) {
+    const uint64_t oldest =
+        recent_events_.empty() ? event_sequence_ + 1 : recent_events_.front().first;
+    *lost = oldest > after + 1 ? oldest - after - 1 : 0;
+  }
+  uint64_t last = after;
+  for (const auto& [seq, event] : recent_events_) {
+    if (seq <= after) continue;
+    if (max == 0) break;
+    out->push_back(event);
+    last = seq;
+    --max;
+  }
+  return last;
+}
+
 void Probe::SetBudgetActions(uint64_t folded, uint64_t sampled, std::string reason) {
   absl::MutexLock lock(&mu_);
   budget_folded_ = folded;

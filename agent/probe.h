@@ -1,7 +1,9 @@
 #pragma once
 
 #include <atomic>
+#include <deque>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -58,6 +60,15 @@ class Probe {
   // with the points). Fixed once the probe is constructed.
   virtual std::vector<v1::MetricInfo> Metrics() const = 0;
 
+  // Raw events (exec, exit, tcp_reset, ...) emitted after sequence `after`,
+  // oldest first, at most `max`, appended to `out`; returns the sequence of
+  // the last event returned (`after` if none). Only the last
+  // kMaxRecentEvents are kept; `lost` (if given) gets how many newer than
+  // `after` fell off before they were read. Thread-safe.
+  uint64_t EventsSince(uint64_t after, size_t max, std::vector<v1::Event>* out,
+                       uint64_t* lost = nullptr) const;
+  static constexpr size_t kMaxRecentEvents = 1024;
+
  protected:
   virtual absl::Status InitImpl() = 0;
   virtual absl::Status CollectImpl(absl::Time sample_time, WindowAccumulator& acc) = 0;
@@ -73,6 +84,8 @@ class Probe {
   // For subclasses: the budget folded `series` label sets or skipped
   // `events` events in total so far, and why.
   void SetBudgetActions(uint64_t folded, uint64_t sampled, std::string reason);
+  // For subclasses, from any thread: a raw event for live tails.
+  void EmitEvent(v1::Event event);
 
  private:
   void SetState(State state, std::string message);
@@ -85,6 +98,9 @@ class Probe {
   uint64_t budget_folded_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t budget_sampled_ ABSL_GUARDED_BY(mu_) = 0;
   std::string budget_reason_ ABSL_GUARDED_BY(mu_);
+  mutable absl::Mutex events_mu_;
+  std::deque<std::pair<uint64_t, v1::Event>> recent_events_ ABSL_GUARDED_BY(events_mu_);
+  uint64_t event_sequence_ ABSL_GUARDED_BY(events_mu_) = 0;
   std::atomic<uint64_t> events_{0};
   std::atomic<uint64_t> drops_{0};
 };

@@ -46,13 +46,13 @@ absl::StatusOr<std::unique_ptr<Probe>> CreateBuiltin(const v1::BuiltinProbe& p) 
 absl::StatusOr<std::unique_ptr<Probe>> CreateProbe(const v1::ProbeInstance& instance) {
   if (instance.has_builtin()) return CreateBuiltin(instance.builtin());
   if (instance.has_generic()) {
-    ANDON_ASSIGN_OR_RETURN(std::unique_ptr<GenericProbe> probe,
-                           GenericProbe::Create(instance.key(), instance.generic(),
-                                                instance.budget()));
+    ANDON_ASSIGN_OR_RETURN(
+        std::unique_ptr<GenericProbe> probe,
+        GenericProbe::Create(instance.key(), instance.generic(), instance.budget()));
     return std::unique_ptr<Probe>(std::move(probe));
   }
-  return absl::InvalidArgumentError(
-      absl::StrCat("probe instance '", instance.key(), "' names neither a built-in nor a generic probe"));
+  return absl::InvalidArgumentError(absl::StrCat("probe instance '", instance.key(),
+                                                 "' names neither a built-in nor a generic probe"));
 }
 
 }  // namespace andon::agent

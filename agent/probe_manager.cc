@@ -1,5 +1,7 @@
 #include "agent/probe_manager.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 
@@ -149,6 +151,38 @@ std::vector<v1::MetricInfo> ProbeManager::Metrics() const {
       for (v1::MetricInfo& m : r.probe->Metrics()) out.push_back(std::move(m));
     }
   }
+  return out;
+}
+
+std::vector<v1::Event> ProbeManager::NewEvents(const std::vector<std::string>& types, size_t max,
+                                               uint64_t* lost) {
+  absl::MutexLock lock(&mu_);
+  std::vector<v1::Event> out;
+  *lost = 0;
+  std::map<const Probe*, uint64_t> cursors;
+  for (const auto& [key, r] : running_) {
+    if (!r.probe) continue;
+    uint64_t& cursor = cursors[r.probe.get()];
+    auto it = event_cursors_.find(r.probe.get());
+    cursor = it != event_cursors_.end() ? it->second : 0;
+    std::vector<v1::Event> events;
+    uint64_t overrun = 0;
+    cursor = r.probe->EventsSince(cursor, Probe::kMaxRecentEvents, &events, &overrun);
+    *lost += overrun;
+    for (v1::Event& e : events) {
+      if (!types.empty() && std::find(types.begin(), types.end(), e.type()) == types.end()) {
+        continue;
+      }
+      if (out.size() >= max) {
+        ++*lost;
+        continue;
+      }
+      out.push_back(std::move(e));
+    }
+  }
+  event_cursors_ = std::move(cursors);  // forgets probes that are gone
+  std::sort(out.begin(), out.end(),
+            [](const v1::Event& a, const v1::Event& b) { return a.time_ns() < b.time_ns(); });
   return out;
 }
 

@@ -51,6 +51,12 @@ class ProbeManager {
   std::vector<v1::ProbeState> States() const;
   // Descriptors of the metrics the running probes emit.
   std::vector<v1::MetricInfo> Metrics() const;
+  // Events of the running probes not returned before (of `types`; all when
+  // empty), at most `max`; `lost` gets how many were dropped: beyond `max`,
+  // or overrun in a probe's ring before they were read. One reader at a time.
+  std::vector<v1::Event> NewEvents(const std::vector<std::string>& types, size_t max,
+                                   uint64_t* lost);
+
   // The probes, for the collect loop's per-probe metrics. Loop thread only.
   std::vector<const Probe*> probes() const;
 
@@ -77,6 +83,8 @@ class ProbeManager {
   std::map<std::string, Running> running_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, v1::ProbeInstance> applied_ ABSL_GUARDED_BY(mu_);
   uint64_t applied_version_ ABSL_GUARDED_BY(mu_) = 0;
+  // NewEvents' read position in each probe's event ring.
+  std::map<const Probe*, uint64_t> event_cursors_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace andon::agent

@@ -129,7 +129,8 @@ absl::StatusOr<std::vector<v1::MetricInfo>> RocksDbSeriesStore::LoadMetricInfos(
     out.push_back(std::move(m));
   }
   if (!it->status().ok()) {
-    return absl::UnavailableError(absl::StrCat("reading data dir ", dir_, ": ", it->status().ToString()));
+    return absl::UnavailableError(
+        absl::StrCat("reading data dir ", dir_, ": ", it->status().ToString()));
   }
   return out;
 }

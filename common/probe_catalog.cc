@@ -62,8 +62,8 @@ std::vector<v1::CatalogProbe> MakeCatalog() {
                  "CPU time summed over all CPUs, by mode (user, nice, system, idle, iowait, irq, "
                  "softirq, steal).",
                  "hostmetrics"),
-          Metric("load_average", GAUGE, {"host", "period"}, "",
-                 "Load average over 1m, 5m and 15m.", "hostmetrics"),
+          Metric("load_average", GAUGE, {"host", "period"}, "", "Load average over 1m, 5m and 15m.",
+                 "hostmetrics"),
           Metric("memory_bytes", GAUGE, {"host", "kind"}, "bytes",
                  "Memory by kind: total, available, free, buffers, cached, used.", "hostmetrics"),
           Metric("disk_bytes", COUNTER, {"host", "disk", "op"}, "bytes",
@@ -76,54 +76,55 @@ std::vector<v1::CatalogProbe> MakeCatalog() {
                  "Packets received (rx) and sent (tx) per network interface.", "hostmetrics"),
       },
       {}, {"procfs"}));
-  out.push_back(Probe(
-      "syscalls", "System calls by process and call, with their latency.",
-      {
-          Metric("syscalls", COUNTER, {"host", "comm", "syscall"}, "",
-                 "System calls entered, by process name and system call.", "syscalls"),
-          Metric("syscall_latency_ns", DISTRIBUTION, {"host", "comm", "syscall"}, "ns",
-                 "Time from system call entry to exit.", "syscalls"),
-      },
-      {Param("latency", v1::ProbeParameter::BOOL, "true", 0, 1,
-             "also measure syscall_latency_ns (costs a map update per exit)")},
-      {"raw_tracepoint:sys_enter", "raw_tracepoint:sys_exit"}));
-  out.push_back(Probe(
-      "exec", "Processes started and exited.",
-      {
-          Metric("execs", COUNTER, {"host", "comm"}, "",
-                 "Programs started with execve, by the new program's name.", "exec"),
-          Metric("exits", COUNTER, {"host", "comm", "code"}, "",
-                 "Processes exited, by name and exit code.", "exec"),
-      },
-      {}, {"tracepoint:sched:sched_process_exec", "tp_btf:sched_process_exec",
-       "tracepoint:sched:sched_process_exit", "tp_btf:sched_process_exit",
-       "raw_tracepoint:sched_process_exit"},
-      {"exec", "exit"}));
-  out.push_back(Probe(
-      "biolatency", "Block I/O latency and bytes per disk and operation.",
-      {
-          Metric("bio_latency_ns", DISTRIBUTION, {"host", "disk", "op"}, "ns",
-                 "Block I/O request latency from issue to completion (op read, write, flush, "
-                 "discard).",
-                 "biolatency"),
-          Metric("bio_bytes", COUNTER, {"host", "disk", "op"}, "bytes",
-                 "Bytes of completed block I/O requests.", "biolatency"),
-      },
-      {}, {"tp_btf:block_rq_issue", "tracepoint:block:block_rq_issue"}));
-  out.push_back(Probe(
-      "tcp", "TCP connects, accepts, retransmits and resets.",
-      {
-          Metric("tcp_connect_latency_ns", DISTRIBUTION, {"host", "comm"}, "ns",
-                 "Time from connect() to the established state.", "tcp"),
-          Metric("tcp_connects", COUNTER, {"host", "comm"}, "", "Active TCP opens.", "tcp"),
-          Metric("tcp_accepts", COUNTER, {"host", "comm"}, "", "Passive TCP opens.", "tcp"),
-          Metric("tcp_retransmits", COUNTER, {"host", "comm"}, "", "TCP segments retransmitted.",
-                 "tcp"),
-          Metric("tcp_resets", COUNTER, {"host", "comm"}, "", "TCP resets sent or received.",
-                 "tcp"),
-      },
-      {}, {"fentry:tcp_v4_connect (optional)", "tracepoint:sock:inet_sock_set_state"},
-      {"tcp_reset", "tcp_retransmit"}));
+  out.push_back(
+      Probe("syscalls", "System calls by process and call, with their latency.",
+            {
+                Metric("syscalls", COUNTER, {"host", "comm", "syscall"}, "",
+                       "System calls entered, by process name and system call.", "syscalls"),
+                Metric("syscall_latency_ns", DISTRIBUTION, {"host", "comm", "syscall"}, "ns",
+                       "Time from system call entry to exit.", "syscalls"),
+            },
+            {Param("latency", v1::ProbeParameter::BOOL, "true", 0, 1,
+                   "also measure syscall_latency_ns (costs a map update per exit)")},
+            {"raw_tracepoint:sys_enter", "raw_tracepoint:sys_exit"}));
+  out.push_back(
+      Probe("exec", "Processes started and exited.",
+            {
+                Metric("execs", COUNTER, {"host", "comm"}, "",
+                       "Programs started with execve, by the new program's name.", "exec"),
+                Metric("exits", COUNTER, {"host", "comm", "code"}, "",
+                       "Processes exited, by name and exit code.", "exec"),
+            },
+            {},
+            {"tracepoint:sched:sched_process_exec", "tp_btf:sched_process_exec",
+             "tracepoint:sched:sched_process_exit", "tp_btf:sched_process_exit",
+             "raw_tracepoint:sched_process_exit"},
+            {"exec", "exit"}));
+  out.push_back(
+      Probe("biolatency", "Block I/O latency and bytes per disk and operation.",
+            {
+                Metric("bio_latency_ns", DISTRIBUTION, {"host", "disk", "op"}, "ns",
+                       "Block I/O request latency from issue to completion (op read, write, flush, "
+                       "discard).",
+                       "biolatency"),
+                Metric("bio_bytes", COUNTER, {"host", "disk", "op"}, "bytes",
+                       "Bytes of completed block I/O requests.", "biolatency"),
+            },
+            {}, {"tp_btf:block_rq_issue", "tracepoint:block:block_rq_issue"}));
+  out.push_back(
+      Probe("tcp", "TCP connects, accepts, retransmits and resets.",
+            {
+                Metric("tcp_connect_latency_ns", DISTRIBUTION, {"host", "comm"}, "ns",
+                       "Time from connect() to the established state.", "tcp"),
+                Metric("tcp_connects", COUNTER, {"host", "comm"}, "", "Active TCP opens.", "tcp"),
+                Metric("tcp_accepts", COUNTER, {"host", "comm"}, "", "Passive TCP opens.", "tcp"),
+                Metric("tcp_retransmits", COUNTER, {"host", "comm"}, "",
+                       "TCP segments retransmitted.", "tcp"),
+                Metric("tcp_resets", COUNTER, {"host", "comm"}, "", "TCP resets sent or received.",
+                       "tcp"),
+            },
+            {}, {"fentry:tcp_v4_connect (optional)", "tracepoint:sock:inet_sock_set_state"},
+            {"tcp_reset", "tcp_retransmit"}));
   out.push_back(Probe(
       "runqlat", "Scheduler run-queue latency: how long runnable tasks wait for a CPU.",
       {
@@ -156,9 +157,9 @@ const std::vector<v1::CatalogProbe>& BuiltinProbes() {
 }
 
 const std::vector<std::string>& GenericProbeForms() {
-  static const auto* forms = new std::vector<std::string>{
-      "tracepoint:CATEGORY:NAME", "uprobe:BINARY:SYMBOL", "uretprobe:BINARY:SYMBOL",
-      "usdt:BINARY:PROVIDER:PROBE"};
+  static const auto* forms =
+      new std::vector<std::string>{"tracepoint:CATEGORY:NAME", "uprobe:BINARY:SYMBOL",
+                                   "uretprobe:BINARY:SYMBOL", "usdt:BINARY:PROVIDER:PROBE"};
   return *forms;
 }
 
@@ -175,10 +176,9 @@ absl::StatusOr<const v1::CatalogProbe*> FindBuiltinProbe(absl::string_view name)
     if (p.name() == name) return &p;
     names.push_back(p.name());
   }
-  return absl::NotFoundError(absl::StrCat("unknown probe '", name,
-                                          "'; built-in probes: ", absl::StrJoin(names, ", "),
-                                          "; generic probes: ",
-                                          absl::StrJoin(GenericProbeForms(), ", ")));
+  return absl::NotFoundError(
+      absl::StrCat("unknown probe '", name, "'; built-in probes: ", absl::StrJoin(names, ", "),
+                   "; generic probes: ", absl::StrJoin(GenericProbeForms(), ", ")));
 }
 
 }  // namespace andon

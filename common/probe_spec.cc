@@ -5,11 +5,11 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "common/hash.h"
 #include "common/label_matcher.h"
 #include "common/labels.h"
@@ -194,8 +194,7 @@ absl::StatusOr<v1::BuiltinProbe> ResolveBuiltin(const v1::ProbeSpec& spec) {
         return Invalid(absl::StrCat("parameter ", name, "='", text, "' must be true or false"));
       }
       number = text == "true";
-    } else if (!absl::SimpleAtoi(text, &number) || number < param->min() ||
-               number > param->max()) {
+    } else if (!absl::SimpleAtoi(text, &number) || number < param->min() || number > param->max()) {
       return Invalid(absl::StrCat("parameter ", name, "='", text, "' must be an integer from ",
                                   param->min(), " to ", param->max()));
     }
@@ -235,9 +234,10 @@ absl::Status ValidateConfigName(absl::string_view name) {
   bool ok = !name.empty() && name.size() <= 64 && (absl::ascii_islower(name[0]) || name[0] == '_');
   for (char c : name) ok = ok && (absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '_');
   if (!ok) {
-    return Invalid(absl::StrCat("configuration name '", name,
-                                "' is invalid: use lower-case letters, digits and '_', not "
-                                "starting with a digit, at most 64 characters (e.g. nginx_requests)"));
+    return Invalid(
+        absl::StrCat("configuration name '", name,
+                     "' is invalid: use lower-case letters, digits and '_', not "
+                     "starting with a digit, at most 64 characters (e.g. nginx_requests)"));
   }
   return absl::OkStatus();
 }
@@ -266,8 +266,9 @@ absl::StatusOr<v1::GenericProbe> ParseGenericProbe(const v1::ProbeSpec& spec) {
                                                    : v1::GenericProbe::URETPROBE);
     size_t colon = rest.rfind(':');
     if (colon == absl::string_view::npos || !IsIdentifier(rest.substr(colon + 1), true)) {
-      return Invalid(absl::StrCat("'", form, "' is not ", form.substr(0, form.find(':')),
-                                  ":BINARY:SYMBOL (e.g. uprobe:/usr/sbin/nginx:ngx_http_process_request)"));
+      return Invalid(
+          absl::StrCat("'", form, "' is not ", form.substr(0, form.find(':')),
+                       ":BINARY:SYMBOL (e.g. uprobe:/usr/sbin/nginx:ngx_http_process_request)"));
     }
     out.set_binary(std::string(rest.substr(0, colon)));
     out.set_symbol(std::string(rest.substr(colon + 1)));
@@ -288,12 +289,12 @@ absl::StatusOr<v1::GenericProbe> ParseGenericProbe(const v1::ProbeSpec& spec) {
     out.set_usdt_name(std::string(rest.substr(c2 + 1)));
     ANDON_RETURN_IF_ERROR(CheckBinary(out.binary(), form));
   } else {
-    return Invalid(absl::StrCat("'", form, "' is not a generic probe; forms: ",
-                                absl::StrJoin(GenericProbeForms(), ", ")));
+    return Invalid(absl::StrCat(
+        "'", form, "' is not a generic probe; forms: ", absl::StrJoin(GenericProbeForms(), ", ")));
   }
   if (!spec.params().empty()) {
-    return Invalid(absl::StrCat("'", form,
-                                "' takes no parameters; shape it with --by, --value and --filter"));
+    return Invalid(
+        absl::StrCat("'", form, "' takes no parameters; shape it with --by, --value and --filter"));
   }
   if (spec.by_size() > 2) {
     return Invalid(absl::StrCat("--by takes at most two keys, got ", spec.by_size(), " (",
@@ -332,8 +333,9 @@ absl::StatusOr<v1::ProbeInstance> ResolveProbeSpec(absl::string_view config_name
   if (IsGenericProbeName(spec.probe())) {
     ANDON_RETURN_IF_ERROR(ValidateConfigName(config_name));
     if (FindBuiltinProbe(config_name).ok()) {
-      return Invalid(absl::StrCat("a generic probe's configuration is named after its metric, and '",
-                                  config_name, "' is a built-in probe; choose another name"));
+      return Invalid(
+          absl::StrCat("a generic probe's configuration is named after its metric, and '",
+                       config_name, "' is a built-in probe; choose another name"));
     }
     for (const v1::CatalogProbe& p : BuiltinProbes()) {
       for (const v1::MetricInfo& m : p.metrics()) {
@@ -391,8 +393,8 @@ absl::Status ValidateSelector(const v1::TargetSelector& selector) {
   }
   for (const v1::LabelMatcher& m : selector.matchers()) {
     if (!IsValidLabelName(m.name())) {
-      return Invalid(absl::StrCat("selector label '", m.name(),
-                                  "' is invalid; use letters, digits and '_'"));
+      return Invalid(
+          absl::StrCat("selector label '", m.name(), "' is invalid; use letters, digits and '_'"));
     }
     absl::StatusOr<LabelMatcher> compiled = LabelMatcher::Compile(m);
     if (!compiled.ok()) return Invalid(absl::StrCat("selector: ", compiled.status().message()));
@@ -445,7 +447,8 @@ v1::MetricInfo GenericProbeMetric(const v1::GenericProbe& probe) {
         m.set_unit("ns");
         m.set_help(absl::StrCat("Latency from entry to return of ", what, "."));
       } else {
-        m.set_help(absl::StrCat("Distribution of ", OperandLabel(probe.value()), " at ", what, "."));
+        m.set_help(
+            absl::StrCat("Distribution of ", OperandLabel(probe.value()), " at ", what, "."));
       }
       break;
     case v1::GenericProbe::SUM:

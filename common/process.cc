@@ -1,13 +1,12 @@
 #include "common/process.h"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
-
-#include <signal.h>
 
 #include "absl/synchronization/mutex.h"
 
@@ -57,7 +56,8 @@ ProcessUsage SelfUsage() {
         if (i == 14) utime = std::strtoull(field.c_str(), nullptr, 10);
         if (i == 15) stime = std::strtoull(field.c_str(), nullptr, 10);
       }
-      out.cpu_seconds = static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+      out.cpu_seconds =
+          static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
     }
   }
   std::ifstream statm("/proc/self/statm");

@@ -6,6 +6,7 @@
 #include "common/grpc_status.h"
 #include "common/hash.h"
 #include "common/log.h"
+#include "common/probe_spec.h"
 #include "common/status_macros.h"
 #include "controller/control_reactor.h"
 
@@ -22,8 +23,7 @@ grpc::ServerUnaryReactor* AgentControlService::Register(grpc::CallbackServerCont
     response->set_host_id(host.info().host_id());
     *response->mutable_aggregator() = std::move(aggregator);
     response->set_heartbeat_interval_ms(kHeartbeatIntervalMs);
-    *response->mutable_probes() =
-        probes_->ForHost(host.info().host_id(), host.info().labels()).set;
+    *response->mutable_probes() = probes_->ForHost(host.info().host_id(), host.info().labels()).set;
     return absl::OkStatus();
   }();
   metrics_->CountRegister(status);
@@ -74,8 +74,8 @@ void AgentControlService::PushProbes(const std::string& host_id, ControlReactor*
   reactor->probes_version = probes.set.version();
   v1::ControlMessage message;
   *message.mutable_probes() = probes.set;
-  ANDON_LOG(INFO) << "host '" << host_id << "': pushing probe set version "
-                  << probes.set.version() << " (" << probes.set.probes_size() << " probes)";
+  ANDON_LOG(INFO) << "host '" << host_id << "': pushing probe set version " << probes.set.version()
+                  << " (" << probes.set.probes_size() << " probes)";
   reactor->Push(std::move(message));
 }
 
@@ -85,6 +85,21 @@ void AgentControlService::PushProbeChanges() {
     std::optional<HostProbes> probes = ProbesOf(host_id);
     if (probes) PushProbes(host_id, reactor, *probes, /*force=*/false);
   }
+}
+
+uint32_t AgentControlService::SendTail(const v1::TargetSelector& target,
+                                       const v1::EventTailRequest& tail) {
+  absl::MutexLock lock(&mu_);
+  uint32_t sent = 0;
+  for (auto& [host_id, reactor] : streams_) {
+    absl::StatusOr<v1::Host> host = registry_->GetHost(host_id);
+    if (!host.ok() || !SelectorMatches(target, host_id, host->info().labels())) continue;
+    v1::ControlMessage message;
+    *message.mutable_tail() = tail;
+    reactor->Push(std::move(message));
+    ++sent;
+  }
+  return sent;
 }
 
 std::map<std::string, uint64_t> AgentControlService::PushedProbeVersions() const {

@@ -2,6 +2,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -51,6 +52,13 @@ class AgentControlService final : public v1::AgentControl::CallbackService {
   // applied what it was told.
   std::map<std::string, uint64_t> PushedProbeVersions() const;
 
+  // Sends `tail` to the connected hosts `target` selects; returns how many.
+  uint32_t SendTail(const v1::TargetSelector& target, const v1::EventTailRequest& tail);
+  // Where events that agents send go (optional; set before serving).
+  void set_event_sink(std::function<void(const std::string&, const v1::EventBatch&)> sink) {
+    event_sink_ = std::move(sink);
+  }
+
   // Control streams open now (after their hello).
   size_t OpenStreams() const;
 
@@ -77,6 +85,7 @@ class AgentControlService final : public v1::AgentControl::CallbackService {
 
   Registry* const registry_;
   const ProbeConfigs* const probes_;
+  std::function<void(const std::string&, const v1::EventBatch&)> event_sink_;
   ControllerMetrics* const metrics_;
 
   mutable absl::Mutex mu_;

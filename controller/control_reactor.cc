@@ -41,6 +41,10 @@ absl::Status AgentControlService::ControlReactor::Handle(const v1::AgentMessage&
   if (message.has_heartbeat()) {
     return service_->registry_->RecordHeartbeat(host_id_, instance_id_, message.heartbeat());
   }
+  if (message.has_events()) {
+    if (service_->event_sink_) service_->event_sink_(host_id_, message.events());
+    return absl::OkStatus();
+  }
   return absl::OkStatus();  // an empty or newer kind of message: ignore
 }
 

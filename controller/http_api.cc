@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "common/log.h"
 #include "controller/fleet_api.h"
@@ -93,6 +94,25 @@ void HttpApi::Install(httplib::Server& server) {
   server.Get("/api/v1/metrics", [this](const Request& q, Response& r) { ListMetrics(q, r); });
   server.Post("/api/v1/query", [this](const Request& q, Response& r) { Query(q, r); });
   InstallProbes(server);
+  if (tails_ != nullptr) {
+    server.Get("/api/v1/events", [this](const Request& q, Response& r) {
+      v1::TailRequest request;
+      request.set_selector(q.get_param_value("selector"));
+      for (absl::string_view t :
+           absl::StrSplit(q.get_param_value("types"), ',', absl::SkipEmpty())) {
+        request.add_types(std::string(t));
+      }
+      uint64_t after = 0, limit = 0;
+      if ((q.has_param("after") && !absl::SimpleAtoi(q.get_param_value("after"), &after)) ||
+          (q.has_param("limit") && !absl::SimpleAtoi(q.get_param_value("limit"), &limit))) {
+        SendError(absl::InvalidArgumentError("after and limit must be integers"), r);
+        return;
+      }
+      request.set_after_sequence(after);
+      request.set_limit(static_cast<uint32_t>(limit));
+      Send(tails_->Tail(request), r);
+    });
+  }
   server.set_error_handler(httplib::Server::HandlerWithResponse([](const Request& req,
                                                                    Response& res) {
     if (!res.body.empty() || !absl::StartsWith(req.path, "/api/")) {
@@ -110,7 +130,8 @@ void HttpApi::Install(httplib::Server& server) {
 void HttpApi::InstallProbes(httplib::Server& server) {
   using httplib::Request;
   using httplib::Response;
-  server.Get("/api/v1/probes", [this](const Request&, Response& r) { SendMessage(probes_->List(), r); });
+  server.Get("/api/v1/probes",
+             [this](const Request&, Response& r) { SendMessage(probes_->List(), r); });
   server.Get("/api/v1/probes/catalog",
              [this](const Request&, Response& r) { SendMessage(probes_->ListCatalog(), r); });
   server.Post("/api/v1/probes", [this](const Request& q, Response& r) {

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "controller/controller_metrics.h"
+#include "controller/events/event_tails.h"
 #include "controller/probes/probe_api.h"
 #include "controller/query_router.h"
 #include "controller/registry.h"
@@ -31,6 +32,9 @@ class HttpApi {
         metrics_(metrics),
         ui_dir_(std::move(ui_dir)) {}
 
+  // Serves /api/v1/events from `tails` (optional; call before Install).
+  void set_event_tails(EventTails* tails) { tails_ = tails; }
+
   // Adds the routes; call before the server starts.
   void Install(httplib::Server& server);
 
@@ -46,6 +50,7 @@ class HttpApi {
   Registry* const registry_;
   QueryRouter* const router_;
   ProbeApi* const probes_;
+  EventTails* tails_ = nullptr;
   ControllerMetrics* const metrics_;
   const std::string ui_dir_;
 };

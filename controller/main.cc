@@ -19,6 +19,8 @@
 #include "common/process.h"
 #include "controller/agent_control_service.h"
 #include "controller/controller_metrics.h"
+#include "controller/events/event_tails.h"
+#include "controller/events/events_service.h"
 #include "controller/fleet_service.h"
 #include "controller/http_api.h"
 #include "controller/kv_store.h"
@@ -98,6 +100,13 @@ int Run() {
   ProbeApi probe_api(
       probe_configs->get(), registry->get(), [&] { return agent_control.PushedProbeVersions(); },
       allow_remote);
+  EventTails tails(registry->get(), clock,
+                   [&](const v1::TargetSelector& target, const v1::EventTailRequest& tail) {
+                     return agent_control.SendTail(target, tail);
+                   });
+  agent_control.set_event_sink(
+      [&](const std::string& host, const v1::EventBatch& batch) { tails.Add(host, batch); });
+  EventsService events(&tails);
   FleetService fleet(registry->get());
   QueryService query(router.get());
   ProbeService probes(&probe_api);
@@ -105,12 +114,13 @@ int Run() {
   const std::string grpc_addr = absl::GetFlag(FLAGS_grpc_addr);
   int grpc_port = 0;
   absl::StatusOr<std::unique_ptr<grpc::Server>> started =
-      StartGrpcServer(grpc_addr, {&agent_control, &fleet, &query, &probes}, &grpc_port);
+      StartGrpcServer(grpc_addr, {&agent_control, &fleet, &query, &probes, &events}, &grpc_port);
   if (!started.ok()) return Fail(std::string(started.status().message()));
   std::unique_ptr<grpc::Server> grpc_server = std::move(*started);
 
   HttpServer http(prometheus_registry);
   HttpApi api(registry->get(), router.get(), &probe_api, &metrics, ui_dir);
+  api.set_event_tails(&tails);
   api.Install(http.server());
   absl::Status http_started = http.Start(absl::GetFlag(FLAGS_http_addr));
   if (!http_started.ok()) {

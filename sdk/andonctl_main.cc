@@ -33,6 +33,9 @@ ABSL_FLAG(absl::Duration, ttl, absl::ZeroDuration(),
 ABSL_FLAG(std::string, value, "", "probes enable: latency, retval, argN, a field, or sum(...)");
 ABSL_FLAG(std::string, filter, "", "probes enable: comm=NAME, pid=N, or FIELD|argN|retval OP N");
 ABSL_FLAG(std::string, param, "", "probes enable: catalog probe parameters, e.g. frequency_hz=99");
+ABSL_FLAG(std::string, types, "", "events: event types, e.g. exec,exit,tcp_reset (default: all)");
+ABSL_FLAG(absl::Duration, watch, absl::Seconds(5), "events: how long to tail");
+ABSL_FLAG(bool, follow, false, "events: tail until interrupted");
 ABSL_FLAG(bool, replace, false, "probes enable: replace an existing configuration of that name");
 ABSL_FLAG(std::string, host, "", "query: only this host");
 ABSL_FLAG(std::string, where, "", "query: label equalities, e.g. comm=nginx,syscall=read");
@@ -60,6 +63,8 @@ constexpr char kUsage[] =
     "                                  uprobe:BIN:SYM, uretprobe:BIN:SYM, usdt:BIN:PROVIDER:PROBE\n"
     "  probes status NAME              how the targeted hosts applied it\n"
     "  probes disable NAME             switch it off everywhere\n"
+    "  events [--selector SEL] [--types exec,exit] [--watch 5s | --follow]\n"
+    "                                  live tail of raw events (exec, exit, tcp_reset, ...)\n"
     "example: andonctl query syscalls --host web-1 --by comm --last 1m\n"
     "example: andonctl probes enable bash_readline uretprobe:/bin/bash:readline --by comm";
 
@@ -155,6 +160,44 @@ int Query(andon::sdk::Client& client, const std::string& metric) {
   return 0;
 }
 
+std::string EventLine(const andon::v1::Event& e) {
+  std::string line = absl::StrCat(
+      absl::FormatTime("%H:%M:%E3S", absl::FromUnixNanos(e.time_ns()), absl::LocalTimeZone()), " ",
+      e.host(), " ", e.type());
+  for (const auto& f : e.fields()) absl::StrAppend(&line, " ", f.name(), "=", f.value());
+  return line;
+}
+
+int Events(andon::sdk::Client& client) {
+  andon::v1::TailRequest req;
+  req.set_selector(absl::GetFlag(FLAGS_selector));
+  for (absl::string_view t : absl::StrSplit(absl::GetFlag(FLAGS_types), ',', absl::SkipEmpty())) {
+    req.add_types(std::string(t));
+  }
+  const bool follow = absl::GetFlag(FLAGS_follow);
+  const absl::Time end = absl::Now() + absl::GetFlag(FLAGS_watch);
+  bool first = true;
+  while (follow || absl::Now() < end) {
+    auto resp = client.TailEvents(req);
+    if (!resp.ok()) return Fail(resp.status());
+    if (first) {
+      std::fprintf(stderr, "tailing %u hosts\n", resp->hosts_tailing());
+      first = false;
+    }
+    for (const auto& e : resp->events()) {
+      if (absl::GetFlag(FLAGS_json)) {
+        PrintJson(e);
+      } else {
+        std::printf("%s\n", EventLine(e.event()).c_str());
+      }
+    }
+    std::fflush(stdout);
+    req.set_after_sequence(resp->last_sequence());
+    absl::SleepFor(absl::Seconds(1));
+  }
+  return 0;
+}
+
 int Probes(andon::sdk::Client& client, const std::vector<char*>& args) {
   const std::string verb = args.size() > 2 ? args[2] : "";
   const bool json = absl::GetFlag(FLAGS_json);
@@ -219,12 +262,12 @@ int Probes(andon::sdk::Client& client, const std::vector<char*>& args) {
     if (json) {
       PrintJson(*config);
     } else {
-      std::printf("enabled %s (version %llu) on %s%s; see: andonctl probes status %s\n",
-                  config->name().c_str(), static_cast<unsigned long long>(config->version()),
-                  config->selector_text().c_str(),
-                  config->has_expires() ? absl::StrCat(", for ", absl::FormatDuration(ttl)).c_str()
-                                        : "",
-                  config->name().c_str());
+      std::printf(
+          "enabled %s (version %llu) on %s%s; see: andonctl probes status %s\n",
+          config->name().c_str(), static_cast<unsigned long long>(config->version()),
+          config->selector_text().c_str(),
+          config->has_expires() ? absl::StrCat(", for ", absl::FormatDuration(ttl)).c_str() : "",
+          config->name().c_str());
     }
     return 0;
   }
@@ -248,6 +291,7 @@ int main(int argc, char** argv) {
   if (command == "aggregators" && args.size() == 2) return Aggregators(**client);
   if (command == "metrics" && args.size() == 2) return Metrics(**client);
   if (command == "probes") return Probes(**client, args);
+  if (command == "events" && args.size() == 2) return Events(**client);
   if (command == "query") {
     if (args.size() != 3) return Usage("query takes one metric name, e.g. andonctl query syscalls");
     return Query(**client, args[2]);

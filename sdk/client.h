@@ -6,6 +6,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "andon/v1/events.grpc.pb.h"
 #include "andon/v1/fleet.grpc.pb.h"
 #include "andon/v1/probes.grpc.pb.h"
 #include "andon/v1/query.grpc.pb.h"
@@ -37,6 +38,9 @@ class Client {
   absl::StatusOr<v1::ListProbeConfigsResponse> ListProbeConfigs();
   absl::StatusOr<v1::ProbeConfigStatus> ProbeStatus(absl::string_view name);
 
+  // One poll of a live tail (see proto/andon/v1/events.proto).
+  absl::StatusOr<v1::TailResponse> TailEvents(const v1::TailRequest& request);
+
  private:
   Client(std::string address, std::shared_ptr<grpc::Channel> channel);
   std::unique_ptr<grpc::ClientContext> NewContext() const;
@@ -46,6 +50,7 @@ class Client {
   std::unique_ptr<v1::Fleet::Stub> fleet_;
   std::unique_ptr<v1::Query::Stub> query_;
   std::unique_ptr<v1::Probes::Stub> probes_;
+  std::unique_ptr<v1::Events::Stub> events_;
   absl::Duration timeout_ = absl::Seconds(10);
 };
 

@@ -43,8 +43,8 @@ std::string FormatProbeConfigs(const v1::ListProbeConfigsResponse& configs, absl
     std::string expires = "-";
     if (c.has_expires()) {
       absl::Duration left = absl::Trunc(FromProtoTime(c.expires()) - now, absl::Seconds(1));
-      expires = left > absl::ZeroDuration() ? absl::StrCat("in ", absl::FormatDuration(left))
-                                            : "now";
+      expires =
+          left > absl::ZeroDuration() ? absl::StrCat("in ", absl::FormatDuration(left)) : "now";
     }
     absl::StrAppendFormat(&out, "%-20s %-8d %-40s %-28s %s\n", c.name(), c.version(),
                           absl::StrJoin(probes, "; "), c.selector_text(), expires);

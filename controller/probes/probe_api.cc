@@ -1,8 +1,8 @@
 #include "controller/probes/probe_api.h"
 
 #include "absl/strings/match.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "common/probe_catalog.h"
 #include "common/status_macros.h"
 #include "controller/probes/probe_status.h"

@@ -38,8 +38,7 @@ std::string RunsAs(v1::ProbeInstance instance) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<ProbeConfigs>> ProbeConfigs::Open(KvStore* store,
-                                                                 const Clock* clock,
+absl::StatusOr<std::unique_ptr<ProbeConfigs>> ProbeConfigs::Open(KvStore* store, const Clock* clock,
                                                                  MetricCatalog* catalog) {
   std::unique_ptr<ProbeConfigs> configs(new ProbeConfigs(store, clock, catalog));
   ANDON_RETURN_IF_ERROR(configs->Load());
@@ -50,11 +49,11 @@ absl::Status ProbeConfigs::Load() {
   bool have_version = false;
   {
     absl::MutexLock lock(&mu_);
-    ANDON_RETURN_IF_ERROR(store_->Scan(kVersionKey, [&](absl::string_view key,
-                                                        absl::string_view value) {
-      if (key == kVersionKey && absl::SimpleAtoi(value, &version_)) have_version = true;
-      return absl::OkStatus();
-    }));
+    ANDON_RETURN_IF_ERROR(
+        store_->Scan(kVersionKey, [&](absl::string_view key, absl::string_view value) {
+          if (key == kVersionKey && absl::SimpleAtoi(value, &version_)) have_version = true;
+          return absl::OkStatus();
+        }));
     ANDON_RETURN_IF_ERROR(
         store_->Scan(kConfigPrefix, [&](absl::string_view key, absl::string_view value) {
           v1::ProbeConfig c;
@@ -100,16 +99,15 @@ absl::StatusOr<v1::ProbeConfig> ProbeConfigs::Build(const v1::PutProbeConfigRequ
   c.set_name(req.name());
   for (const v1::ProbeSpec& spec : req.probes()) {
     if (IsGenericProbeName(spec.probe()) && req.probes_size() > 1) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "a generic probe (", spec.probe(),
-          ") must be alone in its configuration, whose name is its metric's name"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("a generic probe (", spec.probe(),
+                       ") must be alone in its configuration, whose name is its metric's name"));
     }
     ANDON_ASSIGN_OR_RETURN(v1::ProbeInstance inst, ResolveProbeSpec(req.name(), spec));
     for (const v1::ProbeInstance& other : c.resolved()) {
       if (other.key() == inst.key()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("probe '", inst.key(), "' is named twice in configuration '", req.name(),
-                         "'"));
+        return absl::InvalidArgumentError(absl::StrCat(
+            "probe '", inst.key(), "' is named twice in configuration '", req.name(), "'"));
       }
     }
     *c.add_probes() = spec;
@@ -162,9 +160,9 @@ absl::StatusOr<v1::ProbeConfig> ProbeConfigs::Put(const v1::PutProbeConfigReques
     absl::MutexLock lock(&mu_);
     auto it = configs_.find(config.name());
     if (it != configs_.end() && !request.replace()) {
-      return absl::AlreadyExistsError(absl::StrCat(
-          "probe configuration '", config.name(), "' exists (version ", it->second.version(),
-          "); disable it first, or replace it (replace=true)"));
+      return absl::AlreadyExistsError(
+          absl::StrCat("probe configuration '", config.name(), "' exists (version ",
+                       it->second.version(), "); disable it first, or replace it (replace=true)"));
     }
     if (it == configs_.end() && request.replace()) {
       return absl::NotFoundError(
@@ -181,8 +179,7 @@ absl::StatusOr<v1::ProbeConfig> ProbeConfigs::Put(const v1::PutProbeConfigReques
       return absl::ResourceExhaustedError(
           absl::StrCat("at most ", kMaxConfigs, " probe configurations; delete unused ones"));
     }
-    *config.mutable_created() =
-        it != configs_.end() ? it->second.created() : ToProtoTime(now);
+    *config.mutable_created() = it != configs_.end() ? it->second.created() : ToProtoTime(now);
     *config.mutable_updated() = ToProtoTime(now);
     if (config.has_ttl()) {
       absl::Duration ttl =
@@ -191,7 +188,8 @@ absl::StatusOr<v1::ProbeConfig> ProbeConfigs::Put(const v1::PutProbeConfigReques
     }
     config.set_changed_by(std::string(who));
     for (const v1::MetricInfo& m : metrics) {
-      ANDON_RETURN_IF_ERROR(store_->Put(absl::StrCat(kMetricPrefix, m.name()), m.SerializeAsString()));
+      ANDON_RETURN_IF_ERROR(
+          store_->Put(absl::StrCat(kMetricPrefix, m.name()), m.SerializeAsString()));
       catalog_->Declare(m).IgnoreError();
     }
     const uint64_t version = version_ + 1;
@@ -229,8 +227,8 @@ absl::StatusOr<uint64_t> ProbeConfigs::Delete(absl::string_view name, uint64_t e
     absl::MutexLock lock(&mu_);
     auto it = configs_.find(name);
     if (it == configs_.end()) {
-      return absl::NotFoundError(absl::StrCat("no probe configuration '", name,
-                                              "'; andonctl probes list shows them"));
+      return absl::NotFoundError(
+          absl::StrCat("no probe configuration '", name, "'; andonctl probes list shows them"));
     }
     if (expected_version != 0 && it->second.version() != expected_version) {
       return absl::FailedPreconditionError(
@@ -295,8 +293,9 @@ uint64_t ProbeConfigs::version() const {
   return version_;
 }
 
-HostProbes ProbeConfigs::ForHost(absl::string_view host_id,
-                                 const google::protobuf::Map<std::string, std::string>& labels) const {
+HostProbes ProbeConfigs::ForHost(
+    absl::string_view host_id,
+    const google::protobuf::Map<std::string, std::string>& labels) const {
   absl::MutexLock lock(&mu_);
   std::vector<const v1::ProbeConfig*> ordered;
   for (const auto& [name, c] : configs_) ordered.push_back(&c);
@@ -324,9 +323,9 @@ HostProbes ProbeConfigs::ForHost(absl::string_view host_id,
       } else if (RunsAs(*existing) == RunsAs(inst)) {
         existing->add_configs(c->name());
       } else {
-        out.conflicts[c->name()] = absl::StrCat(
-            "probe '", inst.key(), "' already runs on this host for configuration '",
-            existing->configs(0), "' with other parameters");
+        out.conflicts[c->name()] =
+            absl::StrCat("probe '", inst.key(), "' already runs on this host for configuration '",
+                         existing->configs(0), "' with other parameters");
       }
     }
   }

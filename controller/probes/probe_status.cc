@@ -16,8 +16,8 @@ using HostState = v1::ProbeConfigStatus::HostState;
 
 }  // namespace
 
-v1::ProbeConfigStatus ComputeProbeStatus(const v1::ProbeConfig& config,
-                                         const ProbeConfigs& configs, const Registry& registry,
+v1::ProbeConfigStatus ComputeProbeStatus(const v1::ProbeConfig& config, const ProbeConfigs& configs,
+                                         const Registry& registry,
                                          const std::map<std::string, uint64_t>& pushed) {
   v1::ProbeConfigStatus out;
   out.set_name(config.name());

@@ -16,8 +16,8 @@ namespace andon::controller {
 // failed (or could not run there because another configuration holds it
 // with other parameters). Failure reasons are grouped with their counts.
 // Reads a snapshot of the registry; thread-safe as its arguments are.
-v1::ProbeConfigStatus ComputeProbeStatus(const v1::ProbeConfig& config,
-                                         const ProbeConfigs& configs, const Registry& registry,
+v1::ProbeConfigStatus ComputeProbeStatus(const v1::ProbeConfig& config, const ProbeConfigs& configs,
+                                         const Registry& registry,
                                          const std::map<std::string, uint64_t>& pushed);
 
 }  // namespace andon::controller

@@ -165,6 +165,28 @@ void ExecProbe::PollLoop() {
   }
 }
 
+v1::Event ToProtoEvent(const ExecEvent& e) {
+  v1::Event out;
+  out.set_type(e.type == ExecEvent::Type::kExec ? "exec" : "exit");
+  out.set_time_ns(absl::ToUnixNanos(e.time));
+  auto field = [&out](const char* name, std::string value) {
+    v1::Label* l = out.add_fields();
+    l->set_name(name);
+    l->set_value(std::move(value));
+  };
+  field("pid", absl::StrCat(e.pid));
+  field("ppid", absl::StrCat(e.ppid));
+  field("comm", e.comm);
+  if (e.type == ExecEvent::Type::kExec) {
+    field("filename", e.filename);
+  } else {
+    field("exit_code", absl::StrCat(e.exit_code));
+    if (e.exit_signal != 0) field("signal", absl::StrCat(e.exit_signal));
+    field("lifetime_ms", absl::StrCat(absl::ToInt64Milliseconds(e.lifetime)));
+  }
+  return out;
+}
+
 int ExecProbe::OnEvent(void* self, void* data, size_t size) {
   auto* probe = static_cast<ExecProbe*>(self);
   if (size < EXEC_EXIT_EVENT_SIZE) return 0;  // cannot happen with a matching .bpf.o
@@ -176,6 +198,7 @@ int ExecProbe::OnEvent(void* self, void* data, size_t size) {
   } else {
     probe->pending_exits_[{event.comm, ExitCodeLabel(e->exit_code)}] += 1;
   }
+  probe->EmitEvent(ToProtoEvent(event));
   probe->recent_.Push(std::move(event));
   return 0;
 }

@@ -63,6 +63,10 @@ struct ExecEvent {
 // death by signal N ("sig9").
 std::string ExitCodeLabel(uint32_t wait_status);
 
+// The event as live tails carry it: type "exec" (pid, ppid, comm, filename)
+// or "exit" (pid, ppid, comm, exit_code, signal, lifetime_ms).
+v1::Event ToProtoEvent(const ExecEvent& event);
+
 // Reports execs and exits: the metrics `execs` {comm} and `exits` {comm, code}
 // per window, and the last `tail_capacity` raw events of both kinds for a live
 // tail. Only whole processes are reported (the thread group leader's exit),

@@ -198,6 +198,7 @@ int TcpProbe::OnEvent(void* self, void* data, size_t size) {
   AddField(event, "daddr", Address(e->family, e->daddr));
   AddField(event, "dport", absl::StrCat(e->dport));
   if (e->state != 0) AddField(event, "state", TcpStateName(e->state));
+  probe->EmitEvent(event);
   absl::MutexLock lock(&probe->mu_);
   probe->recent_.Push(std::move(event));
   return 0;
