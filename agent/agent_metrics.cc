@@ -45,6 +45,26 @@ AgentMetrics::AgentMetrics(prometheus::Registry& r)
       probe_drops(prometheus::BuildCounter()
                       .Name("andon_agent_probe_drops_total")
                       .Help("Events each probe lost (kernel map or ring buffer full).")
-                      .Register(r)) {}
+                      .Register(r)),
+      cpu_seconds(prometheus::BuildGauge()
+                      .Name("andon_agent_cpu_seconds")
+                      .Help("User and system CPU the agent process used since it started.")
+                      .Register(r)
+                      .Add({})),
+      resident_bytes(prometheus::BuildGauge()
+                         .Name("andon_agent_resident_bytes")
+                         .Help("Resident memory of the agent process.")
+                         .Register(r)
+                         .Add({})),
+      probes_attached(prometheus::BuildGauge()
+                          .Name("andon_agent_probes_attached")
+                          .Help("Probes of the host's probe set that are attached.")
+                          .Register(r)
+                          .Add({})),
+      probes_failed(prometheus::BuildGauge()
+                        .Name("andon_agent_probes_failed")
+                        .Help("Probes of the host's probe set that failed (see heartbeats).")
+                        .Register(r)
+                        .Add({})) {}
 
 }  // namespace andon::agent

@@ -25,6 +25,10 @@ struct AgentMetrics {
   prometheus::Counter& control_reconnects;
   prometheus::Family<prometheus::Counter>& probe_events;  // label probe
   prometheus::Family<prometheus::Counter>& probe_drops;   // label probe
+  prometheus::Gauge& cpu_seconds;                         // the agent's own user+system CPU
+  prometheus::Gauge& resident_bytes;                      // and resident memory
+  prometheus::Gauge& probes_attached;
+  prometheus::Gauge& probes_failed;
 };
 
 }  // namespace andon::agent

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <set>
 
+#include "common/process.h"
+
 namespace andon::agent {
 namespace {
 
@@ -12,8 +14,8 @@ constexpr absl::Duration kTickSlack = absl::Milliseconds(5);
 
 }  // namespace
 
-CollectLoop::CollectLoop(ProbeManager* probes, WindowAccumulator* accumulator,
-                         IngestClient* ingest, AgentMetrics& metrics, Clock* clock)
+CollectLoop::CollectLoop(ProbeManager* probes, WindowAccumulator* accumulator, IngestClient* ingest,
+                         AgentMetrics& metrics, Clock* clock)
     : probes_(probes),
       accumulator_(accumulator),
       ingest_(ingest),
@@ -65,10 +67,23 @@ void CollectLoop::CollectAndEnqueue(absl::Time sample_time, absl::Time flush_unt
   metrics_.windows_flushed.Increment(static_cast<double>(windows.size()));
   metrics_.points_flushed.Increment(static_cast<double>(points.size()));
   ingest_->Enqueue(std::move(points), probes_->Metrics());
+  if (!accumulator_->folded().empty()) {
+    probes_->SetFolded(accumulator_->folded(), accumulator_->series_budget());
+  }
   UpdateProbeMetrics();
 }
 
 void CollectLoop::UpdateProbeMetrics() {
+  ProcessUsage usage = SelfUsage();
+  metrics_.cpu_seconds.Set(usage.cpu_seconds);
+  metrics_.resident_bytes.Set(static_cast<double>(usage.resident_bytes));
+  int attached = 0, failed = 0;
+  for (const v1::ProbeState& s : probes_->States()) {
+    attached += s.state() == v1::ProbeState::ATTACHED;
+    failed += s.state() == v1::ProbeState::FAILED;
+  }
+  metrics_.probes_attached.Set(attached);
+  metrics_.probes_failed.Set(failed);
   for (const Probe* p : probes_->probes()) {
     v1::ProbeState now = p->status();
     v1::ProbeState& last = last_status_[p->name()];

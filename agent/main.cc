@@ -35,6 +35,9 @@ ABSL_FLAG(std::string, controller, "127.0.0.1:7400", "Controller gRPC address, h
 ABSL_FLAG(std::string, host_id, "", "This host's id in the fleet (default: the hostname).");
 ABSL_FLAG(std::string, labels, "", "Operator labels for this host, e.g. role=db,rack=r1.");
 ABSL_FLAG(std::string, http_addr, "127.0.0.1:7421", "Where to serve /metrics, host:port.");
+ABSL_FLAG(uint32_t, series_budget, 10000,
+          "At most this many series of one metric per window; beyond, processes fold into "
+          "comm=\"other\" (0: no limit).");
 ABSL_FLAG(absl::Duration, window, absl::Seconds(1),
           "Aggregation window, aligned to the wall clock (e.g. 1s, 10s).");
 
@@ -151,6 +154,7 @@ int Main(int argc, char** argv) {
                                   host.set_value(host_id);
                                   return host;
                                 }()});
+  accumulator.set_series_budget(absl::GetFlag(FLAGS_series_budget));
   CollectLoop loop(&probes, &accumulator, &ingest, metrics, clock);
   loop.Start();
   ANDON_LOG(INFO) << "andon-agent host '" << host_id << "' up; /metrics on " << http.port()

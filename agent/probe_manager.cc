@@ -134,11 +134,33 @@ uint64_t ProbeManager::AppliedVersion() const {
   return applied_version_;
 }
 
+void ProbeManager::SetFolded(std::map<std::string, uint64_t> folded, size_t budget) {
+  absl::MutexLock lock(&mu_);
+  folded_ = std::move(folded);
+  series_budget_ = budget;
+}
+
 std::vector<v1::ProbeState> ProbeManager::States() const {
   absl::MutexLock lock(&mu_);
   std::vector<v1::ProbeState> out;
   for (const auto& [key, r] : running_) {
-    out.push_back(r.probe ? r.probe->status() : r.failed);
+    v1::ProbeState s = r.probe ? r.probe->status() : r.failed;
+    if (r.probe) {
+      uint64_t folded = 0;
+      for (const v1::MetricInfo& m : r.probe->Metrics()) {
+        auto it = folded_.find(m.name());
+        if (it != folded_.end()) folded += it->second;
+      }
+      if (folded > 0) {
+        s.set_budget_folded(s.budget_folded() + folded);
+        if (s.budget_reason().empty()) {
+          s.set_budget_reason(absl::StrCat("over the series budget of ", series_budget_,
+                                           " per metric per window: the rest folded into "
+                                           "comm=\"other\""));
+        }
+      }
+    }
+    out.push_back(std::move(s));
   }
   return out;
 }

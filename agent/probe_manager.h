@@ -57,6 +57,10 @@ class ProbeManager {
   std::vector<v1::Event> NewEvents(const std::vector<std::string>& types, size_t max,
                                    uint64_t* lost);
 
+  // What the window accumulator's series budget folded so far, per metric;
+  // States() reports it on the probes emitting those metrics.
+  void SetFolded(std::map<std::string, uint64_t> folded, size_t budget);
+
   // The probes, for the collect loop's per-probe metrics. Loop thread only.
   std::vector<const Probe*> probes() const;
 
@@ -85,6 +89,8 @@ class ProbeManager {
   uint64_t applied_version_ ABSL_GUARDED_BY(mu_) = 0;
   // NewEvents' read position in each probe's event ring.
   std::map<const Probe*, uint64_t> event_cursors_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, uint64_t> folded_ ABSL_GUARDED_BY(mu_);
+  size_t series_budget_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace andon::agent

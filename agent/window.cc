@@ -26,8 +26,26 @@ WindowAccumulator::Cell& WindowAccumulator::CellFor(const v1::SeriesKey& key, ab
   // the same name (CanonicalizeSeriesKey keeps the first duplicate).
   CanonicalizeSeriesKey(canonical);
   std::string text = SeriesKeyToString(canonical);
-  Cell& cell = windows_[absl::ToUnixNanos(WindowStart(at))][text];
-  if (cell.key.metric().empty()) cell.key = std::move(canonical);
+  const int64_t start = absl::ToUnixNanos(WindowStart(at));
+  Window& window = windows_[start];
+  auto found = window.find(text);
+  if (found != window.end()) return found->second;
+  size_t& count = series_counts_[start][canonical.metric()];
+  if (series_budget_ > 0 && count >= series_budget_) {
+    for (v1::Label& l : *canonical.mutable_labels()) {
+      if (l.name() == "comm" && l.value() != "other") {
+        l.set_value("other");
+        ++folded_[canonical.metric()];
+        text = SeriesKeyToString(canonical);
+        auto other = window.find(text);
+        if (other != window.end()) return other->second;
+        break;
+      }
+    }
+  }
+  ++count;
+  Cell& cell = window[text];
+  cell.key = std::move(canonical);
   return cell;
 }
 
@@ -83,6 +101,7 @@ std::vector<v1::Point> WindowAccumulator::FlushStartingBy(int64_t last_start_ns)
     }
   }
   windows_.erase(windows_.begin(), it);
+  series_counts_.erase(series_counts_.begin(), series_counts_.upper_bound(last_start_ns));
   return out;
 }
 

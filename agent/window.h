@@ -12,8 +12,8 @@
 
 namespace andon::agent {
 
-// Merges values (counters, gauges, distributions, top-k) into fixed windows aligned to the wall clock (a window of 1 s
-// starts at a whole unix second), and turns finished windows into Points.
+// Merges values (counters, gauges, distributions, top-k) into fixed windows aligned to the wall
+// clock (a window of 1 s starts at a whole unix second), and turns finished windows into Points.
 // Every series gets `common_labels` (e.g. host) added, so probes need not know
 // which host they run on.
 //
@@ -42,6 +42,16 @@ class WindowAccumulator {
   // shutdown). Points of a partial window still carry the full window_ns.
   std::vector<v1::Point> FlushAll();
 
+  // The series budget: at most `max_series` distinct series of one metric
+  // per window (0: no limit). Beyond it, a new series with a `comm` label is
+  // folded into comm="other" (its counts are kept, its name is not); one
+  // without `comm` is kept anyway (host-level series are few). Folds are
+  // counted per metric.
+  void set_series_budget(size_t max_series) { series_budget_ = max_series; }
+  size_t series_budget() const { return series_budget_; }
+  // Series folded into comm="other" so far, per metric.
+  const std::map<std::string, uint64_t>& folded() const { return folded_; }
+
   absl::Duration window() const { return window_; }
   // The start of the window containing `t`.
   absl::Time WindowStart(absl::Time t) const;
@@ -66,6 +76,10 @@ class WindowAccumulator {
   const int64_t window_ns_;
   const std::vector<v1::Label> common_labels_;
   std::map<int64_t, Window> windows_;  // by window start, unix ns
+  // Distinct series per metric in each open window, for the budget.
+  std::map<int64_t, std::map<std::string, size_t>> series_counts_;
+  size_t series_budget_ = 0;
+  std::map<std::string, uint64_t> folded_;
 };
 
 }  // namespace andon::agent

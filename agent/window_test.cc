@@ -115,3 +115,43 @@ TEST(WindowAccumulatorTest, FlushAllIncludesThePartialWindow) {
 
 }  // namespace
 }  // namespace andon::agent
+
+namespace andon::agent {
+namespace {
+
+TEST(WindowBudgetTest, SeriesBeyondTheBudgetFoldIntoOtherAndAreCounted) {
+  WindowAccumulator acc(absl::Seconds(1), {});
+  acc.set_series_budget(3);
+  const absl::Time t = absl::FromUnixSeconds(1700000000);
+  for (int i = 0; i < 10; ++i) {
+    v1::SeriesKey k;
+    k.set_metric("syscalls");
+    v1::Label* l = k.add_labels();
+    l->set_name("comm");
+    l->set_value("p" + std::to_string(i));
+    acc.AddCounter(k, 5, t);
+  }
+  std::vector<v1::Point> points = acc.Flush(t + absl::Seconds(1));
+  ASSERT_EQ(points.size(), 4u) << "three processes and comm=other";
+  uint64_t total = 0, other = 0;
+  for (const v1::Point& p : points) {
+    total += p.value().counter();
+    if (p.series().labels(0).value() == "other") other = p.value().counter();
+  }
+  EXPECT_EQ(total, 50u) << "nothing counted is lost";
+  EXPECT_EQ(other, 35u);
+  EXPECT_EQ(acc.folded().at("syscalls"), 7u);
+  // A new window starts with a fresh budget.
+  v1::SeriesKey k;
+  k.set_metric("syscalls");
+  v1::Label* l = k.add_labels();
+  l->set_name("comm");
+  l->set_value("p9");
+  acc.AddCounter(k, 1, t + absl::Seconds(1));
+  points = acc.Flush(t + absl::Seconds(2));
+  ASSERT_EQ(points.size(), 1u);
+  EXPECT_EQ(points[0].series().labels(0).value(), "p9");
+}
+
+}  // namespace
+}  // namespace andon::agent
