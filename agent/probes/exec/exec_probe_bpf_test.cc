@@ -21,6 +21,12 @@
 namespace andon::agent {
 namespace {
 
+// A process name unique to this test process: ctest runs the tests of one
+// binary in parallel processes, and each counts every process on the host.
+// Fixed at start-up, so forked children (which name themselves) agree.
+const std::string kNamePrefix = "t" + std::to_string(getpid() % 1000000);
+std::string Name(const char* tag) { return kNamePrefix + tag; }
+
 constexpr int kRuns = 5;
 
 void RunTrue() {
@@ -145,15 +151,15 @@ pid_t RunKilledChild(const char* comm) {
   return child;
 }
 
-// Runs a last child, "andontest_end", and collects until its exit shows up.
+// Runs a last child, Name("_end"), and collects until its exit shows up.
 // The ring buffer is FIFO, so every earlier event has been counted by then.
 std::map<std::pair<std::string, std::string>, uint64_t> CollectExitsUntilSentinel(
     ExecProbe& probe) {
-  RunExitingChild("andontest_end", 0);
+  RunExitingChild(Name("_end").c_str(), 0);
   std::map<std::pair<std::string, std::string>, uint64_t> exits;
   WindowAccumulator acc(absl::Seconds(1), {});
   const absl::Time t0 = absl::Now();
-  for (int attempt = 0; attempt < 100 && exits[{"andontest_end", "0"}] == 0; ++attempt) {
+  for (int attempt = 0; attempt < 100 && exits[{Name("_end"), "0"}] == 0; ++attempt) {
     absl::SleepFor(absl::Milliseconds(50));
     EXPECT_TRUE(probe.Collect(t0, acc).ok());
     for (const v1::Point& p : acc.FlushAll()) {
@@ -162,7 +168,7 @@ std::map<std::pair<std::string, std::string>, uint64_t> CollectExitsUntilSentine
              std::string(LabelValue(p.series(), "code"))}] += p.value().counter();
     }
   }
-  EXPECT_EQ((exits[{"andontest_end", "0"}]), 1u) << "the sentinel's exit never arrived";
+  EXPECT_EQ((exits[{Name("_end"), "0"}]), 1u) << "the sentinel's exit never arrived";
   return exits;
 }
 
@@ -195,23 +201,23 @@ TEST_P(ExecProbeExitBpfTest, CountsEachProcessExitOnceWithItsCode) {
       << probe.status().attach_point();
 
   const absl::Time before = absl::Now();
-  const pid_t exited = RunExitingChild("andontest_ex3", 3);
+  const pid_t exited = RunExitingChild(Name("_ex3").c_str(), 3);
   const absl::Duration exited_within = absl::Now() - before;
-  const pid_t killed = RunKilledChild("andontest_kil");
+  const pid_t killed = RunKilledChild(Name("_kil").c_str());
   auto exits = CollectExitsUntilSentinel(probe);
 
-  EXPECT_EQ((exits[{"andontest_ex3", "3"}]), 1u);  // the leader only, not its thread
-  EXPECT_EQ((exits[{"andontest_kil", "sig9"}]), 1u);
+  EXPECT_EQ((exits[{Name("_ex3"), "3"}]), 1u);  // the leader only, not its thread
+  EXPECT_EQ((exits[{Name("_kil"), "sig9"}]), 1u);
   uint64_t any_code = 0;
   for (const auto& [comm_code, n] : exits) {
-    if (comm_code.first == "andontest_ex3" || comm_code.first == "andontest_kil") any_code += n;
+    if (comm_code.first == Name("_ex3") || comm_code.first == Name("_kil")) any_code += n;
   }
   EXPECT_EQ(any_code, 2u);
 
   const std::vector<ExecEvent> events = probe.RecentEvents();
   const ExecEvent* e = FindExit(events, exited);
   ASSERT_NE(e, nullptr);
-  EXPECT_EQ(e->comm, "andontest_ex3");
+  EXPECT_EQ(e->comm, Name("_ex3"));
   EXPECT_EQ(e->exit_code, 3);
   EXPECT_EQ(e->exit_signal, 0);
   EXPECT_EQ(e->ppid, static_cast<uint32_t>(getpid()));

@@ -19,8 +19,13 @@
 namespace andon::agent {
 namespace {
 
+// A process name unique to this test process: ctest runs the tests of one
+// binary in parallel processes, and each counts every process on the host.
+// Fixed at start-up, so forked children (which name themselves) agree.
+const std::string kNamePrefix = "t" + std::to_string(getpid() % 1000000);
+std::string Name(const char* tag) { return kNamePrefix + tag; }
+
 constexpr int kCalls = 5000;
-constexpr char kComm[] = "andontest_sc";
 
 // Sum of the `syscalls` counter for (comm, syscall) over all flushed points.
 uint64_t CountFor(const std::vector<v1::Point>& points, absl::string_view comm,
@@ -61,7 +66,7 @@ TEST_F(SyscallsProbeBpfTest, CountsEveryGetppidOfAChildExactly) {
   pid_t child = fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
-    prctl(PR_SET_NAME, kComm, 0, 0, 0);
+    prctl(PR_SET_NAME, Name("_sc").c_str(), 0, 0, 0);
     for (int i = 0; i < kCalls; ++i) syscall(SYS_getppid);
     _exit(0);
   }
@@ -73,7 +78,7 @@ TEST_F(SyscallsProbeBpfTest, CountsEveryGetppidOfAChildExactly) {
   // A second collection with nothing new must add nothing (deltas, not totals).
   ASSERT_TRUE(probe_.Collect(t0, acc).ok());
   std::vector<v1::Point> points = acc.Flush(t0 + absl::Seconds(2));
-  uint64_t n = CountFor(points, kComm, "getppid");
+  uint64_t n = CountFor(points, Name("_sc").c_str(), "getppid");
   std::cerr << "counted " << n << " getppid calls for " << kCalls << " made\n";
   EXPECT_GE(n, static_cast<uint64_t>(kCalls));
   EXPECT_LE(n, static_cast<uint64_t>(kCalls + 50));
@@ -106,7 +111,7 @@ TEST_P(SyscallsProbeBpfEvictionTest, IdleKeysAreEvictedWithoutLosingCounts) {
   ASSERT_TRUE(s.ok()) << s;
   WindowAccumulator acc(absl::Seconds(1), {});
   absl::Time t0 = absl::Now();
-  RunChild("andontest_ev", 100);
+  RunChild(Name("_ev").c_str(), 100);
   ASSERT_TRUE(probe.Collect(t0, acc).ok());
   // Idle for longer than the eviction age (driven by sample time): the key is
   // deleted; a fresh child with the same name then counts from zero again. Had
@@ -115,10 +120,10 @@ TEST_P(SyscallsProbeBpfEvictionTest, IdleKeysAreEvictedWithoutLosingCounts) {
   const uint64_t evicted_before = probe.evicted_keys();
   ASSERT_TRUE(probe.Collect(t0 + absl::Seconds(61), acc).ok());
   EXPECT_GT(probe.evicted_keys(), evicted_before);
-  RunChild("andontest_ev", 7);
+  RunChild(Name("_ev").c_str(), 7);
   ASSERT_TRUE(probe.Collect(t0 + absl::Seconds(62), acc).ok());
   std::vector<v1::Point> points = acc.Flush(t0 + absl::Seconds(70));
-  EXPECT_EQ(CountFor(points, "andontest_ev", "getppid"), 107u);
+  EXPECT_EQ(CountFor(points, Name("_ev"), "getppid"), 107u);
   EXPECT_EQ(probe.eviction_errors(), 0u);
   EXPECT_EQ(probe.status().state(), v1::ProbeState::ATTACHED);
 }
@@ -138,7 +143,7 @@ TEST(SyscallsProbeBpfDropsTest, AFullMapCountsDrops) {
   pid_t child = fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
-    prctl(PR_SET_NAME, "andontest_dr", 0, 0, 0);
+    prctl(PR_SET_NAME, Name("_dr").c_str(), 0, 0, 0);
     for (int i = 0; i < 100; ++i) syscall(SYS_getppid);
     for (int i = 0; i < 100; ++i) syscall(SYS_getpid);
     for (int i = 0; i < 100; ++i) syscall(SYS_gettid);
@@ -204,7 +209,8 @@ TEST_P(SyscallsProbeBpfLatencyTest, NanosleepsAreTimedExactlyOnceEach) {
   WindowAccumulator acc(absl::Seconds(1), {});
   const absl::Time t0 = absl::Now();
   ASSERT_TRUE(probe.Collect(t0, acc).ok());
-  const char* comm = GetParam() ? "andontest_nsh" : "andontest_nst";
+  const std::string comm_name = GetParam() ? Name("_nsh") : Name("_nst");
+  const char* comm = comm_name.c_str();
   RunSleeper(comm);
   ASSERT_TRUE(probe.Collect(t0, acc).ok());
   ASSERT_TRUE(probe.Collect(t0, acc).ok());  // nothing new: adds nothing
@@ -247,10 +253,10 @@ TEST(SyscallsProbeBpfLatencyOffTest, CountsOnlyAndAttachesOnlySysEnter) {
   WindowAccumulator acc(absl::Seconds(1), {});
   const absl::Time t0 = absl::Now();
   ASSERT_TRUE(probe.Collect(t0, acc).ok());
-  RunSleeper("andontest_nso");
+  RunSleeper(Name("_nso").c_str());
   ASSERT_TRUE(probe.Collect(t0, acc).ok());
   std::vector<v1::Point> points = acc.Flush(t0 + absl::Seconds(2));
-  EXPECT_EQ(CountFor(points, "andontest_nso", "nanosleep"), static_cast<uint64_t>(kSleeps));
+  EXPECT_EQ(CountFor(points, Name("_nso"), "nanosleep"), static_cast<uint64_t>(kSleeps));
   for (const v1::Point& p : points) {
     EXPECT_NE(p.series().metric(), "syscall_latency_ns");
   }
