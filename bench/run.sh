@@ -1,11 +1,26 @@
 #!/usr/bin/env bash
 # Runs Andon's benchmark programs and writes their figures, with the command
-# and the machine, to bench/RESULTS.md. usage: bench/run.sh [BUILD_DIR]
+# and the machine, to bench/RESULTS.md.
+# usage: bench/run.sh [BUILD_DIR [BENCH...]]   BENCH: ingest, probe_overhead
+# (default: all). Sections of benchmarks not run are kept from the current
+# RESULTS.md. probe_overhead runs PROBE_OVERHEAD_RUNS times (default 2): on a
+# shared machine one run's figures are noisy, and two show how much.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=$(realpath "${1:-$root/build}")
+shift || true
+benches=("$@")
+[ ${#benches[@]} -gt 0 ] || benches=(ingest probe_overhead)
 out="$root/bench/RESULTS.md"
 machine="$(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), kernel $(uname -r)"
+
+selected() { local b; for b in "${benches[@]}"; do [ "$b" = "$1" ] && return 0; done; return 1; }
+
+# Copies the sections of the current RESULTS.md whose title starts with $1.
+keep() {
+  [ -f "$out" ] || return 0
+  awk -v t="## $1" 'index($0, t) == 1 {p = 1} /^## / && index($0, t) != 1 {p = 0} p' "$out" >>"$tmp"
+}
 
 run() {  # title, command...
   local title=$1
@@ -36,9 +51,20 @@ echo "# Benchmark results" >"$tmp"
 echo >>"$tmp"
 echo "Written by \`bench/run.sh\`; figures from shared 2-core machines are noisy, ratios less so." >>"$tmp"
 echo >>"$tmp"
-run "Aggregator ingest throughput" "$build/bench/ingest_bench" --agents 32 --series 200 --duration 10s
-if [ -x "$build/bench/syscall_probe_bench" ]; then
-  run "Syscall probe overhead vs bpftrace" "$build/bench/syscall_probe_bench"
+if selected ingest; then
+  run "Aggregator ingest throughput" "$build/bench/ingest_bench" --agents 32 --series 200 --duration 10s
+else
+  keep "Aggregator ingest throughput"
+fi
+if selected probe_overhead; then
+  for i in $(seq 1 "${PROBE_OVERHEAD_RUNS:-2}"); do
+    # Bounded: each section stops starting cycles after --budget, the agent
+    # section lasts about a minute; timeout is the backstop.
+    run "Probe overhead, run $i" timeout --signal=INT --kill-after=30s 600s \
+      "$build/bench/probe_overhead"
+  done
+else
+  keep "Probe overhead"
 fi
 mv "$tmp" "$out"
 echo "wrote $out" >&2
