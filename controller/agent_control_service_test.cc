@@ -134,6 +134,11 @@ TEST_F(AgentControlServiceTest, HelloMarksConnectedAndEndMarksDisconnected) {
   auto stream = stub_->Control(&ctx);
   ASSERT_TRUE(stream->Write(Hello("web-1", "inst-a")));
   EXPECT_TRUE(WaitConnected("web-1", true));
+  // The stream starts with the host's probe set; a sync stream's Finish()
+  // waits until every message sent to it was read.
+  v1::ControlMessage probes;
+  ASSERT_TRUE(stream->Read(&probes));
+  EXPECT_TRUE(probes.has_probes());
   v1::AgentMessage hb;
   hb.mutable_heartbeat()->set_applied_config_version(7);
   ASSERT_TRUE(stream->Write(hb));
