@@ -1,22 +1,33 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "aggregator/series_store.h"
 #include "andon/v1/query.pb.h"
+#include "common/clock.h"
 #include "common/metric_catalog.h"
 
 namespace andon::aggregator {
 
+// How long one query may run, and how it is called off.
+struct QueryControl {
+  absl::Time deadline = absl::InfiniteFuture();  // by the engine's clock
+  // Polled while scanning; true stops the query with CANCELLED.
+  std::function<bool()> cancelled;
+};
+
 // Answers QueryRequests from a SeriesStore: selects the metric's series by
-// the matchers, sums them into one Series per distinct value of the group_by
-// labels, buckets points by step (bucket k starts at start + k*step; only
-// buckets holding data are returned), and returns the groups by total,
-// largest first, up to the limit. Knows nothing of gRPC.
+// the matchers, merges their windows exactly into one group per distinct
+// value of the group_by labels and one bucket per step (bucket k starts at
+// start + k*step; only buckets holding data are returned), then applies the
+// request's function (common/query_fn.h) or, for a typed request, returns
+// the merged values (common/query_result.h). Knows nothing of gRPC.
 //
-// Thread-safe: Run() keeps no state between calls; the store must outlive
-// the engine.
+// Thread-safe: Run() keeps no state between calls; the store, catalog and
+// clock must outlive the engine.
 class QueryEngine {
  public:
   // A query reading more than `max_points_scanned` stored windows fails with
@@ -24,23 +35,23 @@ class QueryEngine {
   static constexpr int64_t kDefaultMaxPointsScanned = 20'000'000;
 
   QueryEngine(const SeriesStore* store, const MetricCatalog* catalog,
-              int64_t max_points_scanned = kDefaultMaxPointsScanned)
-      : store_(store), catalog_(catalog), max_points_scanned_(max_points_scanned) {}
+              int64_t max_points_scanned = kDefaultMaxPointsScanned,
+              const Clock* clock = RealClock::Get())
+      : store_(store), catalog_(catalog), max_points_scanned_(max_points_scanned), clock_(clock) {}
 
   const MetricCatalog& catalog() const { return *catalog_; }
 
-  // Fails as PlanQuery() (common/query_plan.h) does for a bad request, or
-  // with the store's error.
-  absl::StatusOr<v1::QueryResponse> Run(const v1::QueryRequest& request) const;
+  // Fails as PlanQuery() (common/query_plan.h) does for a bad request, with
+  // the store's error, with DEADLINE_EXCEEDED past control.deadline, or with
+  // CANCELLED when control.cancelled() says so.
+  absl::StatusOr<v1::QueryResponse> Run(const v1::QueryRequest& request,
+                                        const QueryControl& control = {}) const;
 
  private:
   const SeriesStore* store_;
   const MetricCatalog* catalog_;
   int64_t max_points_scanned_;
+  const Clock* clock_;
 };
-
-// A point's value as one number: a counter's count, a gauge's sum, a
-// distribution's or top-k's number of events.
-double ScalarValue(const v1::Value& value);
 
 }  // namespace andon::aggregator

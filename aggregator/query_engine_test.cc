@@ -278,3 +278,48 @@ TEST_F(QueryEngineTest, QueryReadingTooManyWindowsIsRefused) {
 
 }  // namespace
 }  // namespace andon::aggregator
+
+namespace andon::aggregator {
+namespace {
+
+TEST_F(QueryEngineTest, RateAndTopKApplyToTheStoredWindows) {
+  v1::QueryRequest r = Request();
+  r.add_group_by("comm");
+  r.set_fn("rate");
+  v1::QueryResponse rate = Run(r);
+  EXPECT_EQ(rate.fn(), "rate");
+  EXPECT_EQ(rate.unit(), "1/s");
+  // nginx: 16 calls over the 60 s range.
+  EXPECT_THAT(Totals(rate), ElementsAre(Pair("comm=nginx", 16.0 / 60), Pair("comm=bash", 0.1)));
+  r.set_fn("topk(1)");
+  EXPECT_THAT(Totals(Run(r)), ElementsAre(Pair("comm=nginx", 16)));
+}
+
+TEST_F(QueryEngineTest, TypedAnswersCarryTheMergedValues) {
+  v1::QueryRequest r = Request();
+  r.add_group_by("host");
+  r.set_typed(true);
+  v1::QueryResponse typed = Run(r);
+  ASSERT_EQ(typed.series_size(), 2);
+  EXPECT_EQ(typed.series(0).total_value().counter(), 16u);
+  EXPECT_EQ(typed.series(0).points(0).typed().counter(), 11u);  // read 1 + write 10 at T0
+}
+
+TEST_F(QueryEngineTest, CancelledQueryStops) {
+  QueryControl control;
+  control.cancelled = [] { return true; };
+  QueryEngine every_window(store_.get(), &catalog_);
+  // The check runs every few thousand windows: store enough of them.
+  std::vector<v1::Point> points;
+  for (int i = 0; i < 5000; ++i)
+    points.push_back(Syscalls("c", "cat", "read", kT0Ns + i * kSecondNs, 1));
+  ASSERT_TRUE(store_->ApplyBatch(Batch("agg", 2, points)).ok());
+  v1::QueryRequest r = Request();
+  r.mutable_end()->set_seconds(kT0Ns / kSecondNs + 6000);
+  r.mutable_step()->set_seconds(60);
+  auto result = every_window.Run(r, control);
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kCancelled);
+}
+
+}  // namespace
+}  // namespace andon::aggregator

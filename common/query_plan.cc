@@ -14,6 +14,8 @@ namespace {
 constexpr int64_t kNanosPerSecond = 1000 * 1000 * 1000;
 // Keeps seconds * 1e9 inside int64 (until year 2255).
 constexpr int64_t kMaxSeconds = 9'000'000'000;
+// Points are stamped in ms: a finer step would stamp two buckets alike.
+constexpr int64_t kMinStepNs = 1000 * 1000;
 
 absl::StatusOr<int64_t> TimestampNanos(const google::protobuf::Timestamp& t,
                                        absl::string_view what) {
@@ -30,7 +32,13 @@ absl::StatusOr<int64_t> StepNanos(const google::protobuf::Duration& step) {
   }
   if (step.seconds() > kMaxSeconds) return kMaxQueryRangeNs;  // One bucket anyway.
   const int64_t ns = step.seconds() * kNanosPerSecond + step.nanos();
-  return ns == 0 ? kDefaultStepNs : ns;
+  if (ns == 0) return kDefaultStepNs;
+  if (ns < kMinStepNs) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "query step ", absl::FormatDuration(absl::Nanoseconds(ns)),
+        " is below the limit of 1ms (windows are 1s wide; 0 means one point per window)"));
+  }
+  return ns;
 }
 
 absl::Status CheckRange(const v1::QueryRequest& request, QueryPlan& plan) {
@@ -83,7 +91,10 @@ absl::StatusOr<QueryPlan> PlanQuery(const v1::QueryRequest& request, const Metri
     ANDON_ASSIGN_OR_RETURN(LabelMatcher matcher, LabelMatcher::Compile(spec));
     plan.matchers.push_back(std::move(matcher));
   }
+  ANDON_ASSIGN_OR_RETURN(plan.fn, ParseQueryFn(request.fn(), plan.metric));
   plan.limit = request.limit() == 0 ? kDefaultSeriesLimit : request.limit();
+  if (plan.fn.kind == QueryFnKind::kTopK && !request.typed()) plan.limit = plan.fn.k;
+  plan.typed = request.typed();
   return plan;
 }
 

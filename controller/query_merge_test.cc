@@ -1,85 +1,121 @@
 #include "controller/query_merge.h"
 
+#include "common/query_result.h"
+#include "common/value/distribution.h"
 #include "gtest/gtest.h"
 
 namespace andon::controller {
 namespace {
 
-v1::Series MakeSeries(std::vector<std::pair<std::string, std::string>> labels,
-                      std::vector<std::pair<int64_t, double>> points) {
-  v1::Series s;
-  for (const auto& [n, v] : labels) {
-    v1::Label* l = s.add_labels();
-    l->set_name(n);
-    l->set_value(v);
-  }
-  double total = 0;
-  for (const auto& [t, v] : points) {
-    v1::SamplePoint* p = s.add_points();
-    p->set_time_ms(t);
-    p->set_value(v);
-    total += v;
-  }
-  s.set_total(total);
-  return s;
+constexpr int64_t kT0s = 1'700'000'000;
+constexpr int64_t kT0Ms = kT0s * 1000;
+
+const MetricCatalog& Catalog() {
+  static const MetricCatalog catalog;
+  return catalog;
 }
 
-v1::QueryResponse Response(std::vector<v1::Series> series, uint32_t truncated = 0) {
-  v1::QueryResponse r;
-  r.set_metric("syscalls");
-  r.set_kind(v1::COUNTER);
-  for (auto& s : series) *r.add_series() = s;
-  r.set_series_truncated(truncated);
-  return r;
+QueryPlan Plan(const std::string& metric, const std::string& fn, uint32_t limit = 0,
+               bool typed = false) {
+  v1::QueryRequest r;
+  r.set_metric(metric);
+  r.mutable_start()->set_seconds(kT0s);
+  r.mutable_end()->set_seconds(kT0s + 60);
+  r.add_group_by("comm");
+  r.set_fn(fn);
+  r.set_limit(limit);
+  r.set_typed(typed);
+  return *PlanQuery(r, Catalog());
+}
+
+// A typed answer (as an aggregator gives) of (comm, second offset, value).
+v1::QueryResponse Typed(const std::string& metric,
+                        const std::vector<std::tuple<std::string, int, v1::Value>>& windows,
+                        uint32_t truncated = 0) {
+  QueryPlan plan = Plan(metric, "", 0, true);
+  QueryReducer reducer(&plan);
+  for (const auto& [comm, offset_s, value] : windows) {
+    EXPECT_TRUE(reducer.Add({comm}, (kT0s + offset_s) * int64_t{1000000000}, value).ok());
+  }
+  v1::QueryResponse out = reducer.Typed();
+  out.set_series_truncated(truncated);
+  return out;
+}
+
+v1::Value Counter(uint64_t n) {
+  v1::Value v;
+  v.set_counter(n);
+  return v;
+}
+
+v1::Value Latency(uint64_t ns, uint64_t times) {
+  DistributionBuilder b;
+  b.Add(ns, times);
+  v1::Value v;
+  *v.mutable_distribution() = b.ToProto();
+  return v;
 }
 
 TEST(QueryMergeTest, SumsSeriesWithSameLabelsPointwise) {
-  auto a = Response({MakeSeries({{"comm", "nginx"}}, {{1000, 1}, {2000, 2}}),
-                     MakeSeries({{"comm", "bash"}}, {{1000, 1}})});
-  auto b = Response({MakeSeries({{"comm", "nginx"}}, {{2000, 5}, {3000, 7}})});
-  v1::QueryResponse m = MergeQueryResponses({a, b}, 0);
-  EXPECT_EQ(m.metric(), "syscalls");
-  EXPECT_EQ(m.kind(), v1::COUNTER);
-  ASSERT_EQ(m.series_size(), 2);
-  const v1::Series& nginx = m.series(0);
+  auto a = Typed("syscalls",
+                 {{"nginx", 1, Counter(1)}, {"nginx", 2, Counter(2)}, {"bash", 1, Counter(1)}});
+  auto b = Typed("syscalls", {{"nginx", 2, Counter(5)}, {"nginx", 3, Counter(7)}});
+  auto m = MergeTypedResponses(Plan("syscalls", ""), {&a, &b});
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->metric(), "syscalls");
+  EXPECT_EQ(m->kind(), v1::COUNTER);
+  EXPECT_EQ(m->fn(), "count");
+  ASSERT_EQ(m->series_size(), 2);
+  const v1::Series& nginx = m->series(0);
   EXPECT_EQ(nginx.labels(0).value(), "nginx");
   EXPECT_DOUBLE_EQ(nginx.total(), 15);
   ASSERT_EQ(nginx.points_size(), 3);
-  EXPECT_EQ(nginx.points(0).time_ms(), 1000);
+  EXPECT_EQ(nginx.points(0).time_ms(), kT0Ms + 1000);
   EXPECT_DOUBLE_EQ(nginx.points(0).value(), 1);
   EXPECT_DOUBLE_EQ(nginx.points(1).value(), 7);
   EXPECT_DOUBLE_EQ(nginx.points(2).value(), 7);
-  EXPECT_EQ(m.series(1).labels(0).value(), "bash");
-  EXPECT_EQ(m.series_truncated(), 0u);
+  EXPECT_FALSE(nginx.has_total_value());  // finished: numbers, not values
+  EXPECT_EQ(m->series(1).labels(0).value(), "bash");
+  EXPECT_EQ(m->series_truncated(), 0u);
 }
 
-TEST(QueryMergeTest, LabelOrderDoesNotSplitASeries) {
-  auto a = Response({MakeSeries({{"a", "1"}, {"b", "2"}}, {{0, 1}})});
-  auto b = Response({MakeSeries({{"b", "2"}, {"a", "1"}}, {{0, 1}})});
-  v1::QueryResponse m = MergeQueryResponses({a, b}, 0);
-  ASSERT_EQ(m.series_size(), 1);
-  EXPECT_DOUBLE_EQ(m.series(0).total(), 2);
+TEST(QueryMergeTest, QuantileIsOfTheMergedHistogramsNotAnAverageOfQuantiles) {
+  // Aggregator a: 99 calls of 1 us; b: 1 call of 1 ms. The fleet's p50 is
+  // 1 us and its max 1 ms, whatever each aggregator would say alone.
+  auto a = Typed("syscall_latency_ns", {{"nginx", 0, Latency(1000, 99)}});
+  auto b = Typed("syscall_latency_ns", {{"nginx", 0, Latency(1'000'000, 1)}});
+  auto p50 = MergeTypedResponses(Plan("syscall_latency_ns", "quantile(0.5)"), {&a, &b});
+  ASSERT_TRUE(p50.ok()) << p50.status();
+  EXPECT_NEAR(p50->series(0).total(), 1000, 1000.0 / 256);
+  auto p100 = MergeTypedResponses(Plan("syscall_latency_ns", "quantile(1)"), {&a, &b});
+  EXPECT_NEAR(p100->series(0).total(), 1'000'000, 1'000'000.0 / 256);
 }
 
 TEST(QueryMergeTest, ResortsAndReappliesLimit) {
   // Each aggregator alone ranks "x" first; merged, "y" is largest.
-  auto a =
-      Response({MakeSeries({{"comm", "x"}}, {{0, 10}}), MakeSeries({{"comm", "y"}}, {{0, 8}})});
-  auto b = Response({MakeSeries({{"comm", "x"}}, {{0, 1}}), MakeSeries({{"comm", "y"}}, {{0, 9}}),
-                     MakeSeries({{"comm", "z"}}, {{0, 2}})},
-                    /*truncated=*/3);
-  v1::QueryResponse m = MergeQueryResponses({a, b}, 2);
-  ASSERT_EQ(m.series_size(), 2);
-  EXPECT_EQ(m.series(0).labels(0).value(), "y");
-  EXPECT_DOUBLE_EQ(m.series(0).total(), 17);
-  EXPECT_EQ(m.series(1).labels(0).value(), "x");
-  EXPECT_EQ(m.series_truncated(), 1u + 3u);
+  auto a = Typed("syscalls", {{"x", 0, Counter(10)}, {"y", 0, Counter(8)}});
+  auto b = Typed("syscalls", {{"x", 0, Counter(1)}, {"y", 0, Counter(9)}, {"z", 0, Counter(2)}},
+                 /*truncated=*/3);
+  auto m = MergeTypedResponses(Plan("syscalls", "", 2), {&a, &b});
+  ASSERT_TRUE(m.ok());
+  ASSERT_EQ(m->series_size(), 2);
+  EXPECT_EQ(m->series(0).labels(0).value(), "y");
+  EXPECT_DOUBLE_EQ(m->series(0).total(), 17);
+  EXPECT_EQ(m->series(1).labels(0).value(), "x");
+  EXPECT_EQ(m->series_truncated(), 1u + 3u);
+}
+
+TEST(QueryMergeTest, KindsThatDoNotMergeAreAnError) {
+  auto a = Typed("syscalls", {{"x", 0, Counter(10)}});
+  auto b = Typed("syscall_latency_ns", {{"x", 0, Latency(5, 1)}});
+  EXPECT_FALSE(MergeTypedResponses(Plan("syscalls", ""), {&a, &b}).ok());
 }
 
 TEST(QueryMergeTest, NoResponsesGiveEmptyResult) {
-  v1::QueryResponse m = MergeQueryResponses({}, 10);
-  EXPECT_EQ(m.series_size(), 0);
-  EXPECT_EQ(m.series_truncated(), 0u);
+  auto m = MergeTypedResponses(Plan("syscalls", "", 10), {});
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->series_size(), 0);
+  EXPECT_EQ(m->series_truncated(), 0u);
 }
 
 }  // namespace

@@ -20,7 +20,8 @@ namespace {
 // to finish merges and reports.
 struct FanOut {
   v1::QueryRequest request;  // as sent to each aggregator
-  uint32_t limit = 0;        // the caller's, applied after merging
+  QueryPlan plan;            // the caller's, applied after merging
+  bool merge = false;        // answers are typed, to merge here
   std::vector<v1::AggregatorRef> targets;
   std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
   std::vector<v1::QueryResponse> responses;
@@ -29,17 +30,50 @@ struct FanOut {
   QueryRouter::Done done;
 };
 
+std::string Who(const v1::AggregatorRef& target) {
+  return absl::StrCat("aggregator '", target.id(), "' at ", target.address());
+}
+
+// Every aggregator answered or failed: merges what came, flags what did not
+// (a partial answer), and fails only when nothing came.
 void Finish(FanOut& f) {
+  std::vector<const v1::QueryResponse*> answers;
+  std::vector<std::string> missing;
+  absl::Status first_error;
   for (size_t i = 0; i < f.targets.size(); ++i) {
     const absl::Status& s = f.statuses[i];
-    if (s.ok()) continue;
+    if (s.ok()) {
+      answers.push_back(&f.responses[i]);
+      continue;
+    }
+    // A bad query fails everywhere alike: that is the caller's error, not a
+    // missing aggregator.
+    if (s.code() == absl::StatusCode::kInvalidArgument || s.code() == absl::StatusCode::kNotFound) {
+      f.done(s);
+      return;
+    }
     absl::StatusCode code =
         s.code() == absl::StatusCode::kDeadlineExceeded ? absl::StatusCode::kUnavailable : s.code();
-    f.done(absl::Status(code, absl::StrCat("aggregator '", f.targets[i].id(), "' at ",
-                                           f.targets[i].address(), ": ", s.message())));
+    if (first_error.ok())
+      first_error = absl::Status(code, absl::StrCat(Who(f.targets[i]), ": ", s.message()));
+    missing.push_back(absl::StrCat(Who(f.targets[i]), ": ", s.message()));
+  }
+  if (answers.empty()) {
+    f.done(first_error);
     return;
   }
-  f.done(MergeQueryResponses(f.responses, f.limit));
+  absl::StatusOr<v1::QueryResponse> out = f.merge ? MergeTypedResponses(f.plan, answers)
+                                                  : absl::StatusOr<v1::QueryResponse>(*answers[0]);
+  if (!out.ok()) {
+    f.done(absl::InternalError(
+        absl::StrCat("merging the aggregators' answers: ", out.status().message())));
+    return;
+  }
+  if (!missing.empty()) {
+    out->set_partial(true);
+    for (std::string& m : missing) out->add_missing(std::move(m));
+  }
+  f.done(std::move(out));
 }
 
 }  // namespace
@@ -89,16 +123,22 @@ void QueryRouter::QueryAsync(const v1::QueryRequest& request, Done done) {
   }
   auto fan = std::make_shared<FanOut>();
   fan->request = request;
-  fan->limit = plan->limit;
+  fan->plan = *std::move(plan);
   fan->targets = std::move(targets);
   size_t n = fan->targets.size();
+  // One aggregator answers the query itself; several answer with typed
+  // values that are merged here before the function is applied, so that
+  // quantiles and top-k over the fleet are those of the merged data.
+  fan->merge = n > 1 || request.typed();
+  if (fan->merge) fan->request.set_typed(true);
   if (n > 1) {
     // Each aggregator truncates to the limit on its own share: a group just
     // below the cut on one of them would lose that share of its total. Ask
     // each for more groups than the caller wants; ranks and totals are then
     // exact unless a group is far down the list on some aggregators.
+    const uint32_t limit = fan->plan.limit;
     fan->request.set_limit(
-        std::min<uint32_t>(std::max(plan->limit * 4, plan->limit + 100), 10 * kDefaultSeriesLimit));
+        std::min<uint32_t>(std::max(limit * 4, limit + 100), 10 * kDefaultSeriesLimit));
   }
   fan->responses.resize(n);
   fan->statuses.resize(n);

@@ -12,16 +12,17 @@
 #include "absl/time/time.h"
 #include "andon/v1/query.grpc.pb.h"
 #include "common/clock.h"
-#include "controller/controller_metrics.h"
 #include "common/metric_catalog.h"
+#include "controller/controller_metrics.h"
 #include "controller/registry.h"
 
 namespace andon::controller {
 
 // Answers queries by forwarding them to aggregators: a query with an EQ
 // matcher on `host` goes to that host's aggregator only (when it is live);
-// any other query fans out to every live aggregator in parallel and the
-// answers are merged (see query_merge.h). Validates first, so a bad query is
+// any other query fans out to every live aggregator in parallel, each with
+// the call deadline, and their typed answers are merged before the query's
+// function is applied (see query_merge.h). Validates first, so a bad query is
 // refused with the same message even when no aggregator is up. This is the
 // controller's gRPC *client* side; it serves both the gRPC Query service and
 // the JSON API. Thread-safe; channels are cached per address.
@@ -35,7 +36,9 @@ class QueryRouter {
 
   // Validates and forwards; `done` runs exactly once, on the caller's thread
   // (for errors found before forwarding) or on a gRPC callback thread.
-  // UNAVAILABLE when no aggregator is live or one of them fails to answer.
+  // UNAVAILABLE when no aggregator is live or none of them answers; when
+  // some answer, the merged answer is flagged partial and lists the others
+  // in `missing`.
   void QueryAsync(const v1::QueryRequest& request, Done done);
   // Blocking form of QueryAsync.
   absl::StatusOr<v1::QueryResponse> Query(const v1::QueryRequest& request);

@@ -32,6 +32,7 @@ class FakeAggregator final : public v1::Query::CallbackService {
   grpc::ServerUnaryReactor* Query(grpc::CallbackServerContext* ctx, const v1::QueryRequest* req,
                                   v1::QueryResponse* resp) override {
     calls_.fetch_add(1);
+    if (req->typed()) typed_calls_.fetch_add(1);
     resp->set_metric(req->metric());
     resp->set_kind(v1::COUNTER);
     v1::Series* s = resp->add_series();
@@ -42,6 +43,10 @@ class FakeAggregator final : public v1::Query::CallbackService {
     p->set_time_ms(req->start().seconds() * 1000);
     p->set_value(value_);
     s->set_total(value_);
+    if (req->typed()) {
+      p->mutable_typed()->set_counter(static_cast<uint64_t>(value_));
+      s->mutable_total_value()->set_counter(static_cast<uint64_t>(value_));
+    }
     auto* reactor = ctx->DefaultReactor();
     reactor->Finish(grpc::Status::OK);
     return reactor;
@@ -49,6 +54,7 @@ class FakeAggregator final : public v1::Query::CallbackService {
 
   const std::string& address() const { return address_; }
   int calls() const { return calls_.load(); }
+  int typed_calls() const { return typed_calls_.load(); }
 
  private:
   std::string comm_;
@@ -56,6 +62,7 @@ class FakeAggregator final : public v1::Query::CallbackService {
   std::unique_ptr<grpc::Server> server_;
   std::string address_;
   std::atomic<int> calls_{0};
+  std::atomic<int> typed_calls_{0};
 };
 
 class QueryRouterTest : public ::testing::Test {
@@ -80,6 +87,7 @@ class QueryRouterTest : public ::testing::Test {
     q.set_metric("syscalls");
     q.mutable_start()->set_seconds(1700000000);
     q.mutable_end()->set_seconds(1700000060);
+    q.add_group_by("comm");
     return q;
   }
 
@@ -105,6 +113,22 @@ TEST_F(QueryRouterTest, FansOutAndMerges) {
   EXPECT_DOUBLE_EQ(r->series(0).total(), 7);
   EXPECT_DOUBLE_EQ(r->series(0).points(0).value(), 7);
   EXPECT_EQ(r->series(1).labels(0).value(), "bash");
+  EXPECT_EQ(a.typed_calls(), 1);  // merged here, then finished
+  EXPECT_FALSE(r->partial());
+}
+
+TEST_F(QueryRouterTest, AnswersWithoutADeadAggregatorAndSaysSo) {
+  FakeAggregator a("nginx", 3), b("nginx", 4);
+  Add("agg-a", a);
+  Add("agg-b", b);
+  b.Stop();
+  auto r = router_->Query(Request());
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->partial());
+  ASSERT_EQ(r->missing_size(), 1);
+  EXPECT_THAT(r->missing(0), HasSubstr("aggregator 'agg-b' at"));
+  ASSERT_EQ(r->series_size(), 1);
+  EXPECT_DOUBLE_EQ(r->series(0).total(), 3);
 }
 
 TEST_F(QueryRouterTest, HostQueryGoesToItsAggregatorOnly) {

@@ -2,6 +2,7 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -10,6 +11,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -44,6 +46,11 @@ ABSL_FLAG(std::string, by, "",
           "generic probe (comm, pid, argN, str(argN), a tracepoint field)");
 ABSL_FLAG(absl::Duration, last, absl::Minutes(5), "query: time range ending now");
 ABSL_FLAG(uint32_t, limit, 0, "query: at most this many groups, largest first (0: 1000)");
+ABSL_FLAG(std::string, fn, "",
+          "query: count, sum, rate, avg, min, max, last, quantile(Q), heatmap or topk(K) "
+          "(default: count; avg for gauges)");
+ABSL_FLAG(absl::Duration, step, absl::ZeroDuration(),
+          "query: bucket width (default: one bucket; --fn heatmap: a 60th of the range)");
 
 namespace {
 
@@ -54,7 +61,10 @@ constexpr char kUsage[] =
     "  aggregators                     list aggregators\n"
     "  metrics                         list known metrics\n"
     "  query METRIC [--host H] [--where k=v,...] [--by l1,l2] [--last 5m] [--limit N]\n"
-    "                                  one row per group with its total\n"
+    "               [--fn F] [--step 10s]\n"
+    "                                  one row per group with its value over the range;\n"
+    "                                  F: count, sum, rate, avg, min, max, last,\n"
+    "                                  quantile(0.99), heatmap, topk(10)\n"
     "  probes catalog                  built-in probes, their metrics and parameters\n"
     "  probes list                     probe configurations\n"
     "  probes enable NAME PROBE [--selector SEL | --fraction F] [--ttl 10m] [--by KEYS]\n"
@@ -66,6 +76,7 @@ constexpr char kUsage[] =
     "  events [--selector SEL] [--types exec,exit] [--watch 5s | --follow]\n"
     "                                  live tail of raw events (exec, exit, tcp_reset, ...)\n"
     "example: andonctl query syscalls --host web-1 --by comm --last 1m\n"
+    "example: andonctl query syscall_latency_ns --by syscall --fn 'quantile(0.99)'\n"
     "example: andonctl probes enable bash_readline uretprobe:/bin/bash:readline --by comm";
 
 int Fail(const absl::Status& status) {
@@ -137,8 +148,15 @@ int Metrics(andon::sdk::Client& client) {
 int Query(andon::sdk::Client& client, const std::string& metric) {
   absl::Duration last = absl::GetFlag(FLAGS_last);
   if (last <= absl::ZeroDuration()) return Usage("--last must be positive, e.g. --last 1m");
-  auto req = andon::sdk::MakeRangeQuery(metric, absl::Now(), last, absl::ZeroDuration());
+  const std::string fn = absl::GetFlag(FLAGS_fn);
+  absl::Duration step = absl::GetFlag(FLAGS_step);
+  if (step < absl::ZeroDuration()) return Usage("--step must not be negative, e.g. --step 10s");
+  if (step == absl::ZeroDuration() && absl::StripAsciiWhitespace(fn) == "heatmap") {
+    step = std::max(absl::Seconds(1), absl::Trunc(last / 60, absl::Seconds(1)));
+  }
+  auto req = andon::sdk::MakeRangeQuery(metric, absl::Now(), last, step);
   req.set_limit(absl::GetFlag(FLAGS_limit));
+  req.set_fn(fn);
   if (!absl::GetFlag(FLAGS_host).empty()) {
     andon::sdk::AddEqualMatcher(req, "host", absl::GetFlag(FLAGS_host));
   }

@@ -2,11 +2,14 @@
 
 #include <algorithm>
 #include <cinttypes>
+#include <map>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/time.h"
 
 namespace andon::sdk {
 namespace {
@@ -105,30 +108,119 @@ std::string FormatAggregatorsTable(const v1::ListAggregatorsResponse& aggs, absl
   return Columns(rows);
 }
 
-std::string FormatQueryTable(const v1::QueryResponse& resp,
-                             const std::vector<std::string>& group_by) {
-  std::vector<std::vector<std::string>> rows;
-  std::vector<std::string> header;
-  for (const auto& g : group_by) header.push_back(absl::AsciiStrToUpper(g));
-  header.push_back("TOTAL");
-  rows.push_back(header);
-  for (const auto& s : resp.series()) {
-    std::vector<std::string> row;
-    for (const auto& g : group_by) {
-      std::string value = "-";
-      for (const auto& l : s.labels()) {
-        if (l.name() == g) value = l.value();
-      }
-      row.push_back(value);
-    }
-    row.push_back(FormatNumber(s.total()));
-    rows.push_back(row);
+namespace {
+
+// A number in the response's unit: durations for "ns", sizes for "bytes".
+std::string FormatValue(double v, absl::string_view unit) {
+  if (unit == "ns") {
+    if (v >= 1e9) return absl::StrFormat("%.3gs", v / 1e9);
+    if (v >= 1e6) return absl::StrFormat("%.3gms", v / 1e6);
+    if (v >= 1e3) return absl::StrFormat("%.3gus", v / 1e3);
+    return absl::StrFormat("%.3gns", v);
   }
-  std::string out = Columns(rows);
+  if (unit == "bytes" || unit == "bytes/s") {
+    const char* suffix = unit == "bytes" ? "B" : "B/s";
+    if (v >= 1 << 30) return absl::StrFormat("%.3gGi%s", v / (1 << 30), suffix);
+    if (v >= 1 << 20) return absl::StrFormat("%.3gMi%s", v / (1 << 20), suffix);
+    if (v >= 1 << 10) return absl::StrFormat("%.3gKi%s", v / (1 << 10), suffix);
+    return absl::StrCat(FormatNumber(v), suffix);
+  }
+  if (unit == "1/s") return absl::StrCat(FormatNumber(v), "/s");
+  return FormatNumber(v);
+}
+
+std::string LabelOf(const v1::Series& s, absl::string_view name) {
+  for (const auto& l : s.labels()) {
+    if (l.name() == name) return l.value();
+  }
+  return "-";
+}
+
+std::string Caveats(const v1::QueryResponse& resp) {
+  std::string out;
   if (resp.series_truncated() > 0) {
     absl::StrAppend(&out, "(", resp.series_truncated(), " more groups not shown; raise --limit)\n");
   }
+  if (resp.unlisted_bound() > 0) {
+    absl::StrAppend(&out, "(any key not listed has a true count of at most ", resp.unlisted_bound(),
+                    ")\n");
+  }
+  for (const std::string& m : resp.missing()) {
+    absl::StrAppend(&out, "partial answer: no data from ", m, "\n");
+  }
+  for (const std::string& w : resp.warnings()) absl::StrAppend(&out, "warning: ", w, "\n");
   return out;
+}
+
+// One text heatmap per series: a row per value range (largest on top), a
+// column per time bucket, shaded by the share of the busiest cell.
+std::string Heatmap(const v1::Series& s, absl::string_view unit) {
+  static constexpr char kShades[] = " .:-=+*#%@";
+  std::map<uint64_t, uint64_t> ranges;  // lower -> upper
+  uint64_t busiest = 0;
+  for (const auto& p : s.points()) {
+    for (const auto& c : p.cells()) {
+      ranges[c.lower()] = c.upper();
+      busiest = std::max(busiest, c.count());
+    }
+  }
+  std::string out;
+  for (auto it = ranges.rbegin(); it != ranges.rend(); ++it) {
+    std::string row = absl::StrFormat("%10s-%-10s |", FormatValue(it->first, unit),
+                                      FormatValue(it->second, unit));
+    for (const auto& p : s.points()) {
+      uint64_t count = 0;
+      for (const auto& c : p.cells()) {
+        if (c.lower() == it->first) count = c.count();
+      }
+      const size_t shade = count == 0 ? 0 : 1 + (count * 8) / std::max<uint64_t>(busiest, 1);
+      row.push_back(kShades[std::min<size_t>(shade, 9)]);
+    }
+    absl::StrAppend(&out, row, "\n");
+  }
+  if (s.points_size() > 0) {
+    absl::StrAppend(
+        &out, absl::StrFormat(
+                  "%21s  %d columns from %s, busiest cell %d events (@)\n", "", s.points_size(),
+                  absl::FormatTime("%H:%M:%S", absl::FromUnixMillis(s.points(0).time_ms()),
+                                   absl::LocalTimeZone()),
+                  busiest));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string FormatQueryTable(const v1::QueryResponse& resp,
+                             const std::vector<std::string>& group_by) {
+  const bool keys = resp.kind() == v1::TOP_K && absl::StartsWith(resp.fn(), "topk(");
+  std::vector<std::string> names = group_by;
+  if (keys) names.push_back("key");
+  if (resp.fn() == "heatmap") {
+    std::string out;
+    for (const auto& s : resp.series()) {
+      std::vector<std::string> labels;
+      for (const auto& g : names) labels.push_back(absl::StrCat(g, "=", LabelOf(s, g)));
+      absl::StrAppend(&out, labels.empty() ? "all" : absl::StrJoin(labels, ","), ": ",
+                      FormatNumber(s.total()), " events\n", Heatmap(s, resp.unit()));
+    }
+    return absl::StrCat(out, Caveats(resp));
+  }
+  std::vector<std::vector<std::string>> rows;
+  std::vector<std::string> header;
+  for (const auto& g : names) header.push_back(absl::AsciiStrToUpper(g));
+  const std::string fn = resp.fn().empty() ? "total" : resp.fn();
+  header.push_back(absl::AsciiStrToUpper(fn));
+  if (keys) header.push_back("ERROR");
+  rows.push_back(header);
+  for (const auto& s : resp.series()) {
+    std::vector<std::string> row;
+    for (const auto& g : names) row.push_back(LabelOf(s, g));
+    row.push_back(FormatValue(s.total(), resp.unit()));
+    if (keys) row.push_back(absl::StrCat("<=", s.error()));
+    rows.push_back(row);
+  }
+  return absl::StrCat(Columns(rows), Caveats(resp));
 }
 
 std::string FormatQueryJson(const v1::QueryResponse& resp) {
@@ -139,12 +231,19 @@ std::string FormatQueryJson(const v1::QueryResponse& resp) {
       labels.push_back(
           absl::StrCat("\"", JsonEscape(l.name()), "\":\"", JsonEscape(l.value()), "\""));
     }
-    groups.push_back(absl::StrCat("{\"labels\":{", absl::StrJoin(labels, ","),
-                                  "},\"total\":", FormatNumber(s.total()), "}"));
+    std::string group = absl::StrCat("{\"labels\":{", absl::StrJoin(labels, ","),
+                                     "},\"total\":", FormatNumber(s.total()));
+    if (s.error() > 0) absl::StrAppend(&group, ",\"error\":", s.error());
+    groups.push_back(absl::StrCat(group, "}"));
   }
-  return absl::StrCat("{\"metric\":\"", JsonEscape(resp.metric()), "\",\"groups\":[",
-                      absl::StrJoin(groups, ","), "],\"truncated\":", resp.series_truncated(),
-                      "}\n");
+  std::vector<std::string> missing;
+  for (const auto& m : resp.missing()) missing.push_back(absl::StrCat("\"", JsonEscape(m), "\""));
+  return absl::StrCat("{\"metric\":\"", JsonEscape(resp.metric()), "\",\"fn\":\"",
+                      JsonEscape(resp.fn()), "\",\"unit\":\"", JsonEscape(resp.unit()),
+                      "\",\"groups\":[", absl::StrJoin(groups, ","),
+                      "],\"truncated\":", resp.series_truncated(),
+                      ",\"partial\":", resp.partial() ? "true" : "false", ",\"missing\":[",
+                      absl::StrJoin(missing, ","), "]}\n");
 }
 
 }  // namespace andon::sdk

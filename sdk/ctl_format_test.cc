@@ -28,8 +28,46 @@ TEST(CtlFormatTest, QueryTableHasOneRowPerGroup) {
 
 TEST(CtlFormatTest, QueryJsonEscapes) {
   EXPECT_EQ(FormatQueryJson(TwoGroups()),
-            "{\"metric\":\"syscalls\",\"groups\":[{\"labels\":{\"comm\":\"nginx\"},\"total\":1200},"
-            "{\"labels\":{\"comm\":\"a\\\"b\"},\"total\":7}],\"truncated\":0}\n");
+            "{\"metric\":\"syscalls\",\"fn\":\"\",\"unit\":\"\",\"groups\":[{\"labels\":{\"comm\":"
+            "\"nginx\"},\"total\":1200},{\"labels\":{\"comm\":\"a\\\"b\"},\"total\":7}],"
+            "\"truncated\":0,\"partial\":false,\"missing\":[]}\n");
+}
+
+TEST(CtlFormatTest, QuantilesPrintInTheirUnitAndPartialAnswersSaySo) {
+  v1::QueryResponse r;
+  r.set_metric("syscall_latency_ns");
+  r.set_fn("quantile(0.99)");
+  r.set_unit("ns");
+  v1::Series* s = r.add_series();
+  v1::Label* l = s->add_labels();
+  l->set_name("syscall");
+  l->set_value("read");
+  s->set_total(1500000);
+  r.set_partial(true);
+  r.add_missing("aggregator 'b' at 1.2.3.4:5: timed out");
+  std::string table = FormatQueryTable(r, {"syscall"});
+  EXPECT_NE(table.find("QUANTILE(0.99)"), std::string::npos) << table;
+  EXPECT_NE(table.find("1.5ms"), std::string::npos) << table;
+  EXPECT_NE(table.find("partial answer: no data from aggregator 'b'"), std::string::npos) << table;
+}
+
+TEST(CtlFormatTest, HeatmapHasARowPerRangeAndAColumnPerBucket) {
+  v1::QueryResponse r;
+  r.set_fn("heatmap");
+  r.set_unit("ns");
+  v1::Series* s = r.add_series();
+  s->set_total(3);
+  for (int i = 0; i < 3; ++i) {
+    v1::SamplePoint* p = s->add_points();
+    p->set_time_ms(1000 * i);
+    v1::HeatmapCell* c = p->add_cells();
+    c->set_lower(i == 2 ? 1024 : 512);
+    c->set_upper(i == 2 ? 1279 : 639);
+    c->set_count(1);
+  }
+  std::string map = FormatQueryTable(r, {});
+  EXPECT_NE(map.find("1.02us-1.28us     |  @"), std::string::npos) << map;
+  EXPECT_NE(map.find("512ns-639ns      |@@ "), std::string::npos) << map;
 }
 
 TEST(CtlFormatTest, HostsTable) {
