@@ -235,8 +235,9 @@ std::string QueryFnUnit(const QueryFn& fn, const v1::MetricInfo& metric) {
     case QueryFnKind::kRate:
       // A counter's events may carry a unit (bio_bytes counts bytes).
       return metric.kind() == v1::COUNTER && !metric.unit().empty() ? metric.unit() + "/s" : "1/s";
-    case QueryFnKind::kCount:
     case QueryFnKind::kHeatmap:
+      return metric.unit();  // of the cells' bounds; each point's number counts events
+    case QueryFnKind::kCount:
     case QueryFnKind::kTopK:
       return metric.kind() == v1::COUNTER || metric.kind() == v1::GAUGE ? metric.unit() : "";
     default:

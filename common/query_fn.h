@@ -56,7 +56,8 @@ std::optional<double> ApplyQueryFn(const QueryFn& fn, const v1::Value& value, do
 
 // The unit of the numbers `fn` gives for `metric`: "1/s" for rates ("bytes/s"
 // for a counter of bytes), "" for counts of events (a counter's own unit),
-// the metric's unit for sums, averages, extremes and quantiles.
+// the metric's unit for sums, averages, extremes and quantiles, and for the
+// cells' bounds of a heatmap.
 std::string QueryFnUnit(const QueryFn& fn, const v1::MetricInfo& metric);
 
 }  // namespace andon
