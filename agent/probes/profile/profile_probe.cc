@@ -175,7 +175,12 @@ absl::Status ProfileProbe::CollectImpl(absl::Time sample_time, WindowAccumulator
     std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
       return a.second != b.second ? a.second > b.second : a.first < b.first;
     });
+    uint64_t total = 0;
+    for (const auto& [stack, count] : sorted) total += count;
+    // Exact counts: a stack left out had at most the smallest count kept.
+    uint64_t unlisted_bound = 0;
     if (sorted.size() > options_.top_k) {
+      unlisted_bound = sorted[options_.top_k].second;
       folded_ += sorted.size() - options_.top_k;
       sorted.resize(options_.top_k);
       SetBudgetActions(folded_, 0,
@@ -185,6 +190,8 @@ absl::Status ProfileProbe::CollectImpl(absl::Time sample_time, WindowAccumulator
     v1::Value value;
     v1::TopK* top = value.mutable_top_k();
     top->set_capacity(options_.top_k);
+    top->set_total(total);
+    top->set_unlisted_bound(unlisted_bound);
     for (auto& [stack, count] : sorted) {
       v1::TopK::Entry* e = top->add_entries();
       e->set_key(std::move(stack));
