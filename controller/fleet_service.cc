@@ -30,6 +30,18 @@ grpc::ServerUnaryReactor* FleetService::GetHost(grpc::CallbackServerContext* con
   return Reply(context, controller::GetHost(*registry_, *request), response);
 }
 
+grpc::ServerUnaryReactor* FleetService::SetHostLabels(grpc::CallbackServerContext* context,
+                                                      const v1::SetHostLabelsRequest* request,
+                                                      v1::Host* response) {
+  if (labels_ == nullptr) {
+    return Reply(
+        context,
+        absl::StatusOr<v1::Host>(absl::UnimplementedError("host labels are not served here")),
+        response);
+  }
+  return Reply(context, labels_->Set(*request, context->peer()), response);
+}
+
 grpc::ServerUnaryReactor* FleetService::ListAggregators(grpc::CallbackServerContext* context,
                                                         const v1::ListAggregatorsRequest*,
                                                         v1::ListAggregatorsResponse* response) {

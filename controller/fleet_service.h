@@ -3,6 +3,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "andon/v1/fleet.grpc.pb.h"
+#include "controller/host_labels_api.h"
 #include "controller/registry.h"
 
 namespace andon::controller {
@@ -11,14 +12,19 @@ namespace andon::controller {
 // fleet_api.h, encodes. Thread-safe; holds no state of its own.
 class FleetService final : public v1::Fleet::CallbackService {
  public:
-  // `registry` must outlive the service.
-  explicit FleetService(Registry* registry) : registry_(registry) {}
+  // `registry` and `labels` must outlive the service; without `labels`,
+  // SetHostLabels is UNIMPLEMENTED.
+  explicit FleetService(Registry* registry, HostLabelsApi* labels = nullptr)
+      : registry_(registry), labels_(labels) {}
 
   grpc::ServerUnaryReactor* ListHosts(grpc::CallbackServerContext* context,
                                       const v1::ListHostsRequest* request,
                                       v1::ListHostsResponse* response) override;
   grpc::ServerUnaryReactor* GetHost(grpc::CallbackServerContext* context,
                                     const v1::GetHostRequest* request, v1::Host* response) override;
+  grpc::ServerUnaryReactor* SetHostLabels(grpc::CallbackServerContext* context,
+                                          const v1::SetHostLabelsRequest* request,
+                                          v1::Host* response) override;
   grpc::ServerUnaryReactor* ListAggregators(grpc::CallbackServerContext* context,
                                             const v1::ListAggregatorsRequest* request,
                                             v1::ListAggregatorsResponse* response) override;
@@ -28,6 +34,7 @@ class FleetService final : public v1::Fleet::CallbackService {
 
  private:
   Registry* const registry_;
+  HostLabelsApi* const labels_;
 };
 
 }  // namespace andon::controller

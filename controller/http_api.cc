@@ -89,6 +89,23 @@ void HttpApi::Install(httplib::Server& server) {
              [](const Request&, Response& res) { res.set_content("ok\n", "text/plain"); });
   server.Get("/api/v1/hosts", [this](const Request& q, Response& r) { ListHosts(q, r); });
   server.Get(R"(/api/v1/hosts/([^/]+))", [this](const Request& q, Response& r) { GetHost(q, r); });
+  if (labels_ != nullptr) {
+    // Body: {"set": {"role": "db"}, "remove": ["rack"]}.
+    server.Post(R"(/api/v1/hosts/([^/]+)/labels)", [this](const Request& q, Response& r) {
+      v1::SetHostLabelsRequest request;
+      auto parsed = google::protobuf::util::JsonStringToMessage(q.body, &request);
+      if (!parsed.ok()) {
+        SendError(absl::InvalidArgumentError(
+                      absl::StrCat("request body is not a SetHostLabelsRequest in JSON (e.g. "
+                                   "{\"set\":{\"role\":\"db\"},\"remove\":[\"rack\"]}): ",
+                                   parsed.message().as_string())),
+                  r);
+        return;
+      }
+      request.set_host_id(q.matches[1]);
+      Send(labels_->Set(request, q.remote_addr), r);
+    });
+  }
   server.Get("/api/v1/aggregators",
              [this](const Request& q, Response& r) { ListAggregators(q, r); });
   server.Get("/api/v1/metrics", [this](const Request& q, Response& r) { ListMetrics(q, r); });

@@ -6,6 +6,7 @@
 
 #include "controller/controller_metrics.h"
 #include "controller/events/event_tails.h"
+#include "controller/host_labels_api.h"
 #include "controller/probes/probe_api.h"
 #include "controller/query_router.h"
 #include "controller/registry.h"
@@ -34,6 +35,8 @@ class HttpApi {
 
   // Serves /api/v1/events from `tails` (optional; call before Install).
   void set_event_tails(EventTails* tails) { tails_ = tails; }
+  // Serves POST /api/v1/hosts/ID/labels (optional; call before Install).
+  void set_host_labels(HostLabelsApi* labels) { labels_ = labels; }
 
   // Adds the routes; call before the server starts.
   void Install(httplib::Server& server);
@@ -51,6 +54,7 @@ class HttpApi {
   QueryRouter* const router_;
   ProbeApi* const probes_;
   EventTails* tails_ = nullptr;
+  HostLabelsApi* labels_ = nullptr;
   ControllerMetrics* const metrics_;
   const std::string ui_dir_;
 };

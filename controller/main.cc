@@ -107,7 +107,8 @@ int Run() {
   agent_control.set_event_sink(
       [&](const std::string& host, const v1::EventBatch& batch) { tails.Add(host, batch); });
   EventsService events(&tails);
-  FleetService fleet(registry->get());
+  HostLabelsApi labels(registry->get(), allow_remote, [&] { agent_control.PushProbeChanges(); });
+  FleetService fleet(registry->get(), &labels);
   QueryService query(router.get());
   ProbeService probes(&probe_api);
 
@@ -121,6 +122,7 @@ int Run() {
   HttpServer http(prometheus_registry);
   HttpApi api(registry->get(), router.get(), &probe_api, &metrics, ui_dir);
   api.set_event_tails(&tails);
+  api.set_host_labels(&labels);
   api.Install(http.server());
   absl::Status http_started = http.Start(absl::GetFlag(FLAGS_http_addr));
   if (!http_started.ok()) {

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "common/labels.h"
 #include "common/log.h"
 #include "common/proto_time.h"
 #include "common/status_macros.h"
@@ -9,6 +10,31 @@
 
 namespace andon::controller {
 namespace {
+
+// info.labels = the agent's labels with the overrides applied (an empty
+// override removes).
+void ApplyLabelOverrides(v1::Host& host) {
+  auto& labels = *host.mutable_info()->mutable_labels();
+  for (const auto& [name, value] : host.label_overrides()) {
+    if (value.empty()) {
+      labels.erase(name);
+    } else {
+      labels[name] = value;
+    }
+  }
+}
+
+absl::Status CheckSettableLabel(const std::string& name) {
+  if (!IsValidLabelName(name)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("label name '", name, "' is invalid (must match [a-zA-Z_][a-zA-Z0-9_]*)"));
+  }
+  if (name == "host") {
+    return absl::InvalidArgumentError(
+        "the label 'host' is the host id and cannot be set; pick another name");
+  }
+  return absl::OkStatus();
+}
 
 constexpr absl::string_view kHostPrefix = "h/";
 constexpr absl::string_view kAggregatorPrefix = "a/";
@@ -94,6 +120,41 @@ absl::StatusOr<Registry::HostEntry*> Registry::HeldHost(absl::string_view host_i
   return &it->second;
 }
 
+absl::StatusOr<v1::Host> Registry::SetHostLabels(absl::string_view host_id,
+                                                 const std::map<std::string, std::string>& set,
+                                                 const std::vector<std::string>& remove) {
+  if (set.empty() && remove.empty()) {
+    return absl::InvalidArgumentError("no labels to set or remove; give k=v to set, k- to remove");
+  }
+  for (const auto& [name, value] : set) {
+    ANDON_RETURN_IF_ERROR(CheckSettableLabel(name));
+    if (value.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("label '", name, "' has an empty value; to remove it give ", name, "-"));
+    }
+  }
+  for (const std::string& name : remove) {
+    ANDON_RETURN_IF_ERROR(CheckSettableLabel(name));
+    if (set.contains(name)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("label '", name, "' is both set and removed; give one of them"));
+    }
+  }
+  absl::MutexLock lock(&mu_);
+  auto it = hosts_.find(host_id);
+  if (it == hosts_.end()) {
+    return absl::NotFoundError(absl::StrCat("no host '", host_id, "'; andonctl hosts lists them"));
+  }
+  HostEntry updated = it->second;
+  auto& overrides = *updated.host.mutable_label_overrides();
+  for (const auto& [name, value] : set) overrides[name] = value;
+  for (const std::string& name : remove) overrides[name] = "";
+  ApplyLabelOverrides(updated.host);
+  ANDON_RETURN_IF_ERROR(PersistHost(updated, clock_->Now()));
+  it->second = updated;
+  return updated.host;
+}
+
 absl::StatusOr<v1::Host> Registry::RegisterHost(const v1::HostInfo& info,
                                                 absl::string_view instance_id) {
   ANDON_RETURN_IF_ERROR(ValidateHostInfo(info));
@@ -122,6 +183,7 @@ absl::StatusOr<v1::Host> Registry::RegisterHost(const v1::HostInfo& info,
     host.clear_last_heartbeat();
   }
   *host.mutable_info() = info;
+  ApplyLabelOverrides(host);
   host.set_instance_id(std::string(instance_id));
   *host.mutable_last_seen() = ToProtoTime(now);
   if (!host.connected()) updated.claim_pending_until = now + options_.claim_grace;

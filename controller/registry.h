@@ -79,6 +79,16 @@ class Registry {
   absl::Status RecordHeartbeat(absl::string_view host_id, absl::string_view instance_id,
                                const v1::Heartbeat& heartbeat);
 
+  // Sets labels (`set`) and removes others (`remove`) over those the host's
+  // agent reports, and keeps them in the host's label_overrides so that they
+  // hold across the agent's re-registrations. NOT_FOUND for an unknown host;
+  // INVALID_ARGUMENT (changing nothing) for an invalid label name, the label
+  // `host` (selectors match it against the host id), an empty value, a label
+  // both set and removed, or nothing to change.
+  absl::StatusOr<v1::Host> SetHostLabels(absl::string_view host_id,
+                                         const std::map<std::string, std::string>& set,
+                                         const std::vector<std::string>& remove);
+
   // NOT_FOUND with the id in the message.
   absl::StatusOr<v1::Host> GetHost(absl::string_view host_id) const;
   // Hosts, sorted by id, whose labels include every selector label.

@@ -214,3 +214,48 @@ TEST_F(RegistryTest, HostRemembersThePreviousAggregatorsThatHoldItsWindows) {
 
 }  // namespace
 }  // namespace andon::controller
+
+namespace andon::controller {
+namespace {
+
+TEST_F(RegistryTest, LabelsSetThroughTheApiHoldAcrossRestartsAndReRegistrations) {
+  ASSERT_TRUE(
+      registry_->RegisterHost(MakeHostInfo("web-1", {{"role", "web"}, {"rack", "r1"}}), "inst-a")
+          .ok());
+  auto changed = registry_->SetHostLabels("web-1", {{"tier", "canary"}, {"role", "db"}}, {"rack"});
+  ASSERT_TRUE(changed.ok()) << changed.status();
+  auto labels = [](const v1::Host& h) {
+    return std::map<std::string, std::string>(h.info().labels().begin(), h.info().labels().end());
+  };
+  const std::map<std::string, std::string> want = {{"role", "db"}, {"tier", "canary"}};
+  EXPECT_EQ(labels(*changed), want);
+  Reopen();
+  EXPECT_EQ(labels(*registry_->GetHost("web-1")), want);
+  // The agent restarts and reports its own labels again: the overrides win.
+  auto again =
+      registry_->RegisterHost(MakeHostInfo("web-1", {{"role", "web"}, {"rack", "r1"}}), "inst-b");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(labels(*again), want);
+  EXPECT_EQ(registry_->ListHosts({{"tier", "canary"}}).size(), 1u);
+}
+
+TEST_F(RegistryTest, BadLabelChangesAreRefusedAndChangeNothing) {
+  ASSERT_TRUE(registry_->RegisterHost(MakeHostInfo("web-1", {{"role", "web"}}), "inst-a").ok());
+  auto message = [&](const std::map<std::string, std::string>& set,
+                     const std::vector<std::string>& remove) {
+    auto r = registry_->SetHostLabels("web-1", set, remove);
+    EXPECT_FALSE(r.ok());
+    return std::string(r.status().message());
+  };
+  EXPECT_THAT(message({{"host", "x"}}, {}), ::testing::HasSubstr("is the host id"));
+  EXPECT_THAT(message({{"9bad", "x"}}, {}), ::testing::HasSubstr("is invalid"));
+  EXPECT_THAT(message({{"role", ""}}, {}), ::testing::HasSubstr("role-"));
+  EXPECT_THAT(message({{"role", "db"}}, {"role"}), ::testing::HasSubstr("both set and removed"));
+  EXPECT_THAT(message({}, {}), ::testing::HasSubstr("no labels"));
+  EXPECT_EQ(registry_->SetHostLabels("nope", {{"a", "b"}}, {}).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(registry_->GetHost("web-1")->info().labels().at("role"), "web");
+}
+
+}  // namespace
+}  // namespace andon::controller

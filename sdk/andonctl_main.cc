@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "common/labels.h"
 #include "sdk/client.h"
@@ -59,6 +61,8 @@ constexpr char kUsage[] =
     "commands:\n"
     "  hosts [--selector role=db]      list hosts\n"
     "  aggregators                     list aggregators\n"
+    "  label HOST k=v ... [k- ...]     set (k=v) or remove (k-) labels of a host; probe\n"
+    "                                  configurations follow at once\n"
     "  metrics                         list known metrics\n"
     "  query METRIC [--host H] [--where k=v,...] [--by l1,l2] [--last 5m] [--limit N]\n"
     "               [--fn F] [--step 10s]\n"
@@ -120,6 +124,39 @@ int Hosts(andon::sdk::Client& client) {
   } else {
     std::fputs(andon::sdk::FormatHostsTable(*hosts, absl::Now()).c_str(), stdout);
   }
+  return 0;
+}
+
+// label HOST k=v ... k- ...: sets and removes labels of one host.
+int Label(andon::sdk::Client& client, const std::vector<char*>& args) {
+  if (args.size() < 4) {
+    return Usage("label takes a host and changes, e.g. andonctl label web-1 role=db rack-");
+  }
+  andon::v1::SetHostLabelsRequest req;
+  req.set_host_id(args[2]);
+  for (size_t i = 3; i < args.size(); ++i) {
+    absl::string_view change = args[i];
+    if (absl::ConsumeSuffix(&change, "-") && change.find('=') == absl::string_view::npos) {
+      req.add_remove(std::string(change));
+      continue;
+    }
+    auto parsed = andon::ParseLabels(args[i]);
+    if (!parsed.ok() || parsed->size() != 1) {
+      return Usage(absl::StrCat("label: '", args[i], "' is neither k=v (set) nor k- (remove)"));
+    }
+    (*req.mutable_set())[parsed->begin()->first] = parsed->begin()->second;
+  }
+  auto host = client.SetHostLabels(req);
+  if (!host.ok()) return Fail(host.status());
+  if (absl::GetFlag(FLAGS_json)) {
+    PrintJson(*host);
+    return 0;
+  }
+  std::vector<std::string> labels;
+  std::map<std::string, std::string> sorted(host->info().labels().begin(),
+                                            host->info().labels().end());
+  for (const auto& [k, v] : sorted) labels.push_back(absl::StrCat(k, "=", v));
+  std::printf("%s: %s\n", host->info().host_id().c_str(), absl::StrJoin(labels, ",").c_str());
   return 0;
 }
 
@@ -309,6 +346,7 @@ int main(int argc, char** argv) {
   if (command == "aggregators" && args.size() == 2) return Aggregators(**client);
   if (command == "metrics" && args.size() == 2) return Metrics(**client);
   if (command == "probes") return Probes(**client, args);
+  if (command == "label") return Label(**client, args);
   if (command == "events" && args.size() == 2) return Events(**client);
   if (command == "query") {
     if (args.size() != 3) return Usage("query takes one metric name, e.g. andonctl query syscalls");

@@ -66,6 +66,14 @@ absl::StatusOr<v1::Host> Client::GetHost(absl::string_view host_id) {
   return resp;
 }
 
+absl::StatusOr<v1::Host> Client::SetHostLabels(const v1::SetHostLabelsRequest& request) {
+  v1::Host resp;
+  auto ctx = NewContext();
+  grpc::Status st = fleet_->SetHostLabels(ctx.get(), request, &resp);
+  if (!st.ok()) return Annotate(st, address_);
+  return resp;
+}
+
 absl::StatusOr<v1::ListAggregatorsResponse> Client::ListAggregators() {
   v1::ListAggregatorsResponse resp;
   auto ctx = NewContext();

@@ -1,0 +1,33 @@
+#include "controller/host_labels_api.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "controller/probes/probe_api.h"
+
+namespace andon::controller {
+
+absl::StatusOr<v1::Host> HostLabelsApi::Set(const v1::SetHostLabelsRequest& request,
+                                            absl::string_view peer) {
+  if (!allow_remote_changes_ && !IsLoopbackPeer(peer)) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "host labels choose which probes run as root on a host, and this controller takes "
+        "changes only from loopback (you are ",
+        peer,
+        "); run andonctl on the controller's host, or start andon-controller with "
+        "--allow_remote_changes once its port is protected"));
+  }
+  std::map<std::string, std::string> set(request.set().begin(), request.set().end());
+  std::vector<std::string> remove(request.remove().begin(), request.remove().end());
+  absl::StatusOr<v1::Host> host = registry_->SetHostLabels(request.host_id(), set, remove);
+  if (!host.ok()) return host.status();
+  ANDON_LOG(INFO) << "labels of host '" << request.host_id() << "' changed by " << peer << ": set "
+                  << set.size() << ", removed " << remove.size();
+  if (on_change_) on_change_();
+  return host;
+}
+
+}  // namespace andon::controller

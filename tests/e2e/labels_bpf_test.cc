@@ -1,0 +1,106 @@
+// Host labels end to end: `andonctl label` moves the host in and out of a
+// probe configuration's selector, and the real agent attaches and detaches
+// the probe (seen in its heartbeats through the controller's API).
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "tests/e2e/bpf_available.h"
+#include "tests/harness/local_cluster.h"
+
+namespace andon::testing {
+namespace {
+
+constexpr absl::Duration kTimeout = absl::Seconds(30);
+
+std::string RunCommand(const std::string& command) {
+  std::array<char, 4096> buf;
+  std::string out;
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(command.c_str(), "r"), ::pclose);
+  while (pipe && fgets(buf.data(), buf.size(), pipe.get())) out += buf.data();
+  return out;
+}
+
+// The state of the host's probe `key` in its last heartbeat; STATE_UNSPECIFIED
+// when the agent does not run it.
+v1::ProbeState::State ProbeStateOf(const v1::Host& host, const std::string& key) {
+  for (const v1::ProbeState& p : host.last_heartbeat().probes()) {
+    if (p.key() == key) return p.state();
+  }
+  return v1::ProbeState::STATE_UNSPECIFIED;
+}
+
+class HostLabelsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string reason = BpfUnavailableReason();
+    if (!reason.empty()) GTEST_SKIP() << reason;
+    cluster_ = std::make_unique<LocalCluster>(LocalCluster::Options{});
+    absl::Status s = cluster_->Start();
+    ASSERT_TRUE(s.ok()) << s;
+  }
+
+  // Polls the host until `done` holds for it; false on timeout, with the
+  // last heartbeat's probes in `last`.
+  bool WaitForHost(const std::function<bool(const v1::Host&)>& done, std::string* last) {
+    const absl::Time deadline = absl::Now() + kTimeout;
+    while (absl::Now() < deadline) {
+      auto host = cluster_->client().GetHost(cluster_->host_id());
+      if (host.ok()) {
+        if (done(*host)) return true;
+        *last = host->last_heartbeat().ShortDebugString();
+      }
+      absl::SleepFor(absl::Milliseconds(200));
+    }
+    return false;
+  }
+
+  std::unique_ptr<LocalCluster> cluster_;
+};
+
+TEST_F(HostLabelsTest, LabelChangeAttachesAndDetachesTheSelectedProbe) {
+  const std::string tier = absl::StrCat("t", getpid() % 100000);
+  v1::PutProbeConfigRequest put;
+  put.set_name("by_label");
+  put.add_probes()->set_probe("runqlat");
+  put.set_selector(absl::StrCat("tier=", tier));
+  auto config = cluster_->client().PutProbeConfig(put);
+  ASSERT_TRUE(config.ok()) << config.status();
+
+  const std::string ctl = absl::StrCat(BinDir(), "/andonctl --controller ",
+                                       cluster_->controller_grpc(), " label ", cluster_->host_id());
+  std::string out = RunCommand(absl::StrCat(ctl, " tier=", tier, " 2>&1"));
+  EXPECT_NE(out.find(absl::StrCat("tier=", tier)), std::string::npos) << out;
+  std::string last;
+  EXPECT_TRUE(WaitForHost(
+      [](const v1::Host& h) { return ProbeStateOf(h, "runqlat") == v1::ProbeState::ATTACHED; },
+      &last))
+      << "runqlat never attached after the label was set; last heartbeat: " << last;
+  auto status = cluster_->client().ProbeStatus("by_label");
+  ASSERT_TRUE(status.ok()) << status.status();
+  EXPECT_EQ(status->hosts_targeted(), 1u) << status->ShortDebugString();
+
+  out = RunCommand(absl::StrCat(ctl, " tier- 2>&1"));
+  EXPECT_EQ(out.find("tier="), std::string::npos) << out;
+  EXPECT_TRUE(WaitForHost(
+      [](const v1::Host& h) {
+        return ProbeStateOf(h, "runqlat") == v1::ProbeState::STATE_UNSPECIFIED &&
+               ProbeStateOf(h, "syscalls") == v1::ProbeState::ATTACHED;
+      },
+      &last))
+      << "runqlat still runs after the label was removed; last heartbeat: " << last;
+
+  out = RunCommand(absl::StrCat(ctl, " host=x 2>&1"));
+  EXPECT_NE(out.find("is the host id"), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace andon::testing
