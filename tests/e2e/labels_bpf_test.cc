@@ -12,9 +12,9 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
 #include "tests/e2e/bpf_available.h"
 #include "tests/harness/local_cluster.h"
+#include "tests/harness/probe_waits.h"
 
 namespace andon::testing {
 namespace {
@@ -48,19 +48,13 @@ class HostLabelsTest : public ::testing::Test {
     ASSERT_TRUE(s.ok()) << s;
   }
 
-  // Polls the host until `done` holds for it; false on timeout, with the
-  // last heartbeat's probes in `last`.
+  // Waits until `done` holds for the host (tests/harness/probe_waits.h);
+  // false on timeout, with the last answer in `last`.
   bool WaitForHost(const std::function<bool(const v1::Host&)>& done, std::string* last) {
-    const absl::Time deadline = absl::Now() + kTimeout;
-    while (absl::Now() < deadline) {
-      auto host = cluster_->client().GetHost(cluster_->host_id());
-      if (host.ok()) {
-        if (done(*host)) return true;
-        *last = host->last_heartbeat().ShortDebugString();
-      }
-      absl::SleepFor(absl::Milliseconds(200));
-    }
-    return false;
+    absl::StatusOr<v1::Host> host =
+        testing::WaitForHost(cluster_->client(), cluster_->host_id(), done, kTimeout);
+    if (!host.ok()) *last = std::string(host.status().message());
+    return host.ok();
   }
 
   std::unique_ptr<LocalCluster> cluster_;
