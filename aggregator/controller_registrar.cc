@@ -26,30 +26,23 @@ ControllerRegistrar::ControllerRegistrar(RegistrarOptions options)
 ControllerRegistrar::~ControllerRegistrar() { Stop(); }
 
 void ControllerRegistrar::Start() {
-  {
-    absl::MutexLock lock(&mu_);
-    stopping_ = false;
-  }
+  stop_.Reset();
   thread_ = std::thread([this] { Run(); });
 }
 
 void ControllerRegistrar::Stop() {
-  {
-    absl::MutexLock lock(&mu_);
-    stopping_ = true;
-    if (in_flight_ != nullptr) in_flight_->TryCancel();
-  }
+  stop_.Stop();
   if (thread_.joinable()) thread_.join();
-}
-
-bool ControllerRegistrar::Stopping() const {
-  absl::MutexLock lock(&mu_);
-  return stopping_;
 }
 
 int64_t ControllerRegistrar::registrations() const {
   absl::MutexLock lock(&mu_);
   return registrations_;
+}
+
+int64_t ControllerRegistrar::failed_attempts() const {
+  absl::MutexLock lock(&mu_);
+  return failed_attempts_;
 }
 
 void ControllerRegistrar::Run() {
@@ -68,46 +61,44 @@ void ControllerRegistrar::Run() {
       reachable = true;
       backoff.Reset();
     } else {
-      if (Stopping()) return;  // Stop() cancelled the call.
+      if (stop_.stopping()) return;  // Stop() cancelled the call.
       reachable = false;
       wait = backoff.Next();
       ANDON_LOG(WARNING) << "controller " << options_.controller << " unreachable ("
                          << status.error_message() << "); retrying in "
                          << absl::StrFormat("%.1fs", absl::ToDoubleSeconds(wait));
     }
-    if (!SleepFor(wait)) return;
+    if (!stop_.SleepFor(wait)) return;
   }
 }
 
 grpc::Status ControllerRegistrar::RegisterOnce(absl::Duration* interval) {
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + options_.rpc_timeout));
-  {
-    absl::MutexLock lock(&mu_);
-    if (stopping_) return grpc::Status(grpc::StatusCode::CANCELLED, "stopping");
-    in_flight_ = &context;
-  }
   v1::RegisterAggregatorRequest request;
   request.set_id(options_.id);
   request.set_address(options_.address);
   request.set_http_address(options_.http_address);
+  request.set_parent_id(options_.parent_id);
+  request.set_role(options_.role);
   v1::RegisterAggregatorResponse response;
-  grpc::Status status = stub_->RegisterAggregator(&context, request, &response);
-  absl::MutexLock lock(&mu_);
-  in_flight_ = nullptr;
-  if (status.ok()) {
-    ++registrations_;
-    if (response.heartbeat_interval_ms() > 0) {
-      *interval = absl::Milliseconds(response.heartbeat_interval_ms());
-    }
+  grpc::Status status;
+  {
+    StopSignal::Tracked tracked(stop_, &context);
+    status = stub_->RegisterAggregator(&context, request, &response);
   }
-  return status;
-}
-
-bool ControllerRegistrar::SleepFor(absl::Duration d) {
+  if (!status.ok()) {
+    absl::MutexLock lock(&mu_);
+    ++failed_attempts_;
+    return status;
+  }
+  if (response.heartbeat_interval_ms() > 0) {
+    *interval = absl::Milliseconds(response.heartbeat_interval_ms());
+  }
+  if (options_.on_registered) options_.on_registered(response);
   absl::MutexLock lock(&mu_);
-  mu_.AwaitWithTimeout(absl::Condition(&stopping_), d);
-  return !stopping_;
+  ++registrations_;
+  return status;
 }
 
 }  // namespace andon::aggregator

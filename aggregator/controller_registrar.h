@@ -2,6 +2,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -10,6 +11,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "andon/v1/fleet.grpc.pb.h"
+#include "common/stop_signal.h"
 
 namespace andon::aggregator {
 
@@ -18,6 +20,11 @@ struct RegistrarOptions {
   std::string id;            // this aggregator's id
   std::string address;       // gRPC host:port agents should use
   std::string http_address;  // /metrics host:port
+  std::string parent_id;     // the aggregator this one forwards to; "" for none
+  v1::AggregatorRole role = v1::AGGREGATOR_LEAF;
+  // Called on the registrar's thread with every successful answer (the
+  // parent's address and the forwarding rules may change between them).
+  std::function<void(const v1::RegisterAggregatorResponse&)> on_registered;
   absl::Duration rpc_timeout = absl::Seconds(3);
   absl::Duration initial_backoff = absl::Milliseconds(500);
   absl::Duration max_backoff = absl::Seconds(15);
@@ -43,23 +50,22 @@ class ControllerRegistrar {
 
   // Successful registrations so far.
   int64_t registrations() const ABSL_LOCKS_EXCLUDED(mu_);
+  // Calls that failed so far (the controller unreachable or refusing).
+  int64_t failed_attempts() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
   void Run();
-  bool Stopping() const ABSL_LOCKS_EXCLUDED(mu_);
   // One RegisterAggregator call; on success sets the next heartbeat delay.
   grpc::Status RegisterOnce(absl::Duration* interval) ABSL_LOCKS_EXCLUDED(mu_);
-  // Sleeps for `d` or until Stop(); false if stopping.
-  bool SleepFor(absl::Duration d) ABSL_LOCKS_EXCLUDED(mu_);
 
   const RegistrarOptions options_;
   std::unique_ptr<v1::Fleet::Stub> stub_;
   std::thread thread_;
+  StopSignal stop_;
 
   mutable absl::Mutex mu_;
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  grpc::ClientContext* in_flight_ ABSL_GUARDED_BY(mu_) = nullptr;
   int64_t registrations_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t failed_attempts_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace andon::aggregator

@@ -10,6 +10,14 @@
 
 namespace andon::aggregator {
 
+// Told of every batch the store applied (not of duplicates), after it is
+// stored; called on gRPC threads, concurrently.
+class AppliedBatchSink {
+ public:
+  virtual ~AppliedBatchSink() = default;
+  virtual void OnApplied(const v1::IngestBatch& batch) = 0;
+};
+
 // The Ingest gRPC service: each batch of a Push stream is validated and
 // applied to the SeriesStore as it arrives. The first invalid batch ends the
 // stream with its INVALID_ARGUMENT status (batches before it stay applied);
@@ -21,8 +29,10 @@ namespace andon::aggregator {
 // writes run on the gRPC callback thread (they are short, unsynced writes).
 class IngestService final : public v1::Ingest::CallbackService {
  public:
-  IngestService(SeriesStore* store, const BatchValidator* validator, IngestMetrics* metrics)
-      : store_(store), validator_(validator), metrics_(metrics) {}
+  // `sink` (may be null) is told of each applied batch.
+  IngestService(SeriesStore* store, const BatchValidator* validator, IngestMetrics* metrics,
+                AppliedBatchSink* sink = nullptr)
+      : store_(store), validator_(validator), metrics_(metrics), sink_(sink) {}
 
   grpc::ServerReadReactor<v1::IngestBatch>* Push(grpc::CallbackServerContext* context,
                                                  v1::IngestAck* ack) override;
@@ -38,6 +48,7 @@ class IngestService final : public v1::Ingest::CallbackService {
   SeriesStore* store_;
   const BatchValidator* validator_;
   IngestMetrics* metrics_;
+  AppliedBatchSink* sink_;
 };
 
 }  // namespace andon::aggregator

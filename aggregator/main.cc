@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "aggregator/batch_validator.h"
 #include "aggregator/controller_registrar.h"
+#include "aggregator/forward/forwarder.h"
 #include "aggregator/ingest_metrics.h"
 #include "aggregator/ingest_service.h"
 #include "aggregator/query_engine.h"
@@ -36,6 +37,17 @@ ABSL_FLAG(std::string, controller, "127.0.0.1:7400",
           "controller gRPC host:port to register with; empty: do not register");
 ABSL_FLAG(std::string, advertise_addr, "",
           "gRPC host:port agents should use (default: --grpc_addr)");
+ABSL_FLAG(std::string, parent, "",
+          "id of the aggregator to forward closed windows to (the controller gives its "
+          "address); empty: this is a root");
+ABSL_FLAG(std::string, role, "leaf",
+          "leaf (takes hosts' streams) or inner (takes only its children's forwarded windows)");
+ABSL_FLAG(absl::Duration, admission_delay, absl::Seconds(3),
+          "with --parent: forward a window this long after it ends; later data goes up as an "
+          "amendment (give an inner aggregator a longer delay than its children)");
+ABSL_FLAG(int64_t, forward_outbox_batches, 7200,
+          "with --parent: batches kept for the parent while it is unreachable; the oldest are "
+          "dropped (and counted) past this");
 
 namespace andon::aggregator {
 namespace {
@@ -72,6 +84,13 @@ absl::StatusOr<std::string> AdvertiseAddress(const std::string& grpc_addr, int p
   return absl::StrCat(host, ":", port);
 }
 
+absl::StatusOr<v1::AggregatorRole> ParseRole(const std::string& role) {
+  if (role == "leaf") return v1::AGGREGATOR_LEAF;
+  if (role == "inner") return v1::AGGREGATOR_INNER;
+  return absl::InvalidArgumentError(
+      absl::StrCat("--role '", role, "' is not a role; use leaf (takes hosts) or inner"));
+}
+
 absl::Status Run() {
   const std::string data_dir = absl::GetFlag(FLAGS_data_dir);
   if (data_dir.empty()) {
@@ -91,11 +110,29 @@ absl::Status Run() {
   ANDON_ASSIGN_OR_RETURN(std::vector<v1::MetricInfo> declared, store->LoadMetricInfos());
   for (const v1::MetricInfo& m : declared) {
     absl::StatusOr<bool> learned = catalog.Declare(m);
-    if (!learned.ok()) ANDON_LOG(WARNING) << "ignoring stored metric descriptor: " << learned.status();
+    if (!learned.ok())
+      ANDON_LOG(WARNING) << "ignoring stored metric descriptor: " << learned.status();
+  }
+  ANDON_ASSIGN_OR_RETURN(v1::AggregatorRole role, ParseRole(absl::GetFlag(FLAGS_role)));
+  const std::string parent = absl::GetFlag(FLAGS_parent);
+  if (parent == id) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--parent '", parent, "' is this aggregator's own id"));
+  }
+  std::unique_ptr<Outbox> outbox;
+  std::unique_ptr<Forwarder> forwarder;
+  if (!parent.empty()) {
+    ANDON_ASSIGN_OR_RETURN(
+        outbox, Outbox::Open(absl::StrCat(data_dir, "/forward"),
+                             static_cast<size_t>(absl::GetFlag(FLAGS_forward_outbox_batches))));
+    forwarder = std::make_unique<Forwarder>(
+        ForwarderOptions{.id = id, .admission_delay = absl::GetFlag(FLAGS_admission_delay)},
+        outbox.get(), store.get(), &catalog, RealClock::Get(), ForwardMetrics::Create(*registry));
+    ANDON_RETURN_IF_ERROR(forwarder->Recover());
   }
   BatchValidator validator(RealClock::Get(), &catalog);
   QueryEngine engine(store.get(), &catalog);
-  IngestService ingest(store.get(), &validator, &ingest_metrics);
+  IngestService ingest(store.get(), &validator, &ingest_metrics, forwarder.get());
   QueryService query(&engine);
 
   HttpServer http(registry);
@@ -104,23 +141,43 @@ absl::Status Run() {
   ANDON_ASSIGN_OR_RETURN(std::unique_ptr<grpc::Server> server,
                          StartGrpcServer(grpc_addr, {&ingest, &query}, &grpc_port));
   ANDON_ASSIGN_OR_RETURN(std::string advertise, AdvertiseAddress(grpc_addr, grpc_port));
-  ANDON_LOG(INFO) << "andon-aggregator '" << id << "' serving gRPC on port " << grpc_port
-                  << " (advertised as " << advertise << "), HTTP on " << http_addr << ", data in "
-                  << data_dir;
+  ANDON_LOG(INFO) << "andon-aggregator '" << id << "' ("
+                  << (role == v1::AGGREGATOR_LEAF ? "leaf" : "inner")
+                  << (parent.empty() ? ", a root" : absl::StrCat(", forwarding to '", parent, "'"))
+                  << ") serving gRPC on port " << grpc_port << " (advertised as " << advertise
+                  << "), HTTP on " << http_addr << ", data in " << data_dir;
+  if (forwarder != nullptr) forwarder->Start();
 
   std::unique_ptr<ControllerRegistrar> registrar;
   const std::string controller = absl::GetFlag(FLAGS_controller);
   if (controller.empty()) {
     ANDON_LOG(WARNING) << "no --controller given: not registering; agents will not be assigned";
   } else {
+    if (!parent.empty()) {
+      ANDON_LOG(WARNING) << "--parent given but no --controller: the parent's address is "
+                            "never learned, so nothing is forwarded";
+    }
     registrar = std::make_unique<ControllerRegistrar>(RegistrarOptions{
-        .controller = controller, .id = id, .address = advertise, .http_address = http_addr});
+        .controller = controller,
+        .id = id,
+        .address = advertise,
+        .http_address = http_addr,
+        .parent_id = parent,
+        .role = role,
+        .on_registered = [f = forwarder.get()](const v1::RegisterAggregatorResponse& r) {
+          if (f == nullptr) return;
+          f->SetParent(r.parent());
+          absl::Status s = f->SetRules(
+              std::vector<v1::ForwardRule>(r.forward_rules().begin(), r.forward_rules().end()));
+          if (!s.ok()) ANDON_LOG(ERROR) << "keeping forwarding rules: " << s.message();
+        }});
     registrar->Start();
   }
 
   const int sig = WaitForTerminationSignal();
   ANDON_LOG(INFO) << "signal " << sig << " received; shutting down";
   if (registrar != nullptr) registrar->Stop();
+  if (forwarder != nullptr) forwarder->Stop();
   // Agents keep their ingest streams open indefinitely, so waiting for them
   // to end is pointless: give in-flight batches a moment, then cancel. An
   // agent resends what was not acknowledged to its next aggregator.
