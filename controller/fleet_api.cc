@@ -25,13 +25,16 @@ absl::StatusOr<v1::Host> GetHost(const Registry& registry, const v1::GetHostRequ
 v1::ListAggregatorsResponse ListAggregators(const Registry& registry) {
   v1::ListAggregatorsResponse out;
   for (auto& a : registry.ListAggregators()) *out.add_aggregators() = std::move(a);
+  for (const auto& r : registry.options().forward_rules) *out.add_forward_rules() = r;
   return out;
 }
 
 absl::StatusOr<v1::RegisterAggregatorResponse> RegisterAggregator(
     Registry& registry, const v1::RegisterAggregatorRequest& request) {
-  ANDON_RETURN_IF_ERROR(registry.RegisterAggregator(request));
+  ANDON_ASSIGN_OR_RETURN(v1::AggregatorRef parent, registry.RegisterAggregator(request));
   v1::RegisterAggregatorResponse out;
+  *out.mutable_parent() = std::move(parent);
+  for (const auto& r : registry.options().forward_rules) *out.add_forward_rules() = r;
   out.set_heartbeat_interval_ms(
       static_cast<uint32_t>(absl::ToInt64Milliseconds(registry.options().aggregator_heartbeat)));
   return out;

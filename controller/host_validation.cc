@@ -54,6 +54,14 @@ absl::Status ValidateAggregator(const v1::RegisterAggregatorRequest& request) {
     return absl::InvalidArgumentError(
         absl::StrCat("aggregator '", request.id(), "' gave no gRPC address"));
   }
+  if (request.parent_id() == request.id()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("aggregator '", request.id(), "' names itself as its parent"));
+  }
+  if (!v1::AggregatorRole_IsValid(request.role())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("aggregator '", request.id(), "' gave an unknown role ", request.role()));
+  }
   return absl::OkStatus();
 }
 

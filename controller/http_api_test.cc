@@ -122,7 +122,7 @@ TEST_F(HttpApiTest, MetricsAggregatorsHealthz) {
   EXPECT_THAT(res->body, HasSubstr("\"name\":\"syscalls\""));
   res = client_->Get("/api/v1/aggregators");
   ASSERT_TRUE(res);
-  EXPECT_EQ(res->body, "{\"aggregators\":[]}");
+  EXPECT_EQ(res->body, "{\"aggregators\":[],\"forwardRules\":[]}");
   res = client_->Get("/healthz");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->body, "ok\n");

@@ -12,6 +12,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
+#include "common/forward_rules.h"
 #include "common/grpc_server.h"
 #include "common/http_server.h"
 #include "common/log.h"
@@ -43,6 +44,10 @@ ABSL_FLAG(bool, allow_remote_changes, false,
           "authentication yet: only with the ports firewalled)");
 ABSL_FLAG(absl::Duration, host_ttl, absl::Seconds(30),
           "a host is live while its control stream is open or it was seen within this");
+ABSL_FLAG(std::string, forward_rules, "",
+          "labels a metric's series keep when aggregators forward them up the tree, "
+          "\"METRIC:LABEL,LABEL;...\" (e.g. \"syscalls:syscall\"); a metric without a rule "
+          "keeps every label but host");
 
 namespace andon::controller {
 namespace {
@@ -69,6 +74,12 @@ int Run() {
   RegistryOptions registry_options;
   registry_options.host_ttl = absl::GetFlag(FLAGS_host_ttl);
   if (registry_options.host_ttl <= absl::ZeroDuration()) return Fail("--host_ttl must be positive");
+  absl::StatusOr<ForwardRules> forward_rules =
+      ForwardRules::Parse(absl::GetFlag(FLAGS_forward_rules));
+  if (!forward_rules.ok()) {
+    return Fail(absl::StrCat("--forward_rules: ", forward_rules.status().message()));
+  }
+  registry_options.forward_rules = forward_rules->ToProto();
   std::string ui_dir = absl::GetFlag(FLAGS_ui_dir);
   if (ui_dir.empty()) ui_dir = DefaultUiDir();
 

@@ -84,17 +84,27 @@ QueryRouter::QueryRouter(const Registry* registry, const MetricCatalog* catalog,
       catalog_(catalog),
       clock_(clock),
       metrics_(metrics),
-      call_deadline_(call_deadline) {}
+      call_deadline_(call_deadline),
+      forward_rules_(registry->options().forward_rules) {}
 
 std::vector<v1::AggregatorRef> QueryRouter::Targets(const v1::QueryRequest& request) const {
   for (const auto& m : request.matchers()) {
     if (m.name() == "host" && m.op() == v1::LabelMatcher::EQ) {
       std::vector<v1::AggregatorRef> holding = registry_->AggregatorsOfHost(m.value());
       if (!holding.empty()) return holding;
-      break;  // unknown host or its aggregator died: ask everyone
+      break;  // unknown host or its aggregator died: ask every leaf
     }
   }
-  return registry_->LiveAggregators();
+  // A label that forwarding drops is only at the leaves; otherwise the top
+  // of the tree holds the fleet-wide series, already reduced.
+  bool needs_leaves = false;
+  for (const auto& m : request.matchers()) {
+    needs_leaves = needs_leaves || !forward_rules_.Keeps(request.metric(), m.name());
+  }
+  for (const std::string& l : request.group_by()) {
+    needs_leaves = needs_leaves || !forward_rules_.Keeps(request.metric(), l);
+  }
+  return needs_leaves ? registry_->LiveAggregators() : registry_->TreeTops();
 }
 
 std::shared_ptr<v1::Query::Stub> QueryRouter::StubFor(const std::string& address) {

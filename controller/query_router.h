@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "andon/v1/query.grpc.pb.h"
 #include "common/clock.h"
+#include "common/forward_rules.h"
 #include "common/metric_catalog.h"
 #include "controller/controller_metrics.h"
 #include "controller/registry.h"
@@ -19,8 +20,11 @@
 namespace andon::controller {
 
 // Answers queries by forwarding them to aggregators: a query with an EQ
-// matcher on `host` goes to that host's aggregator only (when it is live);
-// any other query fans out to every live aggregator in parallel, each with
+// matcher on `host` goes to that host's aggregators only (when they are
+// live); a query naming a label that forwarding drops goes to every live
+// leaf; any other query goes to the top of the tree (Registry::TreeTops:
+// the root, or its children while it is down). Several targets are asked in
+// parallel, each with
 // the call deadline, and their typed answers are merged before the query's
 // function is applied (see query_merge.h). Validates first, so a bad query is
 // refused with the same message even when no aggregator is up. This is the
@@ -55,6 +59,7 @@ class QueryRouter {
   const Clock* const clock_;
   ControllerMetrics* const metrics_;
   const absl::Duration call_deadline_;
+  const ForwardRules forward_rules_;
 
   absl::Mutex mu_;
   std::map<std::string, std::shared_ptr<v1::Query::Stub>> stubs_ ABSL_GUARDED_BY(mu_);

@@ -31,6 +31,9 @@ struct RegistryOptions {
   // Aggregators heartbeat this often and are live while seen within
   // kAggregatorLiveHeartbeats intervals.
   absl::Duration aggregator_heartbeat = absl::Milliseconds(2000);
+  // Which labels aggregators keep when they forward to their parent (the
+  // --forward_rules flag); sent to every aggregator as it registers.
+  std::vector<v1::ForwardRule> forward_rules;
 };
 
 inline constexpr int kAggregatorLiveHeartbeats = 3;
@@ -94,13 +97,21 @@ class Registry {
   // Hosts, sorted by id, whose labels include every selector label.
   std::vector<v1::Host> ListHosts(const std::map<std::string, std::string>& selector) const;
 
-  // Adds or updates an aggregator and marks it seen now. INVALID_ARGUMENT
-  // without id or address.
-  absl::Status RegisterAggregator(const v1::RegisterAggregatorRequest& request);
+  // Adds or updates an aggregator (with its parent and role) and marks it
+  // seen now. Returns its parent's address when the parent is registered and
+  // live, else an empty ref. INVALID_ARGUMENT without id or address, or for a
+  // parent that is itself or would close a cycle.
+  absl::StatusOr<v1::AggregatorRef> RegisterAggregator(
+      const v1::RegisterAggregatorRequest& request);
   // All known aggregators, sorted by id, with `live` and `hosts` (live hosts
   // the current shard map gives it) filled in.
   std::vector<v1::Aggregator> ListAggregators() const;
+  // Live leaves: the aggregators hosts are sharded across.
   std::vector<v1::AggregatorRef> LiveAggregators() const;
+  // The aggregators that together hold the whole fleet's data at the least
+  // depth: each root (an aggregator without a known parent) if it is live,
+  // else, in its place, the same for each of its children.
+  std::vector<v1::AggregatorRef> TreeTops() const;
   ShardMap LiveShardMap() const;
   // The aggregators holding the host's windows: its current aggregator and
   // the live ones among those it had before. Empty when the host is unknown
@@ -126,6 +137,7 @@ class Registry {
   // True while an agent instance holds the id against other instances.
   bool HostClaimed(const HostEntry& entry, absl::Time now) const;
   bool AggregatorLive(const v1::Aggregator& agg, absl::Time now) const;
+  // Live leaves.
   std::vector<v1::AggregatorRef> LiveAggregatorsLocked(absl::Time now) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
   absl::Status PersistHost(HostEntry& entry, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -13,10 +13,23 @@ bool Registry::AggregatorLive(const v1::Aggregator& agg, absl::Time now) const {
          options_.aggregator_heartbeat * kAggregatorLiveHeartbeats;
 }
 
-absl::Status Registry::RegisterAggregator(const v1::RegisterAggregatorRequest& request) {
+absl::StatusOr<v1::AggregatorRef> Registry::RegisterAggregator(
+    const v1::RegisterAggregatorRequest& request) {
   ANDON_RETURN_IF_ERROR(ValidateAggregator(request));
   absl::MutexLock lock(&mu_);
   absl::Time now = clock_->Now();
+  // The parent's own chain must not lead back here.
+  std::string up = request.parent_id();
+  for (size_t depth = 0; !up.empty(); ++depth) {
+    if (up == request.id() || depth > aggregators_.size()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "aggregator '", request.id(), "' names parent '", request.parent_id(),
+          "', which is below it in the tree; give --parent an aggregator nearer the root"));
+    }
+    auto p = aggregators_.find(up);
+    if (p == aggregators_.end()) break;
+    up = p->second.parent_id();
+  }
   v1::Aggregator agg;
   auto it = aggregators_.find(request.id());
   if (it != aggregators_.end()) agg = it->second;
@@ -24,6 +37,8 @@ absl::Status Registry::RegisterAggregator(const v1::RegisterAggregatorRequest& r
   agg.set_id(request.id());
   agg.set_address(request.address());
   agg.set_http_address(request.http_address());
+  agg.set_parent_id(request.parent_id());
+  agg.set_role(request.role());
   *agg.mutable_last_seen() = ToProtoTime(now);
   agg.clear_live();
   agg.clear_hosts();
@@ -32,13 +47,19 @@ absl::Status Registry::RegisterAggregator(const v1::RegisterAggregatorRequest& r
     ANDON_LOG(INFO) << "aggregator '" << request.id() << "' at " << request.address() << " is live";
   }
   aggregators_[request.id()] = std::move(agg);
-  return absl::OkStatus();
+  v1::AggregatorRef parent;
+  auto p = aggregators_.find(request.parent_id());
+  if (!request.parent_id().empty() && p != aggregators_.end() && AggregatorLive(p->second, now)) {
+    parent.set_id(p->second.id());
+    parent.set_address(p->second.address());
+  }
+  return parent;
 }
 
 std::vector<v1::AggregatorRef> Registry::LiveAggregatorsLocked(absl::Time now) const {
   std::vector<v1::AggregatorRef> out;
   for (const auto& [id, agg] : aggregators_) {
-    if (!AggregatorLive(agg, now)) continue;
+    if (!AggregatorLive(agg, now) || agg.role() != v1::AGGREGATOR_LEAF) continue;
     v1::AggregatorRef ref;
     ref.set_id(agg.id());
     ref.set_address(agg.address());
@@ -50,6 +71,37 @@ std::vector<v1::AggregatorRef> Registry::LiveAggregatorsLocked(absl::Time now) c
 std::vector<v1::AggregatorRef> Registry::LiveAggregators() const {
   absl::ReaderMutexLock lock(&mu_);
   return LiveAggregatorsLocked(clock_->Now());
+}
+
+std::vector<v1::AggregatorRef> Registry::TreeTops() const {
+  absl::ReaderMutexLock lock(&mu_);
+  const absl::Time now = clock_->Now();
+  std::map<std::string, std::vector<const v1::Aggregator*>> children;
+  std::vector<const v1::Aggregator*> roots;
+  for (const auto& [id, agg] : aggregators_) {
+    if (agg.parent_id().empty() || !aggregators_.contains(agg.parent_id())) {
+      roots.push_back(&agg);
+    } else {
+      children[agg.parent_id()].push_back(&agg);
+    }
+  }
+  std::vector<v1::AggregatorRef> out;
+  // Depth-first; the registry refuses cycles, and a node is visited once.
+  std::vector<const v1::Aggregator*> stack(roots.rbegin(), roots.rend());
+  while (!stack.empty()) {
+    const v1::Aggregator* a = stack.back();
+    stack.pop_back();
+    if (AggregatorLive(*a, now)) {
+      v1::AggregatorRef ref;
+      ref.set_id(a->id());
+      ref.set_address(a->address());
+      out.push_back(std::move(ref));
+      continue;
+    }
+    auto c = children.find(a->id());
+    if (c != children.end()) stack.insert(stack.end(), c->second.rbegin(), c->second.rend());
+  }
+  return out;
 }
 
 ShardMap Registry::LiveShardMap() const { return ShardMap(LiveAggregators()); }

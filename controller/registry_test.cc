@@ -24,11 +24,21 @@ class RegistryTest : public ::testing::Test {
     registry_ = std::move(*registry);
   }
 
-  void AddAggregator(const std::string& id, const std::string& address) {
+  void AddAggregator(const std::string& id, const std::string& address,
+                     const std::string& parent = "",
+                     v1::AggregatorRole role = v1::AGGREGATOR_LEAF) {
     v1::RegisterAggregatorRequest req;
     req.set_id(id);
     req.set_address(address);
+    req.set_parent_id(parent);
+    req.set_role(role);
     ASSERT_TRUE(registry_->RegisterAggregator(req).ok());
+  }
+
+  static std::vector<std::string> Ids(const std::vector<v1::AggregatorRef>& refs) {
+    std::vector<std::string> out;
+    for (const auto& r : refs) out.push_back(r.id());
+    return out;
   }
 
   TempDir dir_;
@@ -36,6 +46,51 @@ class RegistryTest : public ::testing::Test {
   std::unique_ptr<KvStore> store_;
   std::unique_ptr<Registry> registry_;
 };
+
+TEST_F(RegistryTest, KeepsTheTreeShardsOnlyOnLeavesAndFindsItsTop) {
+  AddAggregator("root", "10.0.0.1:7410", "", v1::AGGREGATOR_INNER);
+  AddAggregator("leaf-1", "10.0.0.2:7410", "root");
+  AddAggregator("leaf-2", "10.0.0.3:7410", "root");
+  v1::RegisterAggregatorRequest again;
+  again.set_id("leaf-1");
+  again.set_address("10.0.0.2:7410");
+  again.set_parent_id("root");
+  auto parent = registry_->RegisterAggregator(again);
+  ASSERT_TRUE(parent.ok()) << parent.status();
+  EXPECT_EQ(parent->address(), "10.0.0.1:7410");
+  EXPECT_EQ(Ids(registry_->LiveAggregators()), (std::vector<std::string>{"leaf-1", "leaf-2"}));
+  EXPECT_EQ(Ids(registry_->TreeTops()), (std::vector<std::string>{"root"}));
+
+  // A dead root is stood in for by its children; the tree survives a restart.
+  clock_.Advance(absl::Seconds(7));
+  AddAggregator("leaf-1", "10.0.0.2:7410", "root");
+  AddAggregator("leaf-2", "10.0.0.3:7410", "root");
+  EXPECT_EQ(Ids(registry_->TreeTops()), (std::vector<std::string>{"leaf-1", "leaf-2"}));
+  parent = registry_->RegisterAggregator(again);
+  ASSERT_TRUE(parent.ok());
+  EXPECT_TRUE(parent->address().empty()) << "a dead parent's address is not handed out";
+  Reopen();
+  auto aggs = registry_->ListAggregators();
+  ASSERT_EQ(aggs.size(), 3u);
+  EXPECT_EQ(aggs[0].parent_id(), "root");
+  EXPECT_EQ(aggs[2].id(), "root");
+  EXPECT_EQ(aggs[2].role(), v1::AGGREGATOR_INNER);
+}
+
+TEST_F(RegistryTest, RefusesAParentThatWouldCloseACycle) {
+  AddAggregator("a", "10.0.0.1:7410", "b");
+  AddAggregator("b", "10.0.0.2:7410", "c");
+  v1::RegisterAggregatorRequest req;
+  req.set_id("c");
+  req.set_address("10.0.0.3:7410");
+  req.set_parent_id("a");
+  auto refused = registry_->RegisterAggregator(req);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(refused.status().message(), HasSubstr("below it in the tree"));
+  req.set_parent_id("c");
+  EXPECT_THAT(registry_->RegisterAggregator(req).status().message(),
+              HasSubstr("names itself as its parent"));
+}
 
 TEST_F(RegistryTest, HostsAndAggregatorsSurviveRestart) {
   ASSERT_TRUE(registry_->RegisterHost(MakeHostInfo("db-1", {{"role", "db"}}), "inst-a").ok());

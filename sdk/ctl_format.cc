@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cinttypes>
 #include <map>
+#include <set>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -99,13 +100,50 @@ std::string FormatHostsTable(const v1::ListHostsResponse& hosts, absl::Time now)
 }
 
 std::string FormatAggregatorsTable(const v1::ListAggregatorsResponse& aggs, absl::Time now) {
-  std::vector<std::vector<std::string>> rows = {
-      {"AGGREGATOR", "ADDRESS", "HTTP", "HOSTS", "LAST SEEN", "STATE"}};
+  // The tree, depth first from each root (an aggregator whose parent is not
+  // listed), children indented under their parent.
+  std::map<std::string, std::vector<const v1::Aggregator*>> children;
+  std::vector<const v1::Aggregator*> roots;
+  std::set<std::string> ids;
+  for (const auto& a : aggs.aggregators()) ids.insert(a.id());
   for (const auto& a : aggs.aggregators()) {
-    rows.push_back({a.id(), a.address(), a.http_address(), absl::StrCat(a.hosts()),
-                    Ago(a.last_seen(), now), a.live() ? "live" : "down"});
+    if (a.parent_id().empty() || !ids.contains(a.parent_id())) {
+      roots.push_back(&a);
+    } else {
+      children[a.parent_id()].push_back(&a);
+    }
   }
-  return Columns(rows);
+  std::vector<std::vector<std::string>> rows = {
+      {"AGGREGATOR", "ROLE", "ADDRESS", "HTTP", "HOSTS", "LAST SEEN", "STATE"}};
+  std::vector<std::pair<const v1::Aggregator*, int>> stack;
+  for (auto it = roots.rbegin(); it != roots.rend(); ++it) stack.push_back({*it, 0});
+  std::set<std::string> shown;
+  while (!stack.empty()) {
+    auto [a, depth] = stack.back();
+    stack.pop_back();
+    if (!shown.insert(a->id()).second) continue;
+    std::string role = a->role() == v1::AGGREGATOR_INNER ? "inner" : "leaf";
+    if (!a->parent_id().empty() && !ids.contains(a->parent_id())) {
+      role += absl::StrCat(" (parent '", a->parent_id(), "' unknown)");
+    }
+    rows.push_back({std::string(2 * depth, ' ') + a->id(), role, a->address(), a->http_address(),
+                    a->role() == v1::AGGREGATOR_INNER ? "-" : absl::StrCat(a->hosts()),
+                    Ago(a->last_seen(), now), a->live() ? "live" : "down"});
+    auto c = children.find(a->id());
+    if (c == children.end()) continue;
+    for (auto it = c->second.rbegin(); it != c->second.rend(); ++it) {
+      stack.push_back({*it, depth + 1});
+    }
+  }
+  std::string out = Columns(rows);
+  if (children.empty()) return out;
+  std::vector<std::string> rules;
+  for (const auto& r : aggs.forward_rules()) {
+    rules.push_back(absl::StrCat(r.metric(), ":", absl::StrJoin(r.keep_labels(), ",")));
+  }
+  absl::StrAppend(&out, "forwarded up: every label but host",
+                  rules.empty() ? "" : absl::StrCat("; except ", absl::StrJoin(rules, "; ")), "\n");
+  return out;
 }
 
 namespace {

@@ -21,6 +21,32 @@ v1::QueryResponse TwoGroups() {
   return r;
 }
 
+TEST(CtlFormatTest, AggregatorsShowTheTreeAndTheForwardingRules) {
+  v1::ListAggregatorsResponse r;
+  auto add = [&](const std::string& id, const std::string& parent, v1::AggregatorRole role,
+                 uint32_t hosts) {
+    v1::Aggregator* a = r.add_aggregators();
+    a->set_id(id);
+    a->set_parent_id(parent);
+    a->set_role(role);
+    a->set_address(id + ":7410");
+    a->set_live(true);
+    a->set_hosts(hosts);
+  };
+  add("leaf-1", "root", v1::AGGREGATOR_LEAF, 3);
+  add("leaf-2", "root", v1::AGGREGATOR_LEAF, 4);
+  add("root", "", v1::AGGREGATOR_INNER, 0);
+  v1::ForwardRule* rule = r.add_forward_rules();
+  rule->set_metric("syscalls");
+  rule->add_keep_labels("syscall");
+  EXPECT_EQ(FormatAggregatorsTable(r, absl::FromUnixSeconds(0)),
+            "AGGREGATOR  ROLE   ADDRESS      HTTP  HOSTS  LAST SEEN  STATE\n"
+            "root        inner  root:7410          -      never      live\n"
+            "  leaf-1    leaf   leaf-1:7410        3      never      live\n"
+            "  leaf-2    leaf   leaf-2:7410        4      never      live\n"
+            "forwarded up: every label but host; except syscalls:syscall\n");
+}
+
 TEST(CtlFormatTest, QueryTableHasOneRowPerGroup) {
   std::string out = FormatQueryTable(TwoGroups(), {"comm"});
   EXPECT_EQ(out, "COMM   TOTAL\nnginx  1200\na\"b    7\n");

@@ -1,5 +1,6 @@
 #include "tests/harness/local_cluster.h"
 
+#include <grpcpp/grpcpp.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -13,6 +14,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "andon/v1/query.grpc.pb.h"
 #include "common/status_macros.h"
 
 namespace andon::testing {
@@ -61,6 +63,9 @@ LocalCluster::LocalCluster(Options options) : options_(std::move(options)) {
 LocalCluster::~LocalCluster() {
   // Agent first, then aggregator, then controller: the order quickstart uses.
   if (agent_) agent_->Stop(SIGTERM, absl::Seconds(10));
+  for (Leaf& l : leaves_) {
+    if (l.process) l.process->Stop(SIGTERM, absl::Seconds(10));
+  }
   if (aggregator_) aggregator_->Stop(SIGTERM, absl::Seconds(10));
   if (controller_) controller_->Stop(SIGTERM, absl::Seconds(10));
   if (std::getenv("ANDON_KEEP_TEST_DIRS") == nullptr) {
@@ -99,12 +104,18 @@ absl::Status LocalCluster::Start(absl::Duration timeout) {
 
   ANDON_RETURN_IF_ERROR(StartController());
   ANDON_RETURN_IF_ERROR(StartAggregator());
+  leaves_.resize(options_.leaves);
+  for (int i = 0; i < options_.leaves; ++i) {
+    leaves_[i].grpc_port = PickFreePort();
+    leaves_[i].http_port = PickFreePort();
+    ANDON_RETURN_IF_ERROR(StartLeaf(i));
+  }
   auto client = sdk::Client::Create(controller_grpc());
   if (!client.ok()) return client.status();
   client_ = std::move(*client);
   client_->set_timeout(absl::Seconds(5));
 
-  absl::Status s = WaitForLiveAggregator(timeout);
+  absl::Status s = options_.leaves > 0 ? WaitForTree(timeout) : WaitForLiveAggregator(timeout);
   if (!s.ok() || !options_.with_agent) return s;
 
   auto agent = Subprocess::Start(
@@ -127,23 +138,70 @@ absl::Status LocalCluster::Start(absl::Duration timeout) {
 }
 
 absl::Status LocalCluster::StartController() {
-  auto ctl =
-      Subprocess::Start({BinDir() + "/andon-controller", "--grpc_addr", controller_grpc(),
-                         "--http_addr", controller_http(), "--data_dir", dir_ + "/controller"},
-                        dir_ + "/controller.log");
+  auto ctl = Subprocess::Start({BinDir() + "/andon-controller", "--grpc_addr", controller_grpc(),
+                                "--http_addr", controller_http(), "--data_dir",
+                                dir_ + "/controller", "--forward_rules=" + options_.forward_rules},
+                               dir_ + "/controller.log");
   if (!ctl.ok()) return ctl.status();
   controller_.emplace(std::move(*ctl));
   return absl::OkStatus();
 }
 
 absl::Status LocalCluster::StartAggregator() {
-  auto agg = Subprocess::Start({BinDir() + "/andon-aggregator", "--id", "agg-e2e", "--grpc_addr",
-                                aggregator_grpc(), "--http_addr", aggregator_http(), "--data_dir",
-                                dir_ + "/aggregator", "--controller", controller_grpc()},
-                               dir_ + "/aggregator.log");
+  auto agg = Subprocess::Start(
+      {BinDir() + "/andon-aggregator", "--id", "agg-e2e", "--grpc_addr", aggregator_grpc(),
+       "--http_addr", aggregator_http(), "--data_dir", dir_ + "/aggregator", "--controller",
+       controller_grpc(), "--role", options_.leaves > 0 ? "inner" : "leaf"},
+      dir_ + "/aggregator.log");
   if (!agg.ok()) return agg.status();
   aggregator_.emplace(std::move(*agg));
   return absl::OkStatus();
+}
+
+absl::Status LocalCluster::StartLeaf(int i) {
+  const std::string id = leaf_id(i);
+  std::filesystem::create_directories(dir_ + "/" + id);
+  auto leaf =
+      Subprocess::Start({BinDir() + "/andon-aggregator", "--id", id, "--grpc_addr", leaf_grpc(i),
+                         "--http_addr", leaf_http(i), "--data_dir", dir_ + "/" + id, "--controller",
+                         controller_grpc(), "--parent", "agg-e2e", "--admission_delay", "1s"},
+                        dir_ + "/" + id + ".log");
+  if (!leaf.ok()) return leaf.status();
+  leaves_[i].process.emplace(std::move(*leaf));
+  return absl::OkStatus();
+}
+
+absl::Status LocalCluster::WaitForTree(absl::Duration timeout) {
+  return WaitUntil(timeout, "the root and every leaf to be live", [&] {
+    auto aggs = client_->ListAggregators();
+    if (!aggs.ok()) return false;
+    int live = 0;
+    for (const auto& a : aggs->aggregators()) live += a.live() ? 1 : 0;
+    return live == options_.leaves + 1;
+  });
+}
+
+void LocalCluster::StopLeaf(int i) {
+  if (leaves_[i].process) leaves_[i].process->Stop(SIGTERM, absl::Seconds(15));
+  leaves_[i].process.reset();
+}
+
+absl::Status LocalCluster::RestartLeaf(int i, int signal, absl::Duration timeout) {
+  leaves_[i].process->Stop(signal, absl::Seconds(15));
+  leaves_[i].process.reset();
+  ANDON_RETURN_IF_ERROR(StartLeaf(i));
+  // The controller counts the old process as live for a few seconds more:
+  // wait until the new one answers a query itself.
+  auto channel = grpc::CreateChannel(leaf_grpc(i), grpc::InsecureChannelCredentials());
+  auto stub = v1::Query::NewStub(channel);
+  return WaitUntil(timeout, "the restarted leaf to answer queries", [&] {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    v1::QueryRequest req =
+        sdk::MakeRangeQuery("syscalls", absl::Now(), absl::Minutes(1), absl::ZeroDuration());
+    v1::QueryResponse resp;
+    return stub->Query(&ctx, req, &resp).ok();
+  });
 }
 
 absl::Status LocalCluster::WaitForLiveAggregator(absl::Duration timeout) {
@@ -203,7 +261,7 @@ absl::StatusOr<Subprocess> LocalCluster::StartAgent(const std::string& host_id,
 
 std::string LocalCluster::LogTails() const {
   std::string out;
-  for (const char* name : {"controller", "aggregator", "agent"}) {
+  for (const char* name : {"controller", "aggregator", "leaf-1", "leaf-2", "agent"}) {
     std::ifstream in(dir_ + "/" + name + ".log");
     if (!in) continue;
     std::stringstream ss;

@@ -3,6 +3,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -21,6 +22,12 @@ class LocalCluster {
     bool with_agent = true;
     std::string host_id;  // agent's --host_id; empty: the machine's hostname
     std::string agent_labels = "role=e2e";
+    // With leaves > 0 the cluster's aggregator is the root of a two-level
+    // tree (--role inner) and `leaves` leaf aggregators (leaf-1, ...) with
+    // --parent agg-e2e take the hosts.
+    int leaves = 0;
+    // Controller's --forward_rules.
+    std::string forward_rules;
   };
 
   explicit LocalCluster(Options options);
@@ -35,6 +42,15 @@ class LocalCluster {
   // and the aggregator is live again.
   absl::Status RestartController(absl::Duration timeout = absl::Seconds(60));
   absl::Status RestartAggregator(absl::Duration timeout = absl::Seconds(60));
+
+  // Stops leaf `i` (0-based) with `signal` (SIGKILL: a crash) and starts it
+  // again on the same ports and data directory; waits until it is live.
+  absl::Status RestartLeaf(int i, int signal, absl::Duration timeout = absl::Seconds(60));
+  // Stops leaf `i` with SIGTERM for good.
+  void StopLeaf(int i);
+  std::string leaf_grpc(int i) const { return Addr(leaves_[i].grpc_port); }
+  std::string leaf_http(int i) const { return Addr(leaves_[i].http_port); }
+  std::string leaf_id(int i) const { return "leaf-" + std::to_string(i + 1); }
 
   // Starts one more aggregator with its own ports and data directory,
   // registering with this cluster's controller. Sets `*grpc_address`.
@@ -63,6 +79,8 @@ class LocalCluster {
                          const std::function<bool()>& ready);
   absl::Status StartController();
   absl::Status StartAggregator();
+  absl::Status StartLeaf(int i);
+  absl::Status WaitForTree(absl::Duration timeout);
   absl::Status WaitForLiveAggregator(absl::Duration timeout);
   static absl::Status StopCleanly(Subprocess& process, const std::string& name);
 
@@ -72,6 +90,11 @@ class LocalCluster {
   int controller_grpc_port_ = 0, controller_http_port_ = 0;
   int aggregator_grpc_port_ = 0, aggregator_http_port_ = 0, agent_http_port_ = 0;
   std::optional<Subprocess> controller_, aggregator_, agent_;
+  struct Leaf {
+    int grpc_port = 0, http_port = 0;
+    std::optional<Subprocess> process;
+  };
+  std::vector<Leaf> leaves_;
   std::unique_ptr<sdk::Client> client_;
 };
 
