@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs a local Andon cluster in the
-# foreground: a controller, an aggregator and an agent on this host with real
-# eBPF probes. Ctrl-C (or SIGTERM) stops everything it started.
+# foreground: a controller, a two-level tree of aggregators (a root, agg-root,
+# and two leaves under it, agg-leaf-1 and agg-leaf-2) and an agent on this
+# host with real eBPF probes. Ctrl-C (or SIGTERM) stops everything it started.
 #
 # usage: deploy/quickstart.sh [DATA_DIR]      (default ./andon-data; kept across runs)
 # env:   ANDON_PORT_BASE (default 7400): controller gRPC BASE, UI/API BASE+1,
-#        aggregator gRPC BASE+10, aggregator HTTP BASE+11, agent HTTP BASE+21.
+#        root gRPC/HTTP BASE+10/BASE+11, leaves BASE+12/13 and BASE+14/15,
+#        agent HTTP BASE+21.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,14 +24,14 @@ echo "quickstart: building (first build takes several minutes)..."
 bash "$root/deploy/build.sh" andon-controller andon-aggregator andon-agent andonctl ui
 
 bin="$root/build/bin"
-mkdir -p "$data/controller" "$data/aggregator" "$data/logs"
+mkdir -p "$data/controller" "$data/agg-root" "$data/agg-leaf-1" "$data/agg-leaf-2" "$data/logs"
 pids=()
 
 stop_all() {
   trap - INT TERM EXIT
   if [ "${#pids[@]}" -gt 0 ]; then
     echo "quickstart: stopping..."
-    # Agent first, so its last windows reach the aggregator.
+    # Agent first, so its last windows reach its leaf; leaves before the root.
     for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
       kill -TERM "${pids[$i]}" 2>/dev/null || true
       wait "${pids[$i]}" 2>/dev/null || true
@@ -51,9 +53,14 @@ start() {  # name, args...
 
 start controller "$bin/andon-controller" --grpc_addr "127.0.0.1:$base" \
   --http_addr "127.0.0.1:$((base + 1))" --data_dir "$data/controller" --ui_dir "$root/build/ui"
-start aggregator "$bin/andon-aggregator" --id "agg-1" --grpc_addr "127.0.0.1:$((base + 10))" \
-  --http_addr "127.0.0.1:$((base + 11))" --data_dir "$data/aggregator" \
-  --controller "127.0.0.1:$base"
+start agg-root "$bin/andon-aggregator" --id "agg-root" --role inner \
+  --grpc_addr "127.0.0.1:$((base + 10))" --http_addr "127.0.0.1:$((base + 11))" \
+  --data_dir "$data/agg-root" --controller "127.0.0.1:$base"
+for i in 1 2; do
+  start "agg-leaf-$i" "$bin/andon-aggregator" --id "agg-leaf-$i" --parent agg-root \
+    --grpc_addr "127.0.0.1:$((base + 10 + 2 * i))" --http_addr "127.0.0.1:$((base + 11 + 2 * i))" \
+    --data_dir "$data/agg-leaf-$i" --controller "127.0.0.1:$base"
+done
 start agent "$bin/andon-agent" --controller "127.0.0.1:$base" \
   --http_addr "127.0.0.1:$((base + 21))" --labels "role=quickstart"
 
@@ -70,7 +77,8 @@ for i in $(seq 1 60); do
   if "$bin/andonctl" --controller "127.0.0.1:$base" --timeout 2s query syscalls \
       --host "$host" --by comm --last 30s 2>/dev/null | awk 'NR > 1 { found = 1 } END { exit !found }'; then
     echo "Andon UI: http://127.0.0.1:$((base + 1))/"
-    echo "quickstart: try: $bin/andonctl hosts ; $bin/andonctl query syscalls --host $host --by comm --last 1m"
+    echo "quickstart: try: $bin/andonctl hosts ; $bin/andonctl aggregators ;" \
+      "$bin/andonctl query syscalls --host $host --by comm --last 1m"
     echo "quickstart: running; press Ctrl-C to stop"
     while true; do
       wait -n "${pids[@]}" || true
