@@ -29,23 +29,24 @@ absl::StatusOr<v1::QueryResponse> QueryEngine::Run(const v1::QueryRequest& reque
   ANDON_ASSIGN_OR_RETURN(QueryPlan plan, PlanQuery(request, *catalog_));
   QueryReducer reducer(&plan);
   int64_t points_scanned = 0;
-  absl::Status stopped;  // why the scan stopped early
+  absl::Status stopped;  // why the scan stopped early: cancelled, or an error
+  std::string cut;       // why the scan was cut short; the answer is partial
   auto keep_going = [&]() {
     if (++points_scanned > max_points_scanned_) {
-      stopped = absl::ResourceExhaustedError(absl::StrCat(
-          "query would read more than ", max_points_scanned_,
-          " stored windows; narrow it with matchers (e.g. host=...) or a shorter range"));
+      cut = absl::StrCat("the scan stopped at the limit of ", max_points_scanned_,
+                         " stored windows: some data is left out; narrow the query with "
+                         "matchers (e.g. host=...) or a shorter range");
       return false;
     }
     if (points_scanned % kCheckEvery != 0) return true;
     if (control.cancelled && control.cancelled()) {
       stopped = absl::CancelledError("query cancelled by its caller");
     } else if (clock_->Now() > control.deadline) {
-      stopped = absl::DeadlineExceededError(
-          absl::StrCat("query ran out of time after reading ", points_scanned,
-                       " stored windows; narrow it with matchers or a shorter range"));
+      cut = absl::StrCat("the scan ran out of time after ", points_scanned,
+                         " stored windows: some data is left out; narrow the query with "
+                         "matchers or a shorter range");
     }
-    return stopped.ok();
+    return stopped.ok() && cut.empty();
   };
 
   for (const SeriesRef& ref : store_->SeriesOfMetric(plan.metric.name())) {
@@ -66,8 +67,14 @@ absl::StatusOr<v1::QueryResponse> QueryEngine::Run(const v1::QueryRequest& reque
                                               SeriesKeyToString(ref.key),
                                               " do not merge: ", merged.message()));
     }
+    if (!cut.empty()) break;
   }
-  return plan.typed ? reducer.Typed() : reducer.Finish();
+  v1::QueryResponse out = plan.typed ? reducer.Typed() : reducer.Finish();
+  if (!cut.empty()) {
+    out.set_partial(true);
+    out.add_warnings(std::move(cut));
+  }
+  return out;
 }
 
 }  // namespace andon::aggregator

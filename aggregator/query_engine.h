@@ -30,8 +30,9 @@ struct QueryControl {
 // clock must outlive the engine.
 class QueryEngine {
  public:
-  // A query reading more than `max_points_scanned` stored windows fails with
-  // RESOURCE_EXHAUSTED instead of taking the aggregator's memory and time.
+  // A query reading more than `max_points_scanned` stored windows stops
+  // there instead of taking the aggregator's memory and time: its answer
+  // holds what was read, flagged partial with a warning saying why.
   static constexpr int64_t kDefaultMaxPointsScanned = 20'000'000;
 
   QueryEngine(const SeriesStore* store, const MetricCatalog* catalog,
@@ -42,8 +43,9 @@ class QueryEngine {
   const MetricCatalog& catalog() const { return *catalog_; }
 
   // Fails as PlanQuery() (common/query_plan.h) does for a bad request, with
-  // the store's error, with DEADLINE_EXCEEDED past control.deadline, or with
-  // CANCELLED when control.cancelled() says so.
+  // the store's error, or with CANCELLED when control.cancelled() says so.
+  // Past control.deadline, or at the scan limit, it answers with what it read
+  // so far, flagged partial, with a warning.
   absl::StatusOr<v1::QueryResponse> Run(const v1::QueryRequest& request,
                                         const QueryControl& control = {}) const;
 

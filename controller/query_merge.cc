@@ -15,6 +15,12 @@ absl::StatusOr<v1::QueryResponse> MergeTypedResponses(
   }
   v1::QueryResponse out = plan.typed ? reducer.Typed() : reducer.Finish();
   out.set_series_truncated(out.series_truncated() + truncated_upstream);
+  // An answer cut short upstream makes the merged one partial too.
+  for (const v1::QueryResponse* r : typed) {
+    if (r->partial()) out.set_partial(true);
+    for (const std::string& w : r->warnings()) out.add_warnings(w);
+    for (const std::string& m : r->missing()) out.add_missing(m);
+  }
   return out;
 }
 

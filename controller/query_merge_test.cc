@@ -120,3 +120,25 @@ TEST(QueryMergeTest, NoResponsesGiveEmptyResult) {
 
 }  // namespace
 }  // namespace andon::controller
+
+namespace andon::controller {
+namespace {
+
+TEST(QueryMergeTest, AnAnswerCutShortUpstreamMakesTheMergedOnePartial) {
+  auto a = Typed("syscalls", {{"nginx", 0, Counter(5)}});
+  auto b = Typed("syscalls", {{"nginx", 0, Counter(2)}});
+  b.set_partial(true);
+  b.add_warnings("the scan stopped at the limit of 5 stored windows");
+  auto m = MergeTypedResponses(Plan("syscalls", ""), {&a, &b});
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_TRUE(m->partial());
+  ASSERT_EQ(m->warnings_size(), 1);
+  EXPECT_EQ(m->warnings(0), "the scan stopped at the limit of 5 stored windows");
+  EXPECT_EQ(m->series(0).total(), 7);
+  auto whole = MergeTypedResponses(Plan("syscalls", ""), {&a, &a});
+  ASSERT_TRUE(whole.ok());
+  EXPECT_FALSE(whole->partial());
+}
+
+}  // namespace
+}  // namespace andon::controller

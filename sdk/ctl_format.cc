@@ -11,6 +11,8 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "andon/v1/probes.pb.h"
+#include "google/protobuf/util/json_util.h"
 
 namespace andon::sdk {
 namespace {
@@ -276,12 +278,113 @@ std::string FormatQueryJson(const v1::QueryResponse& resp) {
   }
   std::vector<std::string> missing;
   for (const auto& m : resp.missing()) missing.push_back(absl::StrCat("\"", JsonEscape(m), "\""));
-  return absl::StrCat("{\"metric\":\"", JsonEscape(resp.metric()), "\",\"fn\":\"",
-                      JsonEscape(resp.fn()), "\",\"unit\":\"", JsonEscape(resp.unit()),
-                      "\",\"groups\":[", absl::StrJoin(groups, ","),
-                      "],\"truncated\":", resp.series_truncated(),
-                      ",\"partial\":", resp.partial() ? "true" : "false", ",\"missing\":[",
-                      absl::StrJoin(missing, ","), "]}\n");
+  std::vector<std::string> warnings;
+  for (const auto& w : resp.warnings()) warnings.push_back(absl::StrCat("\"", JsonEscape(w), "\""));
+  return absl::StrCat(
+      "{\"metric\":\"", JsonEscape(resp.metric()), "\",\"fn\":\"", JsonEscape(resp.fn()),
+      "\",\"unit\":\"", JsonEscape(resp.unit()), "\",\"groups\":[", absl::StrJoin(groups, ","),
+      "],\"truncated\":", resp.series_truncated(),
+      ",\"partial\":", resp.partial() ? "true" : "false", ",\"missing\":[",
+      absl::StrJoin(missing, ","), "],\"warnings\":[", absl::StrJoin(warnings, ","), "]}\n");
+}
+
+namespace {
+
+// Reads an audit entry's before or after; false when empty or unreadable.
+bool FromAuditJson(const std::string& json, google::protobuf::Message* message) {
+  if (json.empty()) return false;
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = true;  // entries written by a newer controller
+  return google::protobuf::util::JsonStringToMessage(json, message, options).ok();
+}
+
+std::string LabelsChange(const v1::AuditEntry& entry) {
+  v1::Host before, after;
+  FromAuditJson(entry.before(), &before);
+  FromAuditJson(entry.after(), &after);
+  std::map<std::string, std::string> was(before.info().labels().begin(),
+                                         before.info().labels().end());
+  std::map<std::string, std::string> now(after.info().labels().begin(),
+                                         after.info().labels().end());
+  std::vector<std::string> parts;
+  for (const auto& [k, v] : now) {
+    auto it = was.find(k);
+    if (it == was.end()) {
+      parts.push_back(absl::StrCat("+", k, "=", v));
+    } else if (it->second != v) {
+      parts.push_back(absl::StrCat(k, "=", it->second, "->", v));
+    }
+  }
+  for (const auto& [k, v] : was) {
+    if (!now.contains(k)) parts.push_back(absl::StrCat("-", k));
+  }
+  return parts.empty() ? "no change" : absl::StrJoin(parts, " ");
+}
+
+std::string ProbesText(const v1::ProbeConfig& c) {
+  std::vector<std::string> probes;
+  for (const v1::ProbeSpec& spec : c.probes()) {
+    std::vector<std::string> args;
+    std::map<std::string, std::string> params(spec.params().begin(), spec.params().end());
+    for (const auto& [k, v] : params) args.push_back(absl::StrCat(k, "=", v));
+    if (spec.by_size() > 0) args.push_back(absl::StrCat("by=", absl::StrJoin(spec.by(), ",")));
+    if (!spec.value().empty()) args.push_back(absl::StrCat("value=", spec.value()));
+    if (!spec.filter().empty()) args.push_back(absl::StrCat("filter=", spec.filter()));
+    probes.push_back(args.empty() ? spec.probe()
+                                  : absl::StrCat(spec.probe(), "(", absl::StrJoin(args, " "), ")"));
+  }
+  return absl::StrJoin(probes, ",");
+}
+
+std::string SelectorOf(const v1::ProbeConfig& c) {
+  return c.selector_text().empty() ? "all hosts" : c.selector_text();
+}
+
+std::string TtlOf(const v1::ProbeConfig& c) {
+  if (!c.has_ttl()) return "none";
+  return absl::FormatDuration(absl::Seconds(c.ttl().seconds()) +
+                              absl::Nanoseconds(c.ttl().nanos()));
+}
+
+std::string ProbeConfigText(const v1::ProbeConfig& c) {
+  std::string out = absl::StrCat(ProbesText(c), " on ", SelectorOf(c));
+  if (c.has_ttl()) absl::StrAppend(&out, ", ttl ", TtlOf(c));
+  return out;
+}
+
+std::string ProbesChange(const v1::AuditEntry& entry) {
+  v1::ProbeConfig before, after;
+  const bool had = FromAuditJson(entry.before(), &before);
+  const bool has = FromAuditJson(entry.after(), &after);
+  if (!had && !has) return "-";
+  if (!had) return ProbeConfigText(after);
+  if (!has) return absl::StrCat("was ", ProbeConfigText(before));
+  std::vector<std::string> parts;
+  auto compare = [&](absl::string_view what, const std::string& was, const std::string& now) {
+    if (was != now) parts.push_back(absl::StrCat(what, " ", was, " -> ", now));
+  };
+  compare("probes", ProbesText(before), ProbesText(after));
+  compare("selector", SelectorOf(before), SelectorOf(after));
+  compare("ttl", TtlOf(before), TtlOf(after));
+  return parts.empty() ? "no change" : absl::StrJoin(parts, "; ");
+}
+
+}  // namespace
+
+std::string AuditChangeSummary(const v1::AuditEntry& entry) {
+  if (absl::StartsWith(entry.action(), "labels.")) return LabelsChange(entry);
+  if (absl::StartsWith(entry.action(), "probes.")) return ProbesChange(entry);
+  return entry.before().empty() && entry.after().empty() ? "-" : "(see --json)";
+}
+
+std::string FormatAuditTable(const v1::ListAuditResponse& audit, absl::TimeZone zone) {
+  std::vector<std::vector<std::string>> rows = {{"TIME", "WHO", "ACTION", "OBJECT", "CHANGE"}};
+  for (const v1::AuditEntry& e : audit.entries()) {
+    const absl::Time t = absl::FromUnixSeconds(e.time().seconds());
+    rows.push_back({absl::FormatTime("%Y-%m-%d %H:%M:%S", t, zone), e.who(), e.action(), e.object(),
+                    AuditChangeSummary(e)});
+  }
+  return Columns(rows);
 }
 
 }  // namespace andon::sdk

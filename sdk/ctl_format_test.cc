@@ -56,7 +56,7 @@ TEST(CtlFormatTest, QueryJsonEscapes) {
   EXPECT_EQ(FormatQueryJson(TwoGroups()),
             "{\"metric\":\"syscalls\",\"fn\":\"\",\"unit\":\"\",\"groups\":[{\"labels\":{\"comm\":"
             "\"nginx\"},\"total\":1200},{\"labels\":{\"comm\":\"a\\\"b\"},\"total\":7}],"
-            "\"truncated\":0,\"partial\":false,\"missing\":[]}\n");
+            "\"truncated\":0,\"partial\":false,\"missing\":[],\"warnings\":[]}\n");
 }
 
 TEST(CtlFormatTest, QuantilesPrintInTheirUnitAndPartialAnswersSaySo) {
@@ -110,6 +110,66 @@ TEST(CtlFormatTest, HostsTable) {
   EXPECT_NE(out.find("web-1"), std::string::npos);
   EXPECT_NE(out.find("3s ago"), std::string::npos);
   EXPECT_NE(out.find("role=web"), std::string::npos);
+}
+
+v1::AuditEntry AuditEntryOf(int64_t seconds, const std::string& who, const std::string& action,
+                            const std::string& object, const std::string& before,
+                            const std::string& after) {
+  v1::AuditEntry e;
+  e.mutable_time()->set_seconds(seconds);
+  e.set_who(who);
+  e.set_action(action);
+  e.set_object(object);
+  e.set_before(before);
+  e.set_after(after);
+  return e;
+}
+
+TEST(CtlFormatTest, AuditTableSummarisesEachChange) {
+  v1::ListAuditResponse r;
+  *r.add_entries() =
+      AuditEntryOf(1700000062, "controller", "probes.expire", "cpu",
+                   R"({"name":"cpu","probes":[{"probe":"profile","params":{"frequency_hz":"99"}}],)"
+                   R"("selectorText":"all hosts","ttl":"600s"})",
+                   "");
+  *r.add_entries() =
+      AuditEntryOf(1700000061, "ipv4:127.0.0.1:54321", "labels.set", "web-1",
+                   R"({"info":{"hostId":"web-1","labels":{"rack":"r1","role":"db","zone":"a"}}})",
+                   R"({"info":{"hostId":"web-1","labels":{"role":"web","tier":"canary",)"
+                   R"("zone":"a"}},"labelOverrides":{"tier":"canary"}})");
+  *r.add_entries() = AuditEntryOf(
+      1700000060, "ipv4:127.0.0.1:54300", "probes.update", "io",
+      R"({"name":"io","probes":[{"probe":"biolatency"}],"selectorText":"role=db"})",
+      R"({"name":"io","probes":[{"probe":"biolatency"}],"selectorText":"role=web","ttl":"60s"})");
+  *r.add_entries() =
+      AuditEntryOf(1700000000, "127.0.0.1", "probes.enable", "io", "",
+                   R"({"name":"io","probes":[{"probe":"biolatency"}],"selectorText":"role=db"})");
+  EXPECT_EQ(FormatAuditTable(r, absl::UTCTimeZone()),
+            "TIME                 WHO                   ACTION         OBJECT  CHANGE\n"
+            "2023-11-14 22:14:22  controller            probes.expire  cpu     was "
+            "profile(frequency_hz=99) on all hosts, ttl 10m\n"
+            "2023-11-14 22:14:21  ipv4:127.0.0.1:54321  labels.set     web-1   role=db->web "
+            "+tier=canary -rack\n"
+            "2023-11-14 22:14:20  ipv4:127.0.0.1:54300  probes.update  io      selector role=db "
+            "-> role=web; ttl none -> 1m\n"
+            "2023-11-14 22:13:20  127.0.0.1             probes.enable  io      biolatency on "
+            "role=db\n");
+}
+
+TEST(CtlFormatTest, AuditChangeOfAGenericProbeAndOfNothing) {
+  EXPECT_EQ(AuditChangeSummary(
+                AuditEntryOf(0, "w", "probes.enable", "forks", "",
+                             R"({"probes":[{"probe":"tracepoint:sched:sched_process_fork",)"
+                             R"("by":["parent_comm"],"value":"latency","filter":"pid=1"}]})")),
+            "tracepoint:sched:sched_process_fork(by=parent_comm value=latency filter=pid=1) on "
+            "all hosts");
+  const std::string io = R"({"probes":[{"probe":"biolatency"}]})";
+  EXPECT_EQ(AuditChangeSummary(AuditEntryOf(0, "w", "probes.update", "io", io, io)), "no change");
+  EXPECT_EQ(AuditChangeSummary(AuditEntryOf(0, "w", "labels.set", "h", "", "not json")),
+            "no change");
+  EXPECT_EQ(AuditChangeSummary(AuditEntryOf(0, "w", "other.thing", "x", "", "")), "-");
+  EXPECT_EQ(FormatAuditTable(v1::ListAuditResponse(), absl::UTCTimeZone()),
+            "TIME  WHO  ACTION  OBJECT  CHANGE\n");
 }
 
 }  // namespace
