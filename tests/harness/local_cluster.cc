@@ -161,11 +161,11 @@ absl::Status LocalCluster::StartAggregator() {
 absl::Status LocalCluster::StartLeaf(int i) {
   const std::string id = leaf_id(i);
   std::filesystem::create_directories(dir_ + "/" + id);
-  auto leaf =
-      Subprocess::Start({BinDir() + "/andon-aggregator", "--id", id, "--grpc_addr", leaf_grpc(i),
-                         "--http_addr", leaf_http(i), "--data_dir", dir_ + "/" + id, "--controller",
-                         controller_grpc(), "--parent", "agg-e2e", "--admission_delay", "1s"},
-                        dir_ + "/" + id + ".log");
+  auto leaf = Subprocess::Start(
+      {BinDir() + "/andon-aggregator", "--id", id, "--grpc_addr", leaf_grpc(i), "--http_addr",
+       leaf_http(i), "--data_dir", dir_ + "/" + id, "--controller", controller_grpc(), "--parent",
+       "agg-e2e", "--admission_delay", options_.leaf_admission_delay},
+      dir_ + "/" + id + ".log");
   if (!leaf.ok()) return leaf.status();
   leaves_[i].process.emplace(std::move(*leaf));
   return absl::OkStatus();

@@ -28,6 +28,8 @@ class LocalCluster {
     int leaves = 0;
     // Controller's --forward_rules.
     std::string forward_rules;
+    // The leaves' --admission_delay.
+    std::string leaf_admission_delay = "1s";
   };
 
   explicit LocalCluster(Options options);
@@ -50,6 +52,7 @@ class LocalCluster {
   void StopLeaf(int i);
   std::string leaf_grpc(int i) const { return Addr(leaves_[i].grpc_port); }
   std::string leaf_http(int i) const { return Addr(leaves_[i].http_port); }
+  Subprocess* leaf(int i) { return leaves_[i].process ? &*leaves_[i].process : nullptr; }
   std::string leaf_id(int i) const { return "leaf-" + std::to_string(i + 1); }
 
   // Starts one more aggregator with its own ports and data directory,
