@@ -1,5 +1,4 @@
 #include "controller/agent_control_service.h"
-#include "controller/probes/probe_configs.h"
 
 #include <grpcpp/grpcpp.h>
 
@@ -8,6 +7,7 @@
 
 #include "andon/v1/fleet.grpc.pb.h"
 #include "controller/fleet_service.h"
+#include "controller/probes/probe_configs.h"
 #include "controller/test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -302,7 +302,7 @@ TEST_F(AgentControlServiceTest, PushesProbeSetsOnlyToHostsWhoseSetChanged) {
   EXPECT_EQ(in.probes().probes(3).key(), "tcp");
   EXPECT_EQ(service_->PushedProbeVersions()["web-1"], put->version());
 
-  ASSERT_TRUE(probes_->Delete("web_tcp", 0).ok());
+  ASSERT_TRUE(probes_->Delete("web_tcp", 0, "test").ok());
   ASSERT_TRUE(stream->Read(&in));
   EXPECT_EQ(in.probes().probes_size(), 3) << "switched off again";
 

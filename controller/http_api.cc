@@ -130,6 +130,19 @@ void HttpApi::Install(httplib::Server& server) {
       Send(tails_->Tail(request), r);
     });
   }
+  if (audit_ != nullptr) {
+    server.Get("/api/v1/audit", [this](const Request& q, Response& r) {
+      v1::ListAuditRequest request;
+      uint32_t limit = 0;
+      if (q.has_param("limit") && !absl::SimpleAtoi(q.get_param_value("limit"), &limit)) {
+        SendError(absl::InvalidArgumentError("limit must be a non-negative integer"), r);
+        return;
+      }
+      request.set_limit(limit);
+      request.set_object(q.get_param_value("object"));
+      Send(audit_->List(request), r);
+    });
+  }
   server.set_error_handler(httplib::Server::HandlerWithResponse([](const Request& req,
                                                                    Response& res) {
     if (!res.body.empty() || !absl::StartsWith(req.path, "/api/")) {

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "controller/audit/audit_log.h"
 #include "controller/controller_metrics.h"
 #include "controller/events/event_tails.h"
 #include "controller/host_labels_api.h"
@@ -37,6 +38,9 @@ class HttpApi {
   void set_event_tails(EventTails* tails) { tails_ = tails; }
   // Serves POST /api/v1/hosts/ID/labels (optional; call before Install).
   void set_host_labels(HostLabelsApi* labels) { labels_ = labels; }
+  // Serves GET /api/v1/audit?limit=N&object=NAME (optional; call before
+  // Install).
+  void set_audit_log(const AuditLog* audit) { audit_ = audit; }
 
   // Adds the routes; call before the server starts.
   void Install(httplib::Server& server);
@@ -55,6 +59,7 @@ class HttpApi {
   ProbeApi* const probes_;
   EventTails* tails_ = nullptr;
   HostLabelsApi* labels_ = nullptr;
+  const AuditLog* audit_ = nullptr;
   ControllerMetrics* const metrics_;
   const std::string ui_dir_;
 };

@@ -1,5 +1,7 @@
 #include "controller/http_api.h"
 
+#include <google/protobuf/util/json_util.h>
+
 #include <fstream>
 
 #include "common/http_server.h"
@@ -26,14 +28,21 @@ class HttpApiTest : public ::testing::Test {
 
   void StartServer(const std::string& ui_dir) {
     router_ = std::make_unique<QueryRouter>(registry_.get(), &catalog_, &clock_, &metrics_);
-    auto probes = ProbeConfigs::Open(store_.get(), &clock_, &catalog_);
+    auto audit = AuditLog::Open(store_.get(), &clock_);
+    ASSERT_TRUE(audit.ok()) << audit.status();
+    audit_ = std::move(*audit);
+    auto probes = ProbeConfigs::Open(store_.get(), &clock_, &catalog_, audit_.get());
     ASSERT_TRUE(probes.ok()) << probes.status();
     probes_ = std::move(*probes);
     probe_api_ = std::make_unique<ProbeApi>(
         probes_.get(), registry_.get(), [] { return std::map<std::string, uint64_t>{}; },
         /*allow_remote_changes=*/false);
+    labels_ = std::make_unique<HostLabelsApi>(registry_.get(), /*allow_remote_changes=*/false,
+                                              nullptr, audit_.get());
     api_ = std::make_unique<HttpApi>(registry_.get(), router_.get(), probe_api_.get(), &metrics_,
                                      ui_dir);
+    api_->set_host_labels(labels_.get());
+    api_->set_audit_log(audit_.get());
     http_ = std::make_unique<HttpServer>(prometheus_);
     api_->Install(http_->server());
     ASSERT_TRUE(http_->Start("127.0.0.1:0").ok());
@@ -52,12 +61,78 @@ class HttpApiTest : public ::testing::Test {
   std::unique_ptr<Registry> registry_;
   MetricCatalog catalog_;
   std::unique_ptr<QueryRouter> router_;
+  std::unique_ptr<AuditLog> audit_;
   std::unique_ptr<ProbeConfigs> probes_;
   std::unique_ptr<ProbeApi> probe_api_;
+  std::unique_ptr<HostLabelsApi> labels_;
   std::unique_ptr<HttpApi> api_;
   std::unique_ptr<HttpServer> http_;
   std::unique_ptr<httplib::Client> client_;
 };
+
+// Changes through the JSON API land in the audit log with who made them and
+// the object before and after; rejected ones do not.
+TEST_F(HttpApiTest, ChangesAreAudited) {
+  StartServer("/nonexistent");
+  auto res = client_->Post("/api/v1/probes", R"({"name":"io","probes":[{"probe":"biolatency"}]})",
+                           "application/json");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  res = client_->Post("/api/v1/probes", R"({"name":"bad","probes":[{"probe":"nope"}]})",
+                      "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 404);
+  clock_.Advance(absl::Seconds(5));
+  res = client_->Post("/api/v1/hosts/db-1/labels", R"({"set":{"tier":"canary"}})",
+                      "application/json");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  res = client_->Post("/api/v1/hosts/db-1/labels", R"({"set":{"host":"x"}})", "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  res = client_->Delete("/api/v1/probes/io");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+
+  res = client_->Get("/api/v1/audit");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  v1::ListAuditResponse audit;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(res->body, &audit).ok()) << res->body;
+  ASSERT_EQ(audit.entries_size(), 4) << res->body;  // and `default`, created at start
+  const v1::AuditEntry& disable = audit.entries(0);
+  EXPECT_EQ(disable.action(), "probes.disable");
+  EXPECT_EQ(disable.object(), "io");
+  EXPECT_EQ(disable.who(), "127.0.0.1");
+  EXPECT_THAT(disable.before(), HasSubstr(R"("probe":"biolatency")"));
+  EXPECT_EQ(disable.after(), "");
+  const v1::AuditEntry& label = audit.entries(1);
+  EXPECT_EQ(label.action(), "labels.set");
+  EXPECT_EQ(label.object(), "db-1");
+  EXPECT_EQ(label.time().seconds(), 1700000005);
+  EXPECT_EQ(label.before(), R"({"info":{"hostId":"db-1","labels":{"role":"db"}}})");
+  EXPECT_EQ(label.after(), R"({"info":{"hostId":"db-1","labels":{"role":"db","tier":"canary"}},)"
+                           R"("labelOverrides":{"tier":"canary"}})");
+  const v1::AuditEntry& enable = audit.entries(2);
+  EXPECT_EQ(enable.action(), "probes.enable");
+  EXPECT_EQ(enable.object(), "io");
+  EXPECT_EQ(enable.before(), "");
+  v1::ProbeConfig enabled;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(enable.after(), &enabled).ok());
+  EXPECT_EQ(enabled.name(), "io");
+  EXPECT_EQ(enabled.changed_by(), "127.0.0.1");
+  EXPECT_EQ(audit.entries(3).object(), "default");
+  EXPECT_EQ(audit.entries(3).who(), "controller");
+
+  res = client_->Get("/api/v1/audit?object=io&limit=1");
+  ASSERT_TRUE(res);
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(res->body, &audit).ok()) << res->body;
+  ASSERT_EQ(audit.entries_size(), 1);
+  EXPECT_EQ(audit.entries(0).action(), "probes.disable");
+  res = client_->Get("/api/v1/audit?limit=x");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+}
 
 TEST_F(HttpApiTest, ListsHostsAsProtobufJson) {
   StartServer("/nonexistent");

@@ -25,6 +25,9 @@ class KvStore {
   // Calls `fn` for every key that starts with `prefix`, in key order; stops
   // at and returns the first error `fn` returns.
   virtual absl::Status Scan(absl::string_view prefix, const ScanFn& fn) const = 0;
+  // As Scan, in reverse key order (the last key first), so that the newest
+  // of keys that sort by age is read without reading the rest.
+  virtual absl::Status ScanReverse(absl::string_view prefix, const ScanFn& fn) const = 0;
 };
 
 // Opens (creating if needed) a RocksDB database in `dir`. Fails with a message

@@ -19,6 +19,8 @@
 #include "common/metric_catalog.h"
 #include "common/process.h"
 #include "controller/agent_control_service.h"
+#include "controller/audit/audit_log.h"
+#include "controller/audit/audit_service.h"
 #include "controller/controller_metrics.h"
 #include "controller/events/event_tails.h"
 #include "controller/events/events_service.h"
@@ -93,9 +95,12 @@ int Run() {
       Registry::Open(store->get(), clock, registry_options);
   if (!registry.ok()) return Fail(std::string(registry.status().message()));
 
+  absl::StatusOr<std::unique_ptr<AuditLog>> audit = AuditLog::Open(store->get(), clock);
+  if (!audit.ok()) return Fail(std::string(audit.status().message()));
+
   MetricCatalog catalog;
   absl::StatusOr<std::unique_ptr<ProbeConfigs>> probe_configs =
-      ProbeConfigs::Open(store->get(), clock, &catalog);
+      ProbeConfigs::Open(store->get(), clock, &catalog, audit->get());
   if (!probe_configs.ok()) return Fail(std::string(probe_configs.status().message()));
 
   auto prometheus_registry = std::make_shared<prometheus::Registry>();
@@ -118,15 +123,17 @@ int Run() {
   agent_control.set_event_sink(
       [&](const std::string& host, const v1::EventBatch& batch) { tails.Add(host, batch); });
   EventsService events(&tails);
-  HostLabelsApi labels(registry->get(), allow_remote, [&] { agent_control.PushProbeChanges(); });
+  HostLabelsApi labels(
+      registry->get(), allow_remote, [&] { agent_control.PushProbeChanges(); }, audit->get());
   FleetService fleet(registry->get(), &labels);
   QueryService query(router.get());
   ProbeService probes(&probe_api);
+  AuditService audit_service(audit->get());
 
   const std::string grpc_addr = absl::GetFlag(FLAGS_grpc_addr);
   int grpc_port = 0;
-  absl::StatusOr<std::unique_ptr<grpc::Server>> started =
-      StartGrpcServer(grpc_addr, {&agent_control, &fleet, &query, &probes, &events}, &grpc_port);
+  absl::StatusOr<std::unique_ptr<grpc::Server>> started = StartGrpcServer(
+      grpc_addr, {&agent_control, &fleet, &query, &probes, &events, &audit_service}, &grpc_port);
   if (!started.ok()) return Fail(std::string(started.status().message()));
   std::unique_ptr<grpc::Server> grpc_server = std::move(*started);
 
@@ -134,6 +141,7 @@ int Run() {
   HttpApi api(registry->get(), router.get(), &probe_api, &metrics, ui_dir);
   api.set_event_tails(&tails);
   api.set_host_labels(&labels);
+  api.set_audit_log(audit->get());
   api.Install(http.server());
   absl::Status http_started = http.Start(absl::GetFlag(FLAGS_http_addr));
   if (!http_started.ok()) {

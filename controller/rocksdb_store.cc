@@ -41,6 +41,30 @@ class RocksDbStore final : public KvStore {
     return FromRocks(it->status(), "rocksdb scan");
   }
 
+  absl::Status ScanReverse(absl::string_view prefix, const ScanFn& fn) const override {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+    // Start at the last key before the first key past the prefix.
+    std::string past(prefix);
+    while (!past.empty() && static_cast<unsigned char>(past.back()) == 0xff) past.pop_back();
+    if (past.empty()) {
+      it->SeekToLast();
+    } else {
+      past.back() = static_cast<char>(static_cast<unsigned char>(past.back()) + 1);
+      it->Seek(past);
+      if (it->Valid()) {
+        it->Prev();
+      } else if (it->status().ok()) {
+        it->SeekToLast();
+      }
+    }
+    for (; it->Valid() && it->key().starts_with(ToSlice(prefix)); it->Prev()) {
+      absl::Status s = fn(absl::string_view(it->key().data(), it->key().size()),
+                          absl::string_view(it->value().data(), it->value().size()));
+      if (!s.ok()) return s;
+    }
+    return FromRocks(it->status(), "rocksdb reverse scan");
+  }
+
  private:
   std::unique_ptr<rocksdb::DB> db_;
 };

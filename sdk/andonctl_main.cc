@@ -47,7 +47,11 @@ ABSL_FLAG(std::string, by, "",
           "query: labels to group by, e.g. comm or host,comm; probes enable: up to two keys of a "
           "generic probe (comm, pid, argN, str(argN), a tracepoint field)");
 ABSL_FLAG(absl::Duration, last, absl::Minutes(5), "query: time range ending now");
-ABSL_FLAG(uint32_t, limit, 0, "query: at most this many groups, largest first (0: 1000)");
+ABSL_FLAG(uint32_t, limit, 0,
+          "query: at most this many groups, largest first (0: 1000); audit: at most this many "
+          "entries (0: 100)");
+ABSL_FLAG(std::string, object, "",
+          "audit: only changes of this probe configuration or host, e.g. io or web-1");
 ABSL_FLAG(std::string, fn, "",
           "query: count, sum, rate, avg, min, max, last, quantile(Q), heatmap or topk(K) "
           "(default: count; avg for gauges)");
@@ -79,6 +83,9 @@ constexpr char kUsage[] =
     "  probes disable NAME             switch it off everywhere\n"
     "  events [--selector SEL] [--types exec,exit] [--watch 5s | --follow]\n"
     "                                  live tail of raw events (exec, exit, tcp_reset, ...)\n"
+    "  audit [--limit N] [--object NAME]\n"
+    "                                  changes of probe configurations and labels, newest\n"
+    "                                  first: who, what, when, before -> after\n"
     "example: andonctl query syscalls --host web-1 --by comm --last 1m\n"
     "example: andonctl query syscall_latency_ns --by syscall --fn 'quantile(0.99)'\n"
     "example: andonctl probes enable bash_readline uretprobe:/bin/bash:readline --by comm";
@@ -253,6 +260,20 @@ int Events(andon::sdk::Client& client) {
   return 0;
 }
 
+int Audit(andon::sdk::Client& client) {
+  andon::v1::ListAuditRequest req;
+  req.set_limit(absl::GetFlag(FLAGS_limit));
+  req.set_object(absl::GetFlag(FLAGS_object));
+  auto audit = client.ListAudit(req);
+  if (!audit.ok()) return Fail(audit.status());
+  if (absl::GetFlag(FLAGS_json)) {
+    PrintJson(*audit);
+  } else {
+    std::fputs(andon::sdk::FormatAuditTable(*audit, absl::LocalTimeZone()).c_str(), stdout);
+  }
+  return 0;
+}
+
 int Probes(andon::sdk::Client& client, const std::vector<char*>& args) {
   const std::string verb = args.size() > 2 ? args[2] : "";
   const bool json = absl::GetFlag(FLAGS_json);
@@ -348,6 +369,7 @@ int main(int argc, char** argv) {
   if (command == "probes") return Probes(**client, args);
   if (command == "label") return Label(**client, args);
   if (command == "events" && args.size() == 2) return Events(**client);
+  if (command == "audit" && args.size() == 2) return Audit(**client);
   if (command == "query") {
     if (args.size() != 3) return Usage("query takes one metric name, e.g. andonctl query syscalls");
     return Query(**client, args[2]);

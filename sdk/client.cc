@@ -38,7 +38,8 @@ Client::Client(std::string address, std::shared_ptr<grpc::Channel> channel)
       fleet_(v1::Fleet::NewStub(channel_)),
       query_(v1::Query::NewStub(channel_)),
       probes_(v1::Probes::NewStub(channel_)),
-      events_(v1::Events::NewStub(channel_)) {}
+      events_(v1::Events::NewStub(channel_)),
+      audit_(v1::Audit::NewStub(channel_)) {}
 
 std::unique_ptr<grpc::ClientContext> Client::NewContext() const {
   auto ctx = std::make_unique<grpc::ClientContext>();
@@ -170,6 +171,11 @@ absl::StatusOr<v1::ProbeConfigStatus> Client::ProbeStatus(absl::string_view name
 absl::StatusOr<v1::TailResponse> Client::TailEvents(const v1::TailRequest& request) {
   return Unary<v1::TailResponse>(
       NewContext(), [&](auto* ctx, auto* resp) { return events_->Tail(ctx, request, resp); });
+}
+
+absl::StatusOr<v1::ListAuditResponse> Client::ListAudit(const v1::ListAuditRequest& request) {
+  return Unary<v1::ListAuditResponse>(
+      NewContext(), [&](auto* ctx, auto* resp) { return audit_->ListAudit(ctx, request, resp); });
 }
 
 }  // namespace andon::sdk

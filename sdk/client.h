@@ -6,6 +6,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "andon/v1/audit.grpc.pb.h"
 #include "andon/v1/events.grpc.pb.h"
 #include "andon/v1/fleet.grpc.pb.h"
 #include "andon/v1/probes.grpc.pb.h"
@@ -42,6 +43,10 @@ class Client {
   // One poll of a live tail (see proto/andon/v1/events.proto).
   absl::StatusOr<v1::TailResponse> TailEvents(const v1::TailRequest& request);
 
+  // Changes of probe configurations and labels, newest first (see
+  // proto/andon/v1/audit.proto).
+  absl::StatusOr<v1::ListAuditResponse> ListAudit(const v1::ListAuditRequest& request);
+
  private:
   Client(std::string address, std::shared_ptr<grpc::Channel> channel);
   std::unique_ptr<grpc::ClientContext> NewContext() const;
@@ -52,6 +57,7 @@ class Client {
   std::unique_ptr<v1::Query::Stub> query_;
   std::unique_ptr<v1::Probes::Stub> probes_;
   std::unique_ptr<v1::Events::Stub> events_;
+  std::unique_ptr<v1::Audit::Stub> audit_;
   absl::Duration timeout_ = absl::Seconds(10);
 };
 

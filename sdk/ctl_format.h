@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "andon/v1/audit.pb.h"
 #include "andon/v1/fleet.pb.h"
 #include "andon/v1/query.pb.h"
 
@@ -21,6 +22,16 @@ std::string FormatQueryTable(const v1::QueryResponse& resp,
 
 // {"metric":..,"groups":[{"labels":{"comm":"x"},"total":123}, ...]}
 std::string FormatQueryJson(const v1::QueryResponse& resp);
+
+// One row per audit entry, in the order given (newest first): TIME (in
+// `zone`), WHO, ACTION, OBJECT, CHANGE (AuditChangeSummary).
+std::string FormatAuditTable(const v1::ListAuditResponse& audit, absl::TimeZone zone);
+
+// What an audit entry changed, in a few words: for labels "+tier=canary
+// -rack role=db->web"; for probe configurations what was enabled
+// ("biolatency on role=db, ttl 10m"), disabled ("was ...") or, for an
+// update, which of probes, selector and ttl changed.
+std::string AuditChangeSummary(const v1::AuditEntry& entry);
 
 // "3s ago", "2m ago", "never".
 std::string Ago(const google::protobuf::Timestamp& t, absl::Time now);

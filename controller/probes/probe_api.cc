@@ -45,7 +45,7 @@ absl::StatusOr<v1::DeleteProbeConfigResponse> ProbeApi::Delete(
     const v1::DeleteProbeConfigRequest& request, absl::string_view peer) {
   ANDON_RETURN_IF_ERROR(CheckMayChange(peer));
   ANDON_ASSIGN_OR_RETURN(uint64_t version,
-                         configs_->Delete(request.name(), request.expected_version()));
+                         configs_->Delete(request.name(), request.expected_version(), peer));
   v1::DeleteProbeConfigResponse out;
   out.set_version(version);
   return out;

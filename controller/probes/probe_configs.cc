@@ -39,8 +39,9 @@ std::string RunsAs(v1::ProbeInstance instance) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ProbeConfigs>> ProbeConfigs::Open(KvStore* store, const Clock* clock,
-                                                                 MetricCatalog* catalog) {
-  std::unique_ptr<ProbeConfigs> configs(new ProbeConfigs(store, clock, catalog));
+                                                                 MetricCatalog* catalog,
+                                                                 AuditLog* audit) {
+  std::unique_ptr<ProbeConfigs> configs(new ProbeConfigs(store, clock, catalog, audit));
   ANDON_RETURN_IF_ERROR(configs->Load());
   return configs;
 }
@@ -195,7 +196,13 @@ absl::StatusOr<v1::ProbeConfig> ProbeConfigs::Put(const v1::PutProbeConfigReques
     const uint64_t version = version_ + 1;
     config.set_version(version);
     ANDON_RETURN_IF_ERROR(StoreConfig(config, version));
-    configs_[config.name()] = config;
+    if (it == configs_.end()) {
+      Audit(who, kAuditProbesEnable, config.name(), nullptr, &config);
+      configs_[config.name()] = config;
+    } else {
+      Audit(who, kAuditProbesUpdate, config.name(), &it->second, &config);
+      it->second = config;
+    }
   }
   ANDON_LOG(INFO) << "probe configuration '" << config.name() << "' set to version "
                   << config.version() << " by " << who << " (" << config.selector_text() << ")";
@@ -221,7 +228,8 @@ absl::Status ProbeConfigs::DeleteLocked(absl::string_view name) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<uint64_t> ProbeConfigs::Delete(absl::string_view name, uint64_t expected_version) {
+absl::StatusOr<uint64_t> ProbeConfigs::Delete(absl::string_view name, uint64_t expected_version,
+                                              absl::string_view who) {
   uint64_t version = 0;
   {
     absl::MutexLock lock(&mu_);
@@ -235,8 +243,10 @@ absl::StatusOr<uint64_t> ProbeConfigs::Delete(absl::string_view name, uint64_t e
           absl::StrCat("probe configuration '", name, "' is at version ", it->second.version(),
                        ", not ", expected_version, "; read it again and retry"));
     }
+    const v1::ProbeConfig before = it->second;
     ANDON_RETURN_IF_ERROR(DeleteLocked(name));
     version = version_;
+    Audit(who, kAuditProbesDisable, name, &before, nullptr);
   }
   ANDON_LOG(INFO) << "probe configuration '" << name << "' deleted (version " << version << ")";
   Changed();
@@ -253,17 +263,31 @@ std::vector<std::string> ProbeConfigs::ExpireDue() {
       if (c.has_expires() && FromProtoTime(c.expires()) <= now) due.push_back(name);
     }
     for (const std::string& name : due) {
+      const v1::ProbeConfig before = configs_.find(name)->second;
       absl::Status s = DeleteLocked(name);
       if (!s.ok()) {
         ANDON_LOG(WARNING) << "cannot expire probe configuration '" << name << "': " << s;
         continue;
       }
       ANDON_LOG(INFO) << "probe configuration '" << name << "' expired (its ttl ran out)";
+      Audit(kAuditByController, kAuditProbesExpire, name, &before, nullptr);
       expired.push_back(name);
     }
   }
   if (!expired.empty()) Changed();
   return expired;
+}
+
+void ProbeConfigs::Audit(absl::string_view who, absl::string_view action, absl::string_view name,
+                         const v1::ProbeConfig* before, const v1::ProbeConfig* after) {
+  if (audit_ == nullptr) return;
+  // The change is applied and stays so: an audit log that cannot be written
+  // must not turn it into an error the caller would retry.
+  absl::Status s = audit_->Append(who, action, name, before, after);
+  if (!s.ok()) {
+    ANDON_LOG(ERROR) << "audit log: cannot record " << action << " of '" << name << "' by " << who
+                     << ": " << s;
+  }
 }
 
 void ProbeConfigs::Changed() {

@@ -12,6 +12,7 @@
 #include "andon/v1/probes.pb.h"
 #include "common/clock.h"
 #include "common/metric_catalog.h"
+#include "controller/audit/audit_log.h"
 #include "controller/kv_store.h"
 
 namespace andon::controller {
@@ -28,15 +29,19 @@ struct HostProbes {
 // the KvStore ("pc/<name>" -> v1::ProbeConfig, "pv" -> the version, and
 // "pm/<metric>" -> descriptors of generic probes' metrics, kept after a
 // configuration is deleted so that its data stays queryable). Every change
-// bumps the version. A new cluster starts with the configuration `default`
-// (hostmetrics, syscalls and exec on every host). Knows nothing of gRPC.
+// bumps the version and, given an AuditLog, is recorded there with the
+// configuration before and after. A new cluster starts with the configuration
+// `default` (hostmetrics, syscalls and exec on every host). Knows nothing of
+// gRPC.
 // Thread-safe: one mutex guards the copy and serialises writes.
 class ProbeConfigs {
  public:
   // Loads the stored configurations (creating `default` in a new store) and
-  // declares generic probes' metrics to `catalog`. All must outlive this.
+  // declares generic probes' metrics to `catalog`. Changes are recorded in
+  // `audit` when it is given. All must outlive this.
   static absl::StatusOr<std::unique_ptr<ProbeConfigs>> Open(KvStore* store, const Clock* clock,
-                                                            MetricCatalog* catalog);
+                                                            MetricCatalog* catalog,
+                                                            AuditLog* audit = nullptr);
 
   // Creates or (with replace) updates a configuration, on behalf of `who`.
   // INVALID_ARGUMENT / NOT_FOUND for bad names, probes, parameters,
@@ -46,9 +51,10 @@ class ProbeConfigs {
   // Nothing changes on failure.
   absl::StatusOr<v1::ProbeConfig> Put(const v1::PutProbeConfigRequest& request,
                                       absl::string_view who);
-  // Deletes a configuration; returns the new version. NOT_FOUND,
-  // FAILED_PRECONDITION for a stale expected_version.
-  absl::StatusOr<uint64_t> Delete(absl::string_view name, uint64_t expected_version);
+  // Deletes a configuration on behalf of `who`; returns the new version.
+  // NOT_FOUND, FAILED_PRECONDITION for a stale expected_version.
+  absl::StatusOr<uint64_t> Delete(absl::string_view name, uint64_t expected_version,
+                                  absl::string_view who);
   // Deletes the configurations whose TTL ran out; returns their names.
   std::vector<std::string> ExpireDue();
 
@@ -65,18 +71,23 @@ class ProbeConfigs {
   void set_on_change(std::function<void()> fn) { on_change_ = std::move(fn); }
 
  private:
-  ProbeConfigs(KvStore* store, const Clock* clock, MetricCatalog* catalog)
-      : store_(store), clock_(clock), catalog_(catalog) {}
+  ProbeConfigs(KvStore* store, const Clock* clock, MetricCatalog* catalog, AuditLog* audit)
+      : store_(store), clock_(clock), catalog_(catalog), audit_(audit) {}
   absl::Status Load();
   absl::StatusOr<v1::ProbeConfig> Build(const v1::PutProbeConfigRequest& request) const;
   absl::Status StoreConfig(const v1::ProbeConfig& config, uint64_t version)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status DeleteLocked(absl::string_view name) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Changed();
+  // Records an applied change (under mu_, so entries follow the versions).
+  void Audit(absl::string_view who, absl::string_view action, absl::string_view name,
+             const v1::ProbeConfig* before, const v1::ProbeConfig* after)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   KvStore* const store_;
   const Clock* const clock_;
   MetricCatalog* const catalog_;
+  AuditLog* const audit_;  // may be null
   std::function<void()> on_change_;
 
   mutable absl::Mutex mu_;
