@@ -2,9 +2,10 @@
 # Starts a real local cluster (controller, aggregator, agent with eBPF) on
 # free loopback ports with throwaway data, then drives the UI in headless
 # Chromium with ui_smoke.mjs. Exit 77 (skipped) only where BPF is unavailable.
-# usage: tests/ui/run_smoke.sh BUILD_DIR
+# usage: tests/ui/run_smoke.sh BUILD_DIR   (or ANDON_BUILD_DIR=... run_smoke.sh)
+# The screenshot is left at BUILD_DIR/ui-smoke.png.
 set -euo pipefail
-build=$(realpath "${1:?usage: run_smoke.sh BUILD_DIR}")
+build=$(realpath "${1:-${ANDON_BUILD_DIR:?usage: run_smoke.sh BUILD_DIR}}")
 here=$(cd "$(dirname "$0")" && pwd)
 
 if [ "$(id -u)" -ne 0 ]; then echo "SKIP: the agent needs root to load eBPF programs"; exit 77; fi
@@ -32,10 +33,11 @@ trap cleanup EXIT
 "$build/bin/andon-agent" --controller 127.0.0.1:$cg --http_addr 127.0.0.1:$nh \
   --host_id ui-smoke-host >"$dir/agent.log" 2>&1 & pids+=($!)
 
-# Keep some processes making syscalls so the chart has something to move.
-( end=$((SECONDS + 120)); while [ $SECONDS -lt $end ]; do ls /proc >/dev/null; sleep 0.05; done ) & pids+=($!)
+# Keep some processes making syscalls (and forking, for the smoke test's
+# fork tracepoint probe) so the charts have something to move.
+( end=$((SECONDS + 300)); while [ $SECONDS -lt $end ]; do ls /proc >/dev/null; sleep 0.05; done ) & pids+=($!)
 
 failed=1
 node "$here/ui_smoke.mjs" --url "http://127.0.0.1:$ch/" --host ui-smoke-host \
-  --screenshot "$build/ui-smoke.png"
+  --screenshot "$build/ui-smoke.png" --timeout 240
 failed=0
