@@ -44,12 +44,7 @@ void ControllerClient::Start() {
 }
 
 void ControllerClient::Stop() {
-  {
-    absl::MutexLock lock(&mu_);
-    stopping_ = true;
-    if (active_ != nullptr) active_->TryCancel();
-    cv_.SignalAll();
-  }
+  stop_.Stop();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -58,33 +53,33 @@ bool ControllerClient::connected() const {
   return connected_;
 }
 
-bool ControllerClient::Sleep(absl::Duration d) {
+int64_t ControllerClient::failed_registrations() const {
   absl::MutexLock lock(&mu_);
-  absl::Time deadline = absl::Now() + d;
-  while (!stopping_ && !cv_.WaitWithDeadline(&mu_, deadline)) {
-  }
-  return !stopping_;
+  return failed_registrations_;
 }
 
-bool ControllerClient::Stopping() const {
+bool ControllerClient::finished() const {
   absl::MutexLock lock(&mu_);
-  return stopping_;
-}
-
-bool ControllerClient::SetActive(grpc::ClientContext* ctx) {
-  absl::MutexLock lock(&mu_);
-  if (stopping_ && ctx != nullptr) return false;
-  active_ = ctx;
-  return true;
+  return finished_;
 }
 
 void ControllerClient::Run() {
+  RunLoop();
+  absl::MutexLock lock(&mu_);
+  finished_ = true;
+}
+
+void ControllerClient::RunLoop() {
   auto stub = v1::AgentControl::NewStub(NewChannel(options_.address));
   Backoff backoff(options_.backoff_initial, options_.backoff_max);
   while (true) {
     absl::StatusOr<v1::RegisterResponse> resp = RegisterOnce(*stub);
-    if (Stopping()) return;
+    if (stop_.stopping()) return;
     if (!resp.ok()) {
+      {
+        absl::MutexLock lock(&mu_);
+        ++failed_registrations_;
+      }
       if (IsFatal(resp.status())) {
         ANDON_LOG(ERROR) << "controller " << options_.address
                          << " refused this agent: " << resp.status().message();
@@ -94,7 +89,7 @@ void ControllerClient::Run() {
       absl::Duration delay = backoff.Next();
       ANDON_LOG(WARNING) << "controller " << options_.address << " unreachable ("
                          << resp.status().message() << "); retrying in " << RetryDelayText(delay);
-      if (!Sleep(delay)) return;
+      if (!stop_.SleepFor(delay)) return;
       continue;
     }
     backoff.Reset();
@@ -108,22 +103,24 @@ void ControllerClient::Run() {
                                    ? absl::Milliseconds(resp->heartbeat_interval_ms())
                                    : options_.default_heartbeat;
     absl::Status ended = RunControlStream(*stub, heartbeat);
-    if (Stopping()) return;
+    if (stop_.stopping()) return;
     metrics_.control_reconnects.Increment();
     absl::Duration delay = backoff.Next();
     ANDON_LOG(WARNING) << "control stream to controller " << options_.address << " ended ("
                        << ended.message() << "); re-registering in " << RetryDelayText(delay);
-    if (!Sleep(delay)) return;
+    if (!stop_.SleepFor(delay)) return;
   }
 }
 
 absl::StatusOr<v1::RegisterResponse> ControllerClient::RegisterOnce(v1::AgentControl::Stub& stub) {
   grpc::ClientContext ctx;
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + options_.register_timeout));
-  if (!SetActive(&ctx)) return absl::CancelledError("stopping");
   v1::RegisterResponse resp;
-  grpc::Status status = stub.Register(&ctx, request_, &resp);
-  SetActive(nullptr);
+  grpc::Status status;
+  {
+    StopSignal::Tracked tracked(stop_, &ctx);
+    status = stub.Register(&ctx, request_, &resp);
+  }
   if (!status.ok()) return FromGrpcStatus(status);
   return resp;
 }
@@ -131,12 +128,11 @@ absl::StatusOr<v1::RegisterResponse> ControllerClient::RegisterOnce(v1::AgentCon
 absl::Status ControllerClient::RunControlStream(v1::AgentControl::Stub& stub,
                                                 absl::Duration heartbeat) {
   grpc::ClientContext ctx;
-  if (!SetActive(&ctx)) return absl::CancelledError("stopping");
+  StopSignal::Tracked tracked(stop_, &ctx);
   auto stream = stub.Control(&ctx);
   v1::AgentMessage hello;
   *hello.mutable_hello() = request_;
   if (!stream->Write(hello)) {
-    SetActive(nullptr);
     grpc::Status status = stream->Finish();
     return status.ok() ? absl::UnavailableError("the controller closed the stream")
                        : FromGrpcStatus(status);
@@ -151,18 +147,18 @@ absl::Status ControllerClient::RunControlStream(v1::AgentControl::Stub& stub,
   std::thread reader([&] {
     v1::ControlMessage msg;
     while (stream->Read(&msg)) Handle(msg);
-    absl::MutexLock lock(&mu_);
-    stream_ended_ = true;
-    cv_.SignalAll();
+    {
+      absl::MutexLock lock(&mu_);
+      stream_ended_ = true;
+    }
+    stop_.Wake();
   });
   bool ok = true;
   while (ok) {
+    if (!stop_.SleepFor(heartbeat)) break;
     {
       absl::MutexLock lock(&mu_);
-      absl::Time deadline = absl::Now() + heartbeat;
-      while (!stopping_ && !stream_ended_ && !cv_.WaitWithDeadline(&mu_, deadline)) {
-      }
-      if (stopping_ || stream_ended_) break;
+      if (stream_ended_) break;
     }
     ok = stream->Write(MakeHeartbeat());
     if (ok && callbacks_.events) {
@@ -180,7 +176,6 @@ absl::Status ControllerClient::RunControlStream(v1::AgentControl::Stub& stub,
   {
     absl::MutexLock lock(&mu_);
     connected_ = false;
-    active_ = nullptr;
   }
   if (status.ok()) return absl::UnavailableError("the controller closed the stream");
   return FromGrpcStatus(status);

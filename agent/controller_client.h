@@ -14,6 +14,7 @@
 #include "agent/agent_metrics.h"
 #include "andon/v1/agent.grpc.pb.h"
 #include "common/clock.h"
+#include "common/stop_signal.h"
 
 namespace andon::agent {
 
@@ -69,19 +70,19 @@ class ControllerClient {
 
   const std::string& instance_id() const { return instance_id_; }
   bool connected() const;
+  // Registrations that failed so far (the controller unreachable or
+  // refusing), and whether the client gave up for good after a fatal answer.
+  int64_t failed_registrations() const;
+  bool finished() const;
 
  private:
   void Run();
+  void RunLoop();
   absl::StatusOr<v1::RegisterResponse> RegisterOnce(v1::AgentControl::Stub& stub);
   // Runs one control stream until it breaks or Stop(); returns why it ended.
   absl::Status RunControlStream(v1::AgentControl::Stub& stub, absl::Duration heartbeat);
   void Handle(const v1::ControlMessage& msg);
   v1::AgentMessage MakeHeartbeat() const;
-  // Sleeps `d` unless stopped; true if still running.
-  bool Sleep(absl::Duration d);
-  bool Stopping() const;
-  // Registers `ctx` as the RPC to cancel on Stop(); false if already stopping.
-  bool SetActive(grpc::ClientContext* ctx);
 
   const ControllerClientOptions options_;
   const ControllerCallbacks callbacks_;
@@ -91,12 +92,13 @@ class ControllerClient {
   v1::RegisterRequest request_;
   std::thread thread_;
 
+  StopSignal stop_;  // Wake() also tells the heartbeat loop the stream ended
+
   mutable absl::Mutex mu_;
-  absl::CondVar cv_;
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool connected_ ABSL_GUARDED_BY(mu_) = false;
   bool stream_ended_ ABSL_GUARDED_BY(mu_) = false;
-  grpc::ClientContext* active_ ABSL_GUARDED_BY(mu_) = nullptr;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t failed_registrations_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace andon::agent

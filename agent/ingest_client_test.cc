@@ -183,7 +183,8 @@ TEST_F(IngestClientTest, ReconnectsAndDeliversEverythingAfterAnOutage) {
 
   server->Shutdown();  // aggregator goes away; batches pile up meanwhile
   for (int i = 0; i < 4; ++i) client.Enqueue(Points(1));
-  absl::SleepFor(absl::Milliseconds(200));
+  // The sender noticed: its stream failed and it is reconnecting.
+  ASSERT_TRUE(Eventually([&] { return metrics_.ingest_reconnects.Value() >= 1; }));
   auto svc2 = std::make_unique<FakeIngest>();
   TestServer restarted(svc2.get(), port);
   ASSERT_TRUE(restarted.ok());
@@ -210,7 +211,8 @@ TEST_F(IngestClientTest, RepeatedAssignmentCutsBackoffShort) {
   client.Start();
   client.SetTarget(absl::StrCat("127.0.0.1:", port));
   client.Enqueue(Points(1));
-  absl::SleepFor(absl::Milliseconds(200));  // first attempt failed; now in a long backoff
+  // The first attempt failed; now it is in a long backoff.
+  ASSERT_TRUE(Eventually([&] { return metrics_.ingest_reconnects.Value() >= 1; }));
   FakeIngest svc;
   TestServer back(&svc, port);
   ASSERT_TRUE(back.ok());
@@ -315,7 +317,8 @@ TEST_F(IngestClientTest, StopDeliversEvenWhileBackingOff) {
   client.Start();
   client.SetTarget(absl::StrCat("127.0.0.1:", port));
   client.Enqueue(Points(1));
-  absl::SleepFor(absl::Milliseconds(200));  // first attempt failed; now in a long backoff
+  // The first attempt failed; now it is in a long backoff.
+  ASSERT_TRUE(Eventually([&] { return metrics_.ingest_reconnects.Value() >= 1; }));
   FakeIngest svc;
   TestServer back(&svc, port);
   ASSERT_TRUE(back.ok());
@@ -403,7 +406,8 @@ TEST_F(IngestClientTest, SwitchesAwayFromAnAggregatorThatStoppedReading) {
   for (v1::Point& p : big) p.mutable_series()->set_metric(std::string(40, 'm'));
   for (int i = 0; i < 8; ++i) client.Enqueue(big);
   ASSERT_TRUE(Eventually([&] { return wedged.streams.load() == 1; }));
-  absl::SleepFor(absl::Milliseconds(200));
+  // The wedged aggregator never reads, so the sender blocks in Write long
+  // before its 8 MB are through.
   ASSERT_LT(client.stats().batches_sent(), 8u) << "the sender should be blocked in Write";
   client.SetTarget(server_g.address());
   const uint64_t last = client.last_enqueued_sequence();
