@@ -1,17 +1,8 @@
 #include "agent/agent_metrics.h"
 
-#include <string>
+#include "common/prometheus_metrics.h"
 
 namespace andon::agent {
-namespace {
-
-prometheus::Counter& NewCounter(prometheus::Registry& r, const std::string& name,
-                                const std::string& help) {
-  return prometheus::BuildCounter().Name(name).Help(help).Register(r).Add({});
-}
-
-}  // namespace
-
 AgentMetrics::AgentMetrics(prometheus::Registry& r)
     : windows_flushed(NewCounter(r, "andon_agent_windows_flushed_total",
                                  "Windows closed and handed to the ingest queue.")),

@@ -1,17 +1,8 @@
 #include "aggregator/ingest_metrics.h"
 
-#include <string>
+#include "common/prometheus_metrics.h"
 
 namespace andon::aggregator {
-namespace {
-
-prometheus::Counter& NewCounter(prometheus::Registry& registry, const std::string& name,
-                                const std::string& help) {
-  return prometheus::BuildCounter().Name(name).Help(help).Register(registry).Add({});
-}
-
-}  // namespace
-
 IngestMetrics IngestMetrics::Create(prometheus::Registry& registry) {
   return IngestMetrics{
       .streams_open = prometheus::BuildGauge()

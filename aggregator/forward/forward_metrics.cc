@@ -1,22 +1,8 @@
 #include "aggregator/forward/forward_metrics.h"
 
-#include <string>
+#include "common/prometheus_metrics.h"
 
 namespace andon::aggregator {
-namespace {
-
-prometheus::Counter& NewCounter(prometheus::Registry& registry, const std::string& name,
-                                const std::string& help) {
-  return prometheus::BuildCounter().Name(name).Help(help).Register(registry).Add({});
-}
-
-prometheus::Gauge& NewGauge(prometheus::Registry& registry, const std::string& name,
-                            const std::string& help) {
-  return prometheus::BuildGauge().Name(name).Help(help).Register(registry).Add({});
-}
-
-}  // namespace
-
 ForwardMetrics ForwardMetrics::Create(prometheus::Registry& registry) {
   return ForwardMetrics{
       .points_in = NewCounter(registry, "andon_aggregator_forward_points_in_total",
