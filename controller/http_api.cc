@@ -182,7 +182,10 @@ void HttpApi::InstallProbes(httplib::Server& server) {
     Send(probes_->Status(request), r);
   });
   server.Get(R"(/api/v1/probes/([a-z_][a-z0-9_]*))", [this](const Request& q, Response& r) {
-    for (const v1::ProbeConfig& c : probes_->List().configs()) {
+    // The list is kept: a range-for over List().configs() would walk a
+    // destroyed temporary.
+    const v1::ListProbeConfigsResponse list = probes_->List();
+    for (const v1::ProbeConfig& c : list.configs()) {
       if (c.name() == q.matches[1].str()) return SendMessage(c, r);
     }
     SendError(absl::NotFoundError(absl::StrCat("no probe configuration '", q.matches[1].str(),

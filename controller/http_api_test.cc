@@ -70,6 +70,19 @@ class HttpApiTest : public ::testing::Test {
   std::unique_ptr<httplib::Client> client_;
 };
 
+TEST_F(HttpApiTest, GetsOneProbeConfigurationByName) {
+  StartServer("/nonexistent");
+  auto res = client_->Get("/api/v1/probes/default");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  EXPECT_THAT(res->body, HasSubstr(R"("name":"default")"));
+  EXPECT_THAT(res->body, HasSubstr(R"("probe":"syscalls")"));
+  res = client_->Get("/api/v1/probes/nope");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 404);
+  EXPECT_THAT(res->body, HasSubstr("no probe configuration 'nope'"));
+}
+
 // Changes through the JSON API land in the audit log with who made them and
 // the object before and after; rejected ones do not.
 TEST_F(HttpApiTest, ChangesAreAudited) {
