@@ -26,7 +26,10 @@ constexpr absl::string_view kPrefix = "audit/";
 constexpr uint32_t kDefaultLimit = 100;
 constexpr uint32_t kMaxLimit = 10000;
 
-std::string Key(uint64_t sequence) { return absl::StrFormat("audit/%016d", sequence); }
+// Zero-padded so that keys sort as their sequences do.
+std::string Key(uint64_t sequence) {
+  return absl::StrCat(kPrefix, absl::StrFormat("%016d", sequence));
+}
 
 bool ParseKey(absl::string_view key, uint64_t* sequence) {
   return absl::ConsumePrefix(&key, kPrefix) && absl::SimpleAtoi(key, sequence);

@@ -1,5 +1,8 @@
 #include "controller/audit/audit_log.h"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <string>
 #include <vector>
 
@@ -169,6 +172,38 @@ TEST_F(AuditLogTest, SurvivesReopenAndContinuesTheSequence) {
   EXPECT_THAT(Sequences(List()), ElementsAre(3, 2, 1));
   Reopen();
   EXPECT_THAT(Sequences(List()), ElementsAre(3, 2, 1));
+}
+
+TEST(AuditLogCrashTest, EntriesSurviveAControllerThatDiesWithoutClosing) {
+  TempDir dir;
+  FakeClock clock(absl::FromUnixSeconds(1700000000));
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // As a controller killed with SIGKILL: no destructor, no close, no flush.
+    auto store = OpenRocksDbStore(dir.path());
+    if (!store.ok()) _exit(2);
+    auto log = AuditLog::Open(store->get(), &clock);
+    if (!log.ok()) _exit(3);
+    v1::ProbeConfig io;
+    io.set_name("io");
+    if (!(*log)->Append("ipv4:127.0.0.1:1", kAuditProbesEnable, "io", nullptr, &io).ok()) _exit(4);
+    _exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 0);
+
+  auto store = OpenRocksDbStore(dir.path());
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto log = AuditLog::Open(store->get(), &clock);
+  ASSERT_TRUE(log.ok()) << log.status();
+  auto listed = (*log)->List(v1::ListAuditRequest());
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  ASSERT_EQ(listed->entries_size(), 1);
+  EXPECT_EQ(listed->entries(0).action(), "probes.enable");
+  EXPECT_EQ(listed->entries(0).after(), R"({"name":"io"})");
 }
 
 TEST_F(AuditLogTest, IgnoresNeighbouringKeys) {
