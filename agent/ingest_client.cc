@@ -1,11 +1,10 @@
 #include "agent/ingest_client.h"
 
-#include "absl/container/flat_hash_set.h"
-
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
 
+#include "absl/container/flat_hash_set.h"
 #include "agent/retry_delay.h"
 #include "andon/v1/ingest.grpc.pb.h"
 #include "common/backoff.h"
@@ -48,13 +47,17 @@ void IngestClient::Stop() {
   if (thread_.joinable()) thread_.join();
   if (watchdog_.joinable()) watchdog_.join();
   absl::MutexLock lock(&mu_);
-  if (queue_.empty()) return;
-  ANDON_LOG(WARNING) << "ingest: " << queue_.size() << " batches (sequences "
-                     << queue_.front().sequence() << ".." << queue_.back().sequence()
-                     << ") could not be delivered before shutdown; dropped";
-  for (size_t i = 0; i < queue_.size(); ++i) CountDropped();
+  // Written but never acknowledged counts as not delivered, with the unsent.
+  std::deque<v1::IngestBatch> left = std::move(written_);
+  written_.clear();
+  for (v1::IngestBatch& b : queue_) left.push_back(std::move(b));
   queue_.clear();
   metrics_.ingest_queue_batches.Set(0);
+  if (left.empty()) return;
+  ANDON_LOG(WARNING) << "ingest: " << left.size() << " batches (sequences "
+                     << left.front().sequence() << ".." << left.back().sequence()
+                     << ") were not acknowledged before shutdown; dropped";
+  for (size_t i = 0; i < left.size(); ++i) CountDropped();
 }
 
 void IngestClient::SetTarget(const std::string& address) {
@@ -116,6 +119,11 @@ void IngestClient::CountDropped() {
 v1::AgentStats IngestClient::stats() const {
   absl::MutexLock lock(&mu_);
   return stats_;
+}
+
+size_t IngestClient::unacknowledged() const {
+  absl::MutexLock lock(&mu_);
+  return written_.size();
 }
 
 size_t IngestClient::queued() const {
@@ -221,10 +229,42 @@ bool IngestClient::SleepUnlessInterrupted(absl::Duration d, const std::string& t
   return !stopping_;
 }
 
+void IngestClient::Acknowledge(uint64_t sequence) {
+  absl::MutexLock lock(&mu_);
+  while (!written_.empty() && written_.front().sequence() <= sequence) written_.pop_front();
+}
+
+void IngestClient::SettleWithPrevious(const std::string& target) {
+  std::string previous;
+  {
+    absl::MutexLock lock(&mu_);
+    if (last_target_.empty() || last_target_ == target || written_.empty()) return;
+    previous = last_target_;
+  }
+  auto stub = v1::Ingest::NewStub(NewChannel(previous));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + options_.retarget_grace));
+  v1::LastSequenceRequest request;
+  request.set_sender_id(options_.sender_id);
+  v1::IngestAck ack;
+  grpc::Status status = stub->LastSequence(&ctx, request, &ack);
+  if (status.ok()) {
+    Acknowledge(ack.last_sequence());
+    ANDON_LOG(INFO) << "ingest: previous aggregator " << previous << " has batches up to "
+                    << ack.last_sequence() << "; resending the rest to " << target;
+  } else {
+    ANDON_LOG(WARNING) << "ingest: previous aggregator " << previous << " did not say what it "
+                       << "has (" << status.error_message() << "); resending every "
+                       << "unacknowledged batch to " << target;
+  }
+  absl::MutexLock lock(&mu_);
+  last_target_ = target;
+}
+
 absl::Status IngestClient::StreamTo(const std::string& target, bool* progressed) {
+  SettleWithPrevious(target);
   auto stub = v1::Ingest::NewStub(NewChannel(target));
   grpc::ClientContext ctx;
-  v1::IngestAck ack;
   std::vector<v1::IngestBatch> resend;
   {
     absl::MutexLock lock(&mu_);
@@ -233,49 +273,62 @@ absl::Status IngestClient::StreamTo(const std::string& target, bool* progressed)
     active_ = &ctx;
     active_id_ = ++streams_opened_;
     active_target_ = target;
+    last_target_ = target;
+    read_done_ = false;
     resend.assign(written_.begin(), written_.end());
   }
-  std::unique_ptr<grpc::ClientWriter<v1::IngestBatch>> writer = stub->Push(&ctx, &ack);
+  auto stream = stub->Stream(&ctx);
+  // Acks arrive on their own thread: a sync stream's Read blocks. When the
+  // aggregator ends the call the reader sees it first and wakes the writer,
+  // so that the stream is replaced at once, not at the next window.
+  std::thread reader([&] {
+    v1::IngestAck ack;
+    while (stream->Read(&ack)) Acknowledge(ack.last_sequence());
+    absl::MutexLock lock(&mu_);
+    read_done_ = true;
+  });
 
   bool ok = true;
   for (const v1::IngestBatch& b : resend) {
-    if (!(ok = writer->Write(b))) break;
+    if (!(ok = stream->Write(b))) break;
   }
   while (ok) {
     v1::IngestBatch batch;
     {
       absl::MutexLock lock(&mu_);
       auto ready = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return !queue_.empty() || Interrupted(target) || give_up_;
+        return !queue_.empty() || Interrupted(target) || give_up_ || read_done_;
       };
       mu_.Await(absl::Condition(&ready));
       // Stopping ends the stream only once the queue is drained.
-      if (target_ != target || give_up_ || queue_.empty()) break;
-      batch = queue_.front();  // stays queued until the write succeeds
+      if (target_ != target || give_up_ || read_done_ || queue_.empty()) break;
+      // Into written_ before the Write: its ack may come back before Write
+      // returns. A failed Write leaves it there, to be resent.
+      batch = std::move(queue_.front());
+      queue_.pop_front();
+      written_.push_back(batch);
+      // The bound covers both: a slow acker must not grow memory either.
+      while (written_.size() + queue_.size() > options_.max_queued_batches) {
+        written_.pop_front();
+        CountDropped();
+      }
+      metrics_.ingest_queue_batches.Set(static_cast<double>(queue_.size()));
     }
-    ok = writer->Write(batch);
+    ok = stream->Write(batch);
     if (!ok) break;
     *progressed = true;
     AccountSent(batch);
-    absl::MutexLock lock(&mu_);
-    // Overflow may have dropped it while we were writing.
-    if (!queue_.empty() && queue_.front().sequence() == batch.sequence()) queue_.pop_front();
-    metrics_.ingest_queue_batches.Set(static_cast<double>(queue_.size()));
-    written_.push_back(std::move(batch));
-    while (written_.size() > options_.resend_batches) written_.pop_front();
   }
-  if (ok) writer->WritesDone();
-  grpc::Status status = writer->Finish();
+  // The aggregator acks what is in flight and ends the call once we are done.
+  if (ok) stream->WritesDone();
+  reader.join();
+  grpc::Status status = stream->Finish();
 
   absl::MutexLock lock(&mu_);
   active_ = nullptr;
   active_id_ = 0;
   active_target_.clear();
   if (!status.ok()) return FromGrpcStatus(status);
-  // The ack covers everything up to last_sequence: no need to resend those.
-  while (!written_.empty() && written_.front().sequence() <= ack.last_sequence()) {
-    written_.pop_front();
-  }
   return absl::OkStatus();
 }
 

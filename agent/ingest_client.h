@@ -23,12 +23,10 @@ class ClientContext;
 namespace andon::agent {
 
 struct IngestClientOptions {
-  std::string sender_id;            // the host id
-  size_t max_queued_batches = 300;  // about 5 minutes of 1 s windows
-  // Batches already written are kept this long in count and resent after a
-  // reconnect: a successful Write only means gRPC buffered the batch, so the
-  // last few may die with the connection. The aggregator dedups by sequence.
-  size_t resend_batches = 16;
+  std::string sender_id;  // the host id
+  // Batches waiting to be sent plus those sent and not yet acknowledged:
+  // about 5 minutes of 1 s windows. Past it the oldest is dropped, counted.
+  size_t max_queued_batches = 300;
   // Larger windows are split into several batches (the aggregator accepts at
   // most 50,000 points per batch; gRPC messages are limited to 4 MB).
   size_t max_points_per_batch = 10000;
@@ -46,15 +44,18 @@ struct IngestClientOptions {
 };
 
 // Streams windows of points to the assigned aggregator over one long-lived
-// Ingest.Push stream. Enqueue() never blocks: batches wait in a bounded queue
+// Ingest.Stream. Enqueue() never blocks: batches wait in a bounded queue
 // (the oldest is dropped and counted when it is full) and a sender thread
-// writes them in order, keeping each one queued until its Write succeeds.
-// When the stream fails the thread reconnects with jittered backoff and
-// resends the last `resend_batches`; when the target changes it closes the
+// writes them in order; the aggregator acks each batch once it is stored,
+// and a written batch is kept until its ack. When the stream fails the
+// thread reconnects with jittered backoff and resends every unacknowledged
+// batch (the aggregator dedups by sequence). When the target changes, the
+// first stream to the new one asks the old one (Ingest.LastSequence) which
+// of them it already applied, so that a move between aggregators sends none
+// twice while the old one answers. It closes the
 // old stream and switches, and a watchdog thread cancels the old stream if it
 // is still open after `retarget_grace` (the sync Write/Finish calls would
-// otherwise wait on a wedged aggregator forever). A sync stream learns that
-// the aggregator ended it only on its next Write, i.e. within one window.
+// otherwise wait on a wedged aggregator forever).
 // Thread-safe.
 class IngestClient {
  public:
@@ -66,7 +67,8 @@ class IngestClient {
   void Start();
   // Stops the sender. It first delivers what is queued to the current
   // aggregator and closes the stream cleanly; after `stop_grace` the stream is
-  // cancelled. Batches still unsent then are discarded and counted as dropped.
+  // cancelled. Batches still unsent or unacknowledged then are discarded and
+  // counted as dropped.
   // Returns within about stop_grace. Idempotent.
   void Stop();
 
@@ -84,6 +86,8 @@ class IngestClient {
 
   v1::AgentStats stats() const;
   size_t queued() const;
+  // Batches written and not yet acknowledged by an aggregator.
+  size_t unacknowledged() const;
   uint64_t last_enqueued_sequence() const;
 
  private:
@@ -98,6 +102,11 @@ class IngestClient {
   bool SleepUnlessInterrupted(absl::Duration d, const std::string& target);
   bool Interrupted(const std::string& target) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void AccountSent(const v1::IngestBatch& batch);
+  // Forgets written batches up to `sequence`: the aggregator has them.
+  void Acknowledge(uint64_t sequence);
+  // Before the first stream to `target` after a move: asks the previous
+  // aggregator what it applied of the unacknowledged batches.
+  void SettleWithPrevious(const std::string& target);
   // Gives `batch` the next sequence and queues it, dropping the oldest if full.
   void Push(v1::IngestBatch batch);
   void CountDropped() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -124,7 +133,9 @@ class IngestClient {
   uint64_t streams_opened_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t next_sequence_ ABSL_GUARDED_BY(mu_);
   std::deque<v1::IngestBatch> queue_ ABSL_GUARDED_BY(mu_);
-  std::deque<v1::IngestBatch> written_ ABSL_GUARDED_BY(mu_);  // resent after reconnect
+  std::deque<v1::IngestBatch> written_ ABSL_GUARDED_BY(mu_);  // unacked; resent after reconnect
+  std::string last_target_ ABSL_GUARDED_BY(mu_);              // where written_ went
+  bool read_done_ ABSL_GUARDED_BY(mu_) = false;               // the open stream's acks ended
   v1::AgentStats stats_ ABSL_GUARDED_BY(mu_);
 };
 

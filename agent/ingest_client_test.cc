@@ -13,21 +13,21 @@ namespace {
 using testing::Eventually;
 using testing::TestServer;
 
-// Records every batch pushed; acks with the highest sequence seen. Ends the
-// stream with INVALID_ARGUMENT on `reject_sequence`, as a real aggregator
-// does on a batch it cannot accept.
+// Records every batch streamed; acks each with the highest sequence seen
+// (LastSequence answers the same). Ends the stream with INVALID_ARGUMENT on
+// `reject_sequence`, as a real aggregator does on a batch it cannot accept.
 class FakeIngest final : public v1::Ingest::CallbackService {
  public:
   uint64_t reject_sequence = 0;
+  bool ack = true;  // false: store but never acknowledge (acks lost on the way)
 
-  grpc::ServerReadReactor<v1::IngestBatch>* Push(grpc::CallbackServerContext*,
-                                                 v1::IngestAck* ack) override {
-    class Reactor final : public grpc::ServerReadReactor<v1::IngestBatch> {
+  grpc::ServerBidiReactor<v1::IngestBatch, v1::IngestAck>* Stream(
+      grpc::CallbackServerContext*) override {
+    class Reactor final : public grpc::ServerBidiReactor<v1::IngestBatch, v1::IngestAck> {
      public:
-      Reactor(FakeIngest* svc, v1::IngestAck* ack) : svc_(svc), ack_(ack) { StartRead(&batch_); }
+      explicit Reactor(FakeIngest* svc) : svc_(svc) { StartRead(&batch_); }
       void OnReadDone(bool ok) override {
         if (!ok) {
-          ack_->set_last_sequence(svc_->max_sequence());
           Finish(grpc::Status::OK);
           return;
         }
@@ -36,17 +36,40 @@ class FakeIngest final : public v1::Ingest::CallbackService {
           return;
         }
         svc_->Record(batch_);
+        if (!svc_->ack) {
+          StartRead(&batch_);
+          return;
+        }
+        ack_.set_last_sequence(svc_->max_sequence());
+        StartWrite(&ack_);
+      }
+      void OnWriteDone(bool ok) override {
+        if (!ok) {
+          Finish(grpc::Status::CANCELLED);
+          return;
+        }
         StartRead(&batch_);
       }
       void OnDone() override { delete this; }
 
      private:
       FakeIngest* svc_;
-      v1::IngestAck* ack_;
       v1::IngestBatch batch_;
+      v1::IngestAck ack_;
     };
-    return new Reactor(this, ack);
+    return new Reactor(this);
   }
+
+  grpc::ServerUnaryReactor* LastSequence(grpc::CallbackServerContext* context,
+                                         const v1::LastSequenceRequest*,
+                                         v1::IngestAck* response) override {
+    last_sequence_asked.fetch_add(1);
+    response->set_last_sequence(max_sequence());
+    auto* reactor = context->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+  std::atomic<int> last_sequence_asked{0};
 
   void Record(const v1::IngestBatch& b) {
     absl::MutexLock lock(&mu_);
@@ -78,9 +101,9 @@ class FakeIngest final : public v1::Ingest::CallbackService {
 // Finish never returns. It lets go of a stream only when it is cancelled.
 class WedgedIngest final : public v1::Ingest::CallbackService {
  public:
-  grpc::ServerReadReactor<v1::IngestBatch>* Push(grpc::CallbackServerContext*,
-                                                 v1::IngestAck*) override {
-    class Reactor final : public grpc::ServerReadReactor<v1::IngestBatch> {
+  grpc::ServerBidiReactor<v1::IngestBatch, v1::IngestAck>* Stream(
+      grpc::CallbackServerContext*) override {
+    class Reactor final : public grpc::ServerBidiReactor<v1::IngestBatch, v1::IngestAck> {
      public:
       explicit Reactor(std::atomic<int>* cancelled) : cancelled_(cancelled) {}
       void OnCancel() override {
@@ -413,6 +436,73 @@ TEST_F(IngestClientTest, SwitchesAwayFromAnAggregatorThatStoppedReading) {
   const uint64_t last = client.last_enqueued_sequence();
   EXPECT_TRUE(Eventually([&] { return good.sequences().count(last) == 1; }, absl::Seconds(10)));
   EXPECT_EQ(good.sequences().size(), 8u);
+  client.Stop();
+}
+
+TEST_F(IngestClientTest, AcknowledgedBatchesAreNotResentAfterAReconnect) {
+  auto svc = std::make_unique<FakeIngest>();
+  auto server = std::make_unique<TestServer>(svc.get());
+  const int port = server->port();
+  IngestClient client({.sender_id = "h1",
+                       .backoff_initial = absl::Milliseconds(10),
+                       .backoff_max = absl::Milliseconds(50),
+                       .sequence_base = 0},
+                      metrics_, &clock_);
+  client.Start();
+  client.SetTarget(server->address());
+  for (int i = 0; i < 3; ++i) client.Enqueue(Points(1));
+  ASSERT_TRUE(
+      Eventually([&] { return svc->batches().size() == 3 && client.unacknowledged() == 0; }));
+  server->Shutdown();
+  auto svc2 = std::make_unique<FakeIngest>();
+  TestServer restarted(svc2.get(), port);
+  ASSERT_TRUE(restarted.ok());
+  client.Enqueue(Points(1));
+  const uint64_t last = client.last_enqueued_sequence();
+  ASSERT_TRUE(Eventually([&] { return svc2->sequences().count(last) == 1; }));
+  EXPECT_EQ(svc2->sequences(), (std::set<uint64_t>{last})) << "acknowledged batches were resent";
+  client.Stop();
+}
+
+TEST_F(IngestClientTest, AMoveSendsTheNewAggregatorOnlyWhatTheOldOneLacks) {
+  FakeIngest old_agg, new_agg;
+  old_agg.ack = false;  // it stores what it gets, but its acks never arrive
+  TestServer server_old(&old_agg), server_new(&new_agg);
+  IngestClient client({.sender_id = "h1", .sequence_base = 0}, metrics_, &clock_);
+  client.Start();
+  client.SetTarget(server_old.address());
+  for (int i = 0; i < 3; ++i) client.Enqueue(Points(1));
+  ASSERT_TRUE(Eventually([&] { return old_agg.batches().size() == 3; }));
+  EXPECT_EQ(client.unacknowledged(), 3u);
+  client.SetTarget(server_new.address());  // the controller moved the host
+  ASSERT_TRUE(Eventually([&] { return client.unacknowledged() == 0; }));
+  EXPECT_GE(old_agg.last_sequence_asked.load(), 1);
+  client.Enqueue(Points(1));
+  const uint64_t last = client.last_enqueued_sequence();
+  ASSERT_TRUE(Eventually([&] { return new_agg.sequences().count(last) == 1; }));
+  EXPECT_EQ(new_agg.sequences(), (std::set<uint64_t>{last}))
+      << "batches the old aggregator had were sent to the new one too";
+  client.Stop();
+}
+
+TEST_F(IngestClientTest, AMoveAwayFromADeadAggregatorResendsWhatWasNotAcknowledged) {
+  auto old_agg = std::make_unique<FakeIngest>();
+  old_agg->ack = false;
+  auto server_old = std::make_unique<TestServer>(old_agg.get());
+  FakeIngest new_agg;
+  TestServer server_new(&new_agg);
+  IngestClient client(
+      {.sender_id = "h1", .retarget_grace = absl::Milliseconds(500), .sequence_base = 0}, metrics_,
+      &clock_);
+  client.Start();
+  client.SetTarget(server_old->address());
+  for (int i = 0; i < 3; ++i) client.Enqueue(Points(1));
+  ASSERT_TRUE(Eventually([&] { return old_agg->batches().size() == 3; }));
+  const std::set<uint64_t> sent = old_agg->sequences();
+  server_old->Shutdown();  // it died: nobody can say what it has
+  client.SetTarget(server_new.address());
+  ASSERT_TRUE(Eventually([&] { return new_agg.sequences() == sent; }));
+  EXPECT_EQ(client.unacknowledged(), 0u);
   client.Stop();
 }
 

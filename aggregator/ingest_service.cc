@@ -41,6 +41,76 @@ class IngestService::PushReactor final : public grpc::ServerReadReactor<v1::Inge
   v1::IngestBatch batch_;
 };
 
+// One Stream: reads a batch, handles it, writes its ack, then reads the
+// next; one batch in flight, so acks come in order. Deletes itself when gRPC
+// is done with it.
+class IngestService::StreamReactor final
+    : public grpc::ServerBidiReactor<v1::IngestBatch, v1::IngestAck> {
+ public:
+  StreamReactor(IngestService* service, grpc::CallbackServerContext* context)
+      : service_(service), peer_(context->peer()) {
+    service_->metrics_->streams_open.Increment();
+    StartRead(&batch_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {  // The client closed its side (or the call was cancelled).
+      Finish(grpc::Status::OK);
+      return;
+    }
+    absl::Status s = service_->HandleBatch(batch_, ack_);
+    if (!s.ok()) {
+      ANDON_LOG(WARNING) << "ingest stream from " << peer_ << " ended: " << s.message();
+      Finish(ToGrpcStatus(s));
+      return;
+    }
+    StartWrite(&ack_);
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) {  // The client went away; OnDone follows.
+      Finish(grpc::Status::CANCELLED);
+      return;
+    }
+    StartRead(&batch_);
+  }
+
+  void OnDone() override {
+    service_->metrics_->streams_open.Decrement();
+    delete this;
+  }
+
+ private:
+  IngestService* service_;
+  const std::string peer_;
+  v1::IngestBatch batch_;
+  v1::IngestAck ack_;  // cumulative over the stream
+};
+
+grpc::ServerBidiReactor<v1::IngestBatch, v1::IngestAck>* IngestService::Stream(
+    grpc::CallbackServerContext* context) {
+  return new StreamReactor(this, context);
+}
+
+grpc::ServerUnaryReactor* IngestService::LastSequence(grpc::CallbackServerContext* context,
+                                                      const v1::LastSequenceRequest* request,
+                                                      v1::IngestAck* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (request->sender_id().empty()) {
+    reactor->Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                 "LastSequence needs a sender_id (the host id)"));
+    return reactor;
+  }
+  absl::StatusOr<uint64_t> last = store_->LastSequence(request->sender_id());
+  if (!last.ok()) {
+    reactor->Finish(ToGrpcStatus(last.status()));
+    return reactor;
+  }
+  response->set_last_sequence(*last);
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
 grpc::ServerReadReactor<v1::IngestBatch>* IngestService::Push(grpc::CallbackServerContext* context,
                                                               v1::IngestAck* ack) {
   return new PushReactor(this, context, ack);

@@ -36,9 +36,15 @@ class IngestService final : public v1::Ingest::CallbackService {
 
   grpc::ServerReadReactor<v1::IngestBatch>* Push(grpc::CallbackServerContext* context,
                                                  v1::IngestAck* ack) override;
+  grpc::ServerBidiReactor<v1::IngestBatch, v1::IngestAck>* Stream(
+      grpc::CallbackServerContext* context) override;
+  grpc::ServerUnaryReactor* LastSequence(grpc::CallbackServerContext* context,
+                                         const v1::LastSequenceRequest* request,
+                                         v1::IngestAck* response) override;
 
  private:
   class PushReactor;
+  class StreamReactor;
 
   // Validates and applies one batch; metrics it declares are learned and
   // kept in the store, counting it into `ack`. Fails with

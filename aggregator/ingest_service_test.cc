@@ -189,3 +189,44 @@ TEST_F(IngestServiceTest, QueryErrorsKeepTheirCode) {
 
 }  // namespace
 }  // namespace andon::aggregator
+
+namespace andon::aggregator {
+namespace {
+
+using ::andon::aggregator::testing::Batch;
+using ::andon::aggregator::testing::kT0Ns;
+using ::andon::aggregator::testing::Syscalls;
+
+TEST_F(IngestServiceTest, StreamAcksEachBatchAsItIsStored) {
+  grpc::ClientContext context;
+  auto stream = ingest_stub_->Stream(&context);
+  v1::IngestAck ack;
+  ASSERT_TRUE(stream->Write(Batch("h1", 1, {Syscalls("h1", "nginx", "read", kT0Ns, 3)})));
+  ASSERT_TRUE(stream->Read(&ack));  // before the stream ends
+  EXPECT_EQ(ack.last_sequence(), 1u);
+  EXPECT_EQ(store_->LastSequence("h1").value(), 1u) << "acked before it was stored";
+  ASSERT_TRUE(stream->Write(Batch("h1", 2, {Syscalls("h1", "nginx", "read", kT0Ns, 4)})));
+  ASSERT_TRUE(stream->Read(&ack));
+  EXPECT_EQ(ack.last_sequence(), 2u);
+  // A replay is acked as a duplicate and not applied again.
+  ASSERT_TRUE(stream->Write(Batch("h1", 2, {Syscalls("h1", "nginx", "read", kT0Ns, 4)})));
+  ASSERT_TRUE(stream->Read(&ack));
+  EXPECT_EQ(ack.last_sequence(), 2u);
+  EXPECT_EQ(ack.batches_duplicate(), 1u);
+  // An invalid batch ends the stream with its reason.
+  ASSERT_TRUE(stream->Write(Batch("", 3, {})));
+  EXPECT_FALSE(stream->Read(&ack));
+  grpc::Status status = stream->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+
+  grpc::ClientContext ask;
+  v1::LastSequenceRequest request;
+  request.set_sender_id("h1");
+  v1::IngestAck last;
+  ASSERT_TRUE(ingest_stub_->LastSequence(&ask, request, &last).ok());
+  EXPECT_EQ(last.last_sequence(), 2u);
+  ExpectNoStreamsOpen();
+}
+
+}  // namespace
+}  // namespace andon::aggregator
