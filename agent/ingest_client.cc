@@ -18,6 +18,38 @@ IngestClient::IngestClient(IngestClientOptions options, AgentMetrics& metrics, C
   next_sequence_ = options_.sequence_base != 0
                        ? options_.sequence_base
                        : static_cast<uint64_t>(absl::ToUnixMillis(clock_->Now())) * 1000;
+  if (options_.spool != nullptr) {
+    next_sequence_ = std::max(next_sequence_, options_.spool->last_sequence());
+    absl::MutexLock lock(&mu_);
+    spilled_ = options_.spool->unacknowledged() > 0;
+    RefillFromSpool();
+  }
+}
+
+void IngestClient::RefillFromSpool() {
+  if (options_.spool == nullptr || !spilled_) return;
+  const size_t held = queue_.size() + written_.size();
+  if (held >= options_.max_queued_batches / 2 + 1) return;
+  uint64_t after = acked_through_;
+  if (!written_.empty()) after = written_.back().sequence();
+  if (!queue_.empty()) after = queue_.back().sequence();
+  const size_t want = options_.max_queued_batches - held;
+  absl::StatusOr<std::vector<v1::IngestBatch>> more = options_.spool->ReadAfter(after, want);
+  if (!more.ok()) {
+    ANDON_LOG(ERROR) << "ingest: reading the spool: " << more.status().message();
+    return;
+  }
+  for (v1::IngestBatch& b : *more) queue_.push_back(std::move(b));
+  if (more->size() < want) spilled_ = false;
+  metrics_.ingest_queue_batches.Set(static_cast<double>(queue_.size()));
+}
+
+void IngestClient::ForgetDropped(uint64_t through, uint64_t dropped) {
+  while (!written_.empty() && written_.front().sequence() <= through) written_.pop_front();
+  while (!queue_.empty() && queue_.front().sequence() <= through) queue_.pop_front();
+  for (uint64_t i = 0; i < dropped; ++i) CountDropped();
+  ANDON_LOG(WARNING) << "ingest: spool full; dropped its oldest " << dropped
+                     << " unacknowledged batches (through sequence " << through << ")";
 }
 
 IngestClient::~IngestClient() { Stop(); }
@@ -47,6 +79,17 @@ void IngestClient::Stop() {
   if (thread_.joinable()) thread_.join();
   if (watchdog_.joinable()) watchdog_.join();
   absl::MutexLock lock(&mu_);
+  if (options_.spool != nullptr) {
+    const size_t kept = options_.spool->unacknowledged();
+    if (kept > 0) {
+      ANDON_LOG(INFO) << "ingest: " << kept
+                      << " unacknowledged batches stay in the spool for the next run";
+    }
+    queue_.clear();
+    written_.clear();
+    metrics_.ingest_queue_batches.Set(0);
+    return;
+  }
   // Written but never acknowledged counts as not delivered, with the unsent.
   std::deque<v1::IngestBatch> left = std::move(written_);
   written_.clear();
@@ -102,6 +145,27 @@ void IngestClient::Enqueue(std::vector<v1::Point> points,
 void IngestClient::Push(v1::IngestBatch batch) {
   absl::MutexLock lock(&mu_);
   batch.set_sequence(++next_sequence_);
+  if (options_.spool != nullptr) {
+    uint64_t dropped = 0;
+    absl::StatusOr<uint64_t> through = options_.spool->Append(batch, &dropped);
+    if (!through.ok()) {
+      ANDON_LOG(ERROR) << "ingest: " << through.status().message()
+                       << "; this batch is kept in memory only";
+    } else if (dropped > 0) {
+      // The batch is on disk: memory takes it, in order, from there.
+      ForgetDropped(*through, dropped);
+      spilled_ = true;
+      RefillFromSpool();
+      cv_.SignalAll();
+      return;
+    }
+    if (through.ok() &&
+        (spilled_ || queue_.size() + written_.size() >= options_.max_queued_batches)) {
+      spilled_ = true;  // it waits on disk
+      cv_.SignalAll();
+      return;
+    }
+  }
   queue_.push_back(std::move(batch));
   if (queue_.size() > options_.max_queued_batches) {
     queue_.pop_front();
@@ -188,6 +252,7 @@ void IngestClient::DropRejected(const std::string& target, const absl::Status& w
   if (written_.empty()) return;
   ANDON_LOG(ERROR) << "aggregator " << target << " rejected a batch (" << why.message()
                    << "); no longer resending batch " << written_.front().sequence();
+  if (options_.spool != nullptr) options_.spool->Acknowledge(written_.front().sequence());
   written_.pop_front();
   metrics_.batches_rejected.Increment();
 }
@@ -232,6 +297,9 @@ bool IngestClient::SleepUnlessInterrupted(absl::Duration d, const std::string& t
 void IngestClient::Acknowledge(uint64_t sequence) {
   absl::MutexLock lock(&mu_);
   while (!written_.empty() && written_.front().sequence() <= sequence) written_.pop_front();
+  acked_through_ = std::max(acked_through_, sequence);
+  if (options_.spool != nullptr) options_.spool->Acknowledge(sequence);
+  RefillFromSpool();
 }
 
 void IngestClient::SettleWithPrevious(const std::string& target) {
@@ -296,6 +364,7 @@ absl::Status IngestClient::StreamTo(const std::string& target, bool* progressed)
     v1::IngestBatch batch;
     {
       absl::MutexLock lock(&mu_);
+      RefillFromSpool();
       auto ready = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         return !queue_.empty() || Interrupted(target) || give_up_ || read_done_;
       };

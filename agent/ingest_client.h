@@ -12,6 +12,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "agent/agent_metrics.h"
+#include "agent/spool.h"
 #include "andon/v1/agent.pb.h"
 #include "andon/v1/ingest.pb.h"
 #include "common/clock.h"
@@ -41,6 +42,11 @@ struct IngestClientOptions {
   // First sequence is base + 1. 0 picks unix-ms * 1000 so that a restarted
   // agent continues above the sequences of its previous run.
   uint64_t sequence_base = 0;
+  // With a spool (not owned; outlives the client), every batch is also on
+  // disk until acknowledged: batches beyond max_queued_batches wait there
+  // instead of being dropped (the spool's own bound drops the oldest,
+  // counted), and those an earlier run left are sent first.
+  Spool* spool = nullptr;
 };
 
 // Streams windows of points to the assigned aggregator over one long-lived
@@ -110,6 +116,10 @@ class IngestClient {
   // Gives `batch` the next sequence and queues it, dropping the oldest if full.
   void Push(v1::IngestBatch batch);
   void CountDropped() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Spool mode: brings batches that wait only on disk back into the queue.
+  void RefillFromSpool() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The spool's bound dropped every batch through `through`: forget them.
+  void ForgetDropped(uint64_t through, uint64_t dropped) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // After the aggregator rejected a batch as invalid: drops the oldest
   // written batch, so that a batch it will never accept cannot block the rest.
   void DropRejected(const std::string& target, const absl::Status& why);
@@ -136,6 +146,8 @@ class IngestClient {
   std::deque<v1::IngestBatch> written_ ABSL_GUARDED_BY(mu_);  // unacked; resent after reconnect
   std::string last_target_ ABSL_GUARDED_BY(mu_);              // where written_ went
   bool read_done_ ABSL_GUARDED_BY(mu_) = false;               // the open stream's acks ended
+  bool spilled_ ABSL_GUARDED_BY(mu_) = false;                 // some batches wait on disk only
+  uint64_t acked_through_ ABSL_GUARDED_BY(mu_) = 0;
   v1::AgentStats stats_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -1,6 +1,9 @@
 #include "agent/ingest_client.h"
 
+#include <stdlib.h>
+
 #include <atomic>
+#include <filesystem>
 #include <set>
 
 #include "agent/test_grpc_server.h"
@@ -504,6 +507,119 @@ TEST_F(IngestClientTest, AMoveAwayFromADeadAggregatorResendsWhatWasNotAcknowledg
   ASSERT_TRUE(Eventually([&] { return new_agg.sequences() == sent; }));
   EXPECT_EQ(client.unacknowledged(), 0u);
   client.Stop();
+}
+
+std::string SpoolDir() {
+  std::string tmpl = ::testing::TempDir() + "/ingest-spool-XXXXXX";
+  return mkdtemp(tmpl.data());
+}
+
+// A port nothing listens on (yet).
+int ClosedPort() {
+  FakeIngest unused;
+  TestServer gone(&unused);
+  return gone.port();
+}
+
+TEST_F(IngestClientTest, AnOutageSpillsToTheSpoolAndEverythingArrivesInOrderAfterIt) {
+  const std::string dir = SpoolDir();
+  auto spool = Spool::Open({.dir = dir});
+  ASSERT_TRUE(spool.ok());
+  const int port = ClosedPort();
+  IngestClient client({.sender_id = "h1",
+                       .max_queued_batches = 3,
+                       .backoff_initial = absl::Milliseconds(10),
+                       .backoff_max = absl::Milliseconds(50),
+                       .sequence_base = 0,
+                       .spool = spool->get()},
+                      metrics_, &clock_);
+  client.Start();
+  client.SetTarget(absl::StrCat("127.0.0.1:", port));
+  for (int i = 0; i < 10; ++i) client.Enqueue(Points(1));
+  EXPECT_LE(client.queued() + client.unacknowledged(), 3u) << "memory holds more than its bound";
+  EXPECT_EQ((*spool)->unacknowledged(), 10u);
+  FakeIngest svc;
+  TestServer back(&svc, port);
+  ASSERT_TRUE(back.ok());
+  const uint64_t last = client.last_enqueued_sequence();
+  ASSERT_TRUE(
+      Eventually([&] { return svc.sequences().size() == 10 && (*spool)->unacknowledged() == 0; }));
+  EXPECT_EQ(*svc.sequences().rbegin(), last);
+  EXPECT_EQ(*svc.sequences().rbegin() - *svc.sequences().begin(), 9u);
+  uint64_t previous = 0;
+  for (const auto& b : svc.batches()) {
+    EXPECT_GE(b.sequence(), previous) << "replayed out of order";
+    previous = b.sequence();
+  }
+  EXPECT_EQ(client.stats().batches_dropped(), 0u);
+  client.Stop();
+  std::filesystem::remove_all(dir);
+}
+
+TEST_F(IngestClientTest, ARestartedAgentSendsWhatItsSpoolHeldFirst) {
+  const std::string dir = SpoolDir();
+  const int port = ClosedPort();
+  std::set<uint64_t> first_run;
+  {
+    auto spool = Spool::Open({.dir = dir});
+    ASSERT_TRUE(spool.ok());
+    IngestClient client({.sender_id = "h1",
+                         .stop_grace = absl::Milliseconds(100),
+                         .sequence_base = 0,
+                         .spool = spool->get()},
+                        metrics_, &clock_);
+    client.Start();
+    client.SetTarget(absl::StrCat("127.0.0.1:", port));
+    for (int i = 0; i < 3; ++i) client.Enqueue(Points(1));
+    client.Stop();  // nothing delivered: it stays on disk
+    EXPECT_EQ(client.stats().batches_dropped(), 0u);
+  }
+  auto spool = Spool::Open({.dir = dir});
+  ASSERT_TRUE(spool.ok());
+  ASSERT_EQ((*spool)->unacknowledged(), 3u);
+  FakeIngest svc;
+  TestServer server(&svc, port);
+  IngestClient client({.sender_id = "h1", .sequence_base = 0, .spool = spool->get()}, metrics_,
+                      &clock_);
+  client.Start();
+  client.SetTarget(server.address());
+  client.Enqueue(Points(1));
+  ASSERT_TRUE(Eventually([&] { return svc.sequences().size() == 4; }));
+  std::vector<v1::IngestBatch> got = svc.batches();
+  EXPECT_LT(got[2].sequence(), got[3].sequence()) << "the new run's batch is not above the old";
+  EXPECT_EQ(got[3].sequence(), client.last_enqueued_sequence());
+  client.Stop();
+  std::filesystem::remove_all(dir);
+}
+
+TEST_F(IngestClientTest, AFullSpoolDropsTheOldestCountsThemAndTheAgentGoesOn) {
+  const std::string dir = SpoolDir();
+  auto spool = Spool::Open({.dir = dir, .max_bytes = 4000, .segment_bytes = 1000});
+  ASSERT_TRUE(spool.ok());
+  const int port = ClosedPort();
+  IngestClient client({.sender_id = "h1",
+                       .max_queued_batches = 4,
+                       .backoff_initial = absl::Milliseconds(10),
+                       .backoff_max = absl::Milliseconds(50),
+                       .sequence_base = 0,
+                       .spool = spool->get()},
+                      metrics_, &clock_);
+  client.Start();
+  client.SetTarget(absl::StrCat("127.0.0.1:", port));
+  for (int i = 0; i < 200; ++i) client.Enqueue(Points(3));
+  const uint64_t dropped = client.stats().batches_dropped();
+  EXPECT_GT(dropped, 0u);
+  EXPECT_EQ(metrics_.batches_dropped.Value(), static_cast<double>(dropped));
+  EXPECT_LE((*spool)->bytes(), 4000u);
+  FakeIngest svc;
+  TestServer back(&svc, port);
+  const uint64_t last = client.last_enqueued_sequence();
+  ASSERT_TRUE(Eventually([&] { return svc.sequences().count(last) == 1; }));
+  // Everything not dropped arrived: the newest ones, none lost silently.
+  ASSERT_TRUE(Eventually([&] { return (*spool)->unacknowledged() == 0; }));
+  EXPECT_EQ(svc.sequences().size() + dropped, 200u);
+  client.Stop();
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

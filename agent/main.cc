@@ -24,6 +24,7 @@
 #include "agent/probe_factory.h"
 #include "agent/probe_manager.h"
 #include "agent/probes/syscalls/syscalls_probe.h"
+#include "agent/spool.h"
 #include "agent/window.h"
 #include "common/clock.h"
 #include "common/http_server.h"
@@ -35,6 +36,11 @@ ABSL_FLAG(std::string, controller, "127.0.0.1:7400", "Controller gRPC address, h
 ABSL_FLAG(std::string, host_id, "", "This host's id in the fleet (default: the hostname).");
 ABSL_FLAG(std::string, labels, "", "Operator labels for this host, e.g. role=db,rack=r1.");
 ABSL_FLAG(std::string, http_addr, "127.0.0.1:7421", "Where to serve /metrics, host:port.");
+ABSL_FLAG(std::string, spool_dir, "/var/lib/andon/agent/spool",
+          "where windows wait on disk until an aggregator acknowledges them (kept across "
+          "restarts); empty: in memory only");
+ABSL_FLAG(int64_t, spool_max_mb, 256,
+          "bound of the spool; past it the oldest windows are dropped and counted");
 ABSL_FLAG(uint32_t, series_budget, 10000,
           "At most this many series of one metric per window; beyond, processes fold into "
           "comm=\"other\" (0: no limit).");
@@ -107,7 +113,18 @@ int Main(int argc, char** argv) {
     return Fail(std::string(s.message()));
   }
 
-  IngestClient ingest({.sender_id = host_id}, metrics, clock);
+  std::unique_ptr<Spool> spool;
+  if (const std::string root = absl::GetFlag(FLAGS_spool_dir); !root.empty()) {
+    // One spool per host id: another id's windows are not this host's to send.
+    const std::string dir = absl::StrCat(root, "/", host_id);
+    absl::StatusOr<std::unique_ptr<Spool>> opened = Spool::Open(
+        {.dir = dir, .max_bytes = static_cast<uint64_t>(absl::GetFlag(FLAGS_spool_max_mb)) << 20});
+    if (!opened.ok()) return Fail(std::string(opened.status().message()));
+    spool = std::move(*opened);
+    ANDON_LOG(INFO) << "spooling unacknowledged windows in " << dir << " (at most "
+                    << absl::GetFlag(FLAGS_spool_max_mb) << " MiB)";
+  }
+  IngestClient ingest({.sender_id = host_id, .spool = spool.get()}, metrics, clock);
   ingest.Start();
 
   absl::Mutex fatal_mu;

@@ -61,7 +61,7 @@ for i in 1 2; do
     --grpc_addr "127.0.0.1:$((base + 10 + 2 * i))" --http_addr "127.0.0.1:$((base + 11 + 2 * i))" \
     --data_dir "$data/agg-leaf-$i" --controller "127.0.0.1:$base"
 done
-start agent "$bin/andon-agent" --controller "127.0.0.1:$base" \
+start agent "$bin/andon-agent" --controller "127.0.0.1:$base" --spool_dir "$data/agent-spool" \
   --http_addr "127.0.0.1:$((base + 21))" --labels "role=quickstart"
 
 host=$(hostname)

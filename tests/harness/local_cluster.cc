@@ -118,10 +118,11 @@ absl::Status LocalCluster::Start(absl::Duration timeout) {
   absl::Status s = options_.leaves > 0 ? WaitForTree(timeout) : WaitForLiveAggregator(timeout);
   if (!s.ok() || !options_.with_agent) return s;
 
-  auto agent = Subprocess::Start(
-      {bin + "/andon-agent", "--controller", controller_grpc(), "--host_id", host_id_, "--labels",
-       options_.agent_labels, "--http_addr", Addr(agent_http_port_)},
-      dir_ + "/agent.log");
+  auto agent =
+      Subprocess::Start({bin + "/andon-agent", "--controller", controller_grpc(), "--host_id",
+                         host_id_, "--labels", options_.agent_labels, "--http_addr",
+                         Addr(agent_http_port_), "--spool_dir", dir_ + "/agent-spool"},
+                        dir_ + "/agent.log");
   if (!agent.ok()) return agent.status();
   agent_.emplace(std::move(*agent));
   // Probes attach when the controller's probe set arrives: wait until the
@@ -254,9 +255,10 @@ absl::StatusOr<Subprocess> LocalCluster::StartExtraAggregator(const std::string&
 
 absl::StatusOr<Subprocess> LocalCluster::StartAgent(const std::string& host_id,
                                                     const std::string& log_name) {
-  return Subprocess::Start({BinDir() + "/andon-agent", "--controller", controller_grpc(),
-                            "--host_id", host_id, "--http_addr", Addr(PickFreePort())},
-                           dir_ + "/" + log_name);
+  return Subprocess::Start(
+      {BinDir() + "/andon-agent", "--controller", controller_grpc(), "--host_id", host_id,
+       "--http_addr", Addr(PickFreePort()), "--spool_dir", dir_ + "/" + log_name + "-spool"},
+      dir_ + "/" + log_name);
 }
 
 std::string LocalCluster::LogTails() const {

@@ -31,7 +31,7 @@ trap cleanup EXIT
 "$build/bin/andon-aggregator" --id agg-ui --grpc_addr 127.0.0.1:$ag --http_addr 127.0.0.1:$ah \
   --data_dir "$dir/aggregator" --controller 127.0.0.1:$cg >"$dir/aggregator.log" 2>&1 & pids+=($!)
 "$build/bin/andon-agent" --controller 127.0.0.1:$cg --http_addr 127.0.0.1:$nh \
-  --host_id ui-smoke-host >"$dir/agent.log" 2>&1 & pids+=($!)
+  --host_id ui-smoke-host --spool_dir "$dir/agent-spool" >"$dir/agent.log" 2>&1 & pids+=($!)
 
 # Keep some processes making syscalls (and forking, for the smoke test's
 # fork tracepoint probe) so the charts have something to move.
