@@ -190,6 +190,10 @@ void LocalCluster::StopLeaf(int i) {
 absl::Status LocalCluster::RestartLeaf(int i, int signal, absl::Duration timeout) {
   leaves_[i].process->Stop(signal, absl::Seconds(15));
   leaves_[i].process.reset();
+  return ResumeLeaf(i, timeout);
+}
+
+absl::Status LocalCluster::ResumeLeaf(int i, absl::Duration timeout) {
   ANDON_RETURN_IF_ERROR(StartLeaf(i));
   // The controller counts the old process as live for a few seconds more:
   // wait until the new one answers a query itself.

@@ -48,8 +48,10 @@ class LocalCluster {
   // Stops leaf `i` (0-based) with `signal` (SIGKILL: a crash) and starts it
   // again on the same ports and data directory; waits until it is live.
   absl::Status RestartLeaf(int i, int signal, absl::Duration timeout = absl::Seconds(60));
-  // Stops leaf `i` with SIGTERM for good.
+  // Stops leaf `i` with SIGTERM; ResumeLeaf starts it again on the same ports
+  // and data and waits until it answers queries.
   void StopLeaf(int i);
+  absl::Status ResumeLeaf(int i, absl::Duration timeout = absl::Seconds(60));
   std::string leaf_grpc(int i) const { return Addr(leaves_[i].grpc_port); }
   std::string leaf_http(int i) const { return Addr(leaves_[i].http_port); }
   Subprocess* leaf(int i) { return leaves_[i].process ? &*leaves_[i].process : nullptr; }
