@@ -3,19 +3,13 @@
 #include "absl/strings/str_cat.h"
 #include "common/labels.h"
 #include "common/status_macros.h"
+#include "controller/host_listing.h"
 
 namespace andon::controller {
 
 absl::StatusOr<v1::ListHostsResponse> ListHosts(const Registry& registry,
                                                 const v1::ListHostsRequest& request) {
-  absl::StatusOr<std::map<std::string, std::string>> selector = ParseLabels(request.selector());
-  if (!selector.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("bad selector '", request.selector(), "': ", selector.status().message()));
-  }
-  v1::ListHostsResponse out;
-  for (auto& h : registry.ListHosts(*selector)) *out.add_hosts() = std::move(h);
-  return out;
+  return ListHostsPage(registry, request);
 }
 
 absl::StatusOr<v1::Host> GetHost(const Registry& registry, const v1::GetHostRequest& request) {

@@ -10,7 +10,8 @@ namespace andon::controller {
 // service and the JSON API so both answer alike. No gRPC here. Thread-safe as
 // the Registry is.
 
-// INVALID_ARGUMENT when the selector is not "name=value,...".
+// One page of hosts with fleet counts (controller/host_listing.h);
+// INVALID_ARGUMENT for a bad selector, state, order or page token.
 absl::StatusOr<v1::ListHostsResponse> ListHosts(const Registry& registry,
                                                 const v1::ListHostsRequest& request);
 // NOT_FOUND naming the host id.

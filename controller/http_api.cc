@@ -5,6 +5,7 @@
 
 #include <filesystem>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -222,9 +223,33 @@ void HttpApi::InstallUi(httplib::Server& server) {
   });
 }
 
+// GET /api/v1/hosts?selector=&name=&state=up|stale|down&order_by=&page_size=
+// &page_token=&count_by_label=
 void HttpApi::ListHosts(const httplib::Request& req, httplib::Response& res) {
   v1::ListHostsRequest request;
   request.set_selector(req.get_param_value("selector"));
+  request.set_name_contains(req.get_param_value("name"));
+  request.set_order_by(req.get_param_value("order_by"));
+  request.set_page_token(req.get_param_value("page_token"));
+  request.set_count_by_label(req.get_param_value("count_by_label"));
+  if (const std::string state = req.get_param_value("state"); !state.empty()) {
+    v1::HostState parsed = v1::HOST_STATE_UNSPECIFIED;
+    if (!v1::HostState_Parse("HOST_" + absl::AsciiStrToUpper(state), &parsed)) {
+      return SendError(absl::InvalidArgumentError(absl::StrCat(
+                           "state '", state, "' is not a host state; use up, stale or down")),
+                       res);
+    }
+    request.set_state(parsed);
+  }
+  if (const std::string size = req.get_param_value("page_size"); !size.empty()) {
+    uint32_t n = 0;
+    if (!absl::SimpleAtoi(size, &n)) {
+      return SendError(absl::InvalidArgumentError(
+                           absl::StrCat("page_size '", size, "' is not a number of hosts")),
+                       res);
+    }
+    request.set_page_size(n);
+  }
   Send(controller::ListHosts(*registry_, request), res);
 }
 

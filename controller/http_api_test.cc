@@ -156,12 +156,23 @@ TEST_F(HttpApiTest, ListsHostsAsProtobufJson) {
   EXPECT_THAT(res->body, HasSubstr("\"hostId\":\"db-1\""));
   EXPECT_THAT(res->body, HasSubstr("\"connected\":false"));  // primitives always printed
 
+  EXPECT_THAT(res->body, HasSubstr("\"state\":\"HOST_STALE\""));  // seen, stream not open
+  EXPECT_THAT(res->body, HasSubstr("\"total\":1"));
+
   res = client_->Get("/api/v1/hosts?selector=role%3Dweb");
   ASSERT_TRUE(res);
-  EXPECT_EQ(res->body, "{\"hosts\":[]}");
+  EXPECT_THAT(res->body, HasSubstr("\"hosts\":[]"));
+  EXPECT_THAT(res->body, HasSubstr("\"total\":0"));
   res = client_->Get("/api/v1/hosts?selector=role");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 400);
+  res = client_->Get("/api/v1/hosts?state=sleepy");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 400);
+  EXPECT_THAT(res->body, HasSubstr("use up, stale or down"));
+  res = client_->Get("/api/v1/hosts?state=down");
+  ASSERT_TRUE(res);
+  EXPECT_THAT(res->body, HasSubstr("\"hosts\":[]"));
 }
 
 TEST_F(HttpApiTest, GetHostAndUnknownHost) {

@@ -92,6 +92,19 @@ bool Registry::HostLive(const v1::Host& host, absl::Time now) const {
   return host.connected() || now - FromProtoTime(host.last_seen()) <= options_.host_ttl;
 }
 
+v1::HostState Registry::StateOf(const v1::Host& host, absl::Time now) const {
+  const absl::Duration since = now - FromProtoTime(host.last_seen());
+  if (host.connected() && since <= kHostStaleAfter) return v1::HOST_UP;
+  if (host.connected() || since <= options_.host_ttl) return v1::HOST_STALE;
+  return v1::HOST_DOWN;
+}
+
+void Registry::VisitHosts(const std::function<void(const v1::Host&, v1::HostState)>& visit) const {
+  absl::ReaderMutexLock lock(&mu_);
+  const absl::Time now = clock_->Now();
+  for (const auto& [id, entry] : hosts_) visit(entry.host, StateOf(entry.host, now));
+}
+
 bool Registry::HostClaimed(const HostEntry& entry, absl::Time now) const {
   const bool heartbeating =
       entry.host.connected() && now - FromProtoTime(entry.host.last_seen()) <= options_.claim_grace;
@@ -257,7 +270,9 @@ absl::StatusOr<v1::Host> Registry::GetHost(absl::string_view host_id) const {
   if (it == hosts_.end()) {
     return absl::NotFoundError(absl::StrCat("host '", host_id, "' is not known to the controller"));
   }
-  return it->second.host;
+  v1::Host host = it->second.host;
+  host.set_state(StateOf(host, clock_->Now()));
+  return host;
 }
 
 std::vector<v1::Host> Registry::ListHosts(

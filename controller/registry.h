@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -37,6 +38,8 @@ struct RegistryOptions {
 };
 
 inline constexpr int kAggregatorLiveHeartbeats = 3;
+// A connected host whose last heartbeat is older than this is stale.
+inline constexpr absl::Duration kHostStaleAfter = absl::Seconds(5);
 inline constexpr size_t kMaxPreviousAggregators = 8;
 
 struct FleetCounts {
@@ -92,8 +95,13 @@ class Registry {
                                          const std::map<std::string, std::string>& set,
                                          const std::vector<std::string>& remove);
 
-  // NOT_FOUND with the id in the message.
+  // NOT_FOUND with the id in the message. Its state is filled in.
   absl::StatusOr<v1::Host> GetHost(absl::string_view host_id) const;
+  // Calls `visit` with every host and its state now, in id order, under the
+  // registry's reader lock: `visit` must be quick and must not call back.
+  void VisitHosts(const std::function<void(const v1::Host&, v1::HostState)>& visit) const;
+  // up / stale / down at `now` (see v1::HostState).
+  v1::HostState StateOf(const v1::Host& host, absl::Time now) const;
   // Hosts, sorted by id, whose labels include every selector label.
   std::vector<v1::Host> ListHosts(const std::map<std::string, std::string>& selector) const;
 

@@ -29,8 +29,13 @@ ABSL_FLAG(std::string, controller, "",
 ABSL_FLAG(bool, json, false, "print JSON instead of a table");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(10), "deadline of each call");
 ABSL_FLAG(std::string, selector, "",
-          "hosts: only hosts with these labels, e.g. role=db,rack=r1; probes enable: the hosts "
-          "to target, e.g. role=db,host=~web-.*");
+          "hosts: only hosts matching these labels, e.g. role=db,host=~web-.*; probes enable: "
+          "the hosts to target, e.g. role=db,host=~web-.*");
+ABSL_FLAG(std::string, name, "", "hosts: only hosts whose id or hostname contains this");
+ABSL_FLAG(std::string, state, "", "hosts: only hosts up, stale or down");
+ABSL_FLAG(std::string, sort, "", "hosts: id (default), last_seen or aggregator");
+ABSL_FLAG(std::string, page, "", "hosts: the page token a previous page printed");
+ABSL_FLAG(std::string, count_by, "", "hosts: also count the matching hosts by this label");
 ABSL_FLAG(double, fraction, 0, "probes enable: a stable share of the fleet, e.g. 0.05");
 ABSL_FLAG(absl::Duration, ttl, absl::ZeroDuration(),
           "probes enable: switch the probe off after this long, e.g. 10m");
@@ -49,7 +54,7 @@ ABSL_FLAG(std::string, by, "",
 ABSL_FLAG(absl::Duration, last, absl::Minutes(5), "query: time range ending now");
 ABSL_FLAG(uint32_t, limit, 0,
           "query: at most this many groups, largest first (0: 1000); audit: at most this many "
-          "entries (0: 100)");
+          "entries (0: 100); hosts: page size (0: 500)");
 ABSL_FLAG(std::string, object, "",
           "audit: only changes of this probe configuration or host, e.g. io or web-1");
 ABSL_FLAG(std::string, fn, "",
@@ -63,7 +68,10 @@ namespace {
 constexpr char kUsage[] =
     "andonctl [--controller HOST:PORT] [--json] COMMAND\n"
     "commands:\n"
-    "  hosts [--selector role=db]      list hosts\n"
+    "  hosts [--selector role=db,host=~web-.*] [--name S] [--state up|stale|down]\n"
+    "        [--sort id|last_seen|aggregator] [--limit N] [--page TOKEN] [--count_by LABEL]\n"
+    "                                  hosts with their state, a page at a time (500),\n"
+    "                                  and counts by state, aggregator and label\n"
     "  aggregators                     list aggregators\n"
     "  label HOST k=v ... [k- ...]     set (k=v) or remove (k-) labels of a host; probe\n"
     "                                  configurations follow at once\n"
@@ -124,7 +132,21 @@ void PrintJson(const google::protobuf::Message& message) {
 }
 
 int Hosts(andon::sdk::Client& client) {
-  auto hosts = client.ListHosts(absl::GetFlag(FLAGS_selector));
+  andon::v1::ListHostsRequest req;
+  req.set_selector(absl::GetFlag(FLAGS_selector));
+  req.set_name_contains(absl::GetFlag(FLAGS_name));
+  req.set_order_by(absl::GetFlag(FLAGS_sort));
+  req.set_page_token(absl::GetFlag(FLAGS_page));
+  req.set_page_size(absl::GetFlag(FLAGS_limit));
+  req.set_count_by_label(absl::GetFlag(FLAGS_count_by));
+  if (const std::string state = absl::GetFlag(FLAGS_state); !state.empty()) {
+    andon::v1::HostState parsed = andon::v1::HOST_STATE_UNSPECIFIED;
+    if (!andon::v1::HostState_Parse("HOST_" + absl::AsciiStrToUpper(state), &parsed)) {
+      return Usage("--state takes up, stale or down");
+    }
+    req.set_state(parsed);
+  }
+  auto hosts = client.ListHosts(req);
   if (!hosts.ok()) return Fail(hosts.status());
   if (absl::GetFlag(FLAGS_json)) {
     PrintJson(*hosts);

@@ -50,6 +50,10 @@ std::unique_ptr<grpc::ClientContext> Client::NewContext() const {
 absl::StatusOr<v1::ListHostsResponse> Client::ListHosts(absl::string_view selector) {
   v1::ListHostsRequest req;
   req.set_selector(std::string(selector));
+  return ListHosts(req);
+}
+
+absl::StatusOr<v1::ListHostsResponse> Client::ListHosts(const v1::ListHostsRequest& req) {
   v1::ListHostsResponse resp;
   auto ctx = NewContext();
   grpc::Status st = fleet_->ListHosts(ctx.get(), req, &resp);

@@ -27,6 +27,7 @@ class Client {
 
   // Hosts matching an optional selector ("role=db,rack=r1").
   absl::StatusOr<v1::ListHostsResponse> ListHosts(absl::string_view selector = "");
+  absl::StatusOr<v1::ListHostsResponse> ListHosts(const v1::ListHostsRequest& request);
   absl::StatusOr<v1::Host> GetHost(absl::string_view host_id);
   absl::StatusOr<v1::Host> SetHostLabels(const v1::SetHostLabelsRequest& request);
   absl::StatusOr<v1::ListAggregatorsResponse> ListAggregators();

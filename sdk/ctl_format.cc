@@ -92,13 +92,51 @@ std::string FormatHostsTable(const v1::ListHostsResponse& hosts, absl::Time now)
                                                             h.info().labels().end());
     std::sort(sorted.begin(), sorted.end());
     for (const auto& [k, v] : sorted) labels.push_back(absl::StrCat(k, "=", v));
+    std::string state;
+    switch (h.state()) {
+      case v1::HOST_UP:
+        state = "up";
+        break;
+      case v1::HOST_STALE:
+        state = "stale";
+        break;
+      case v1::HOST_DOWN:
+        state = "down";
+        break;
+      default:
+        state = h.connected() ? "connected" : "disconnected";
+    }
     rows.push_back({h.info().host_id(), h.info().kernel_release(),
                     absl::StrCat(h.info().num_cpus()),
                     h.aggregator_id().empty() ? "-" : h.aggregator_id(), Ago(h.last_seen(), now),
-                    h.connected() ? "connected" : "disconnected",
-                    labels.empty() ? "-" : absl::StrJoin(labels, ",")});
+                    state, labels.empty() ? "-" : absl::StrJoin(labels, ",")});
   }
-  return Columns(rows);
+  std::string out = Columns(rows);
+  if (!hosts.has_counts()) return out;
+  const v1::HostCounts& c = hosts.counts();
+  auto count_of = [](const google::protobuf::Map<std::string, uint32_t>& m, const std::string& k) {
+    auto it = m.find(k);
+    return it == m.end() ? 0u : it->second;
+  };
+  absl::StrAppend(&out, hosts.hosts_size(), " of ", c.total(),
+                  " hosts: ", count_of(c.by_state(), "up"), " up, ",
+                  count_of(c.by_state(), "stale"), " stale, ", count_of(c.by_state(), "down"),
+                  " down\n");
+  auto line = [&](const char* title, const google::protobuf::Map<std::string, uint32_t>& m) {
+    if (m.empty()) return;
+    std::vector<std::pair<std::string, uint32_t>> sorted(m.begin(), m.end());
+    std::sort(sorted.begin(), sorted.end());
+    std::vector<std::string> parts;
+    for (const auto& [k, v] : sorted)
+      parts.push_back(absl::StrCat(k.empty() ? "(none)" : k, " ", v));
+    absl::StrAppend(&out, title, absl::StrJoin(parts, ", "), "\n");
+  };
+  line("by aggregator: ", c.by_aggregator());
+  line("by label value: ", c.by_label_value());
+  if (!hosts.next_page_token().empty()) {
+    absl::StrAppend(&out, "more: --page ", hosts.next_page_token(), "\n");
+  }
+  return out;
 }
 
 std::string FormatAggregatorsTable(const v1::ListAggregatorsResponse& aggs, absl::Time now) {
