@@ -125,9 +125,9 @@ size_t AgentControlService::OpenStreams() const {
   return streams_.size();
 }
 
-void AgentControlService::PushAssignmentChanges() {
+size_t AgentControlService::PushAssignmentChanges(size_t max_moves) {
   ShardMap shards = registry_->LiveShardMap();
-  if (shards.empty()) return;
+  if (shards.empty()) return 0;
   struct Change {
     std::string host_id;
     v1::AggregatorRef aggregator;
@@ -139,6 +139,7 @@ void AgentControlService::PushAssignmentChanges() {
     for (auto& [host_id, reactor] : streams_) {
       const v1::AggregatorRef* ref = shards.Lookup(host_id);
       if (ref->id() == reactor->assigned_aggregator_id) continue;
+      if (changes.size() >= max_moves) break;  // the rest at the next call
       reactor->assigned_aggregator_id = ref->id();
       reactor->Ref();
       changes.push_back({host_id, *ref, reactor});
@@ -155,6 +156,7 @@ void AgentControlService::PushAssignmentChanges() {
     c.reactor->Push(std::move(message));
     c.reactor->Unref();
   }
+  return changes.size();
 }
 
 }  // namespace andon::controller

@@ -22,6 +22,11 @@ namespace andon::controller {
 // assignment changes are pushed by PushAssignmentChanges().
 // Thread-safe. Streams unregister themselves when they end; the server must
 // be shut down (ending every stream) before the service is destroyed.
+// Hosts moved to another aggregator per PushAssignmentChanges() call (one a
+// second): a leaf's share of a 10,000-host fleet moves within seconds, and
+// no leaf takes more than this many new streams a second from moves.
+inline constexpr size_t kMaxMovesPerPush = 500;
+
 class AgentControlService final : public v1::AgentControl::CallbackService {
  public:
   static constexpr uint32_t kHeartbeatIntervalMs = 1000;
@@ -38,9 +43,11 @@ class AgentControlService final : public v1::AgentControl::CallbackService {
 
   // Recomputes every connected host's aggregator from the live aggregators
   // and pushes a ControlMessage.assignment to each host whose aggregator
-  // changed. Does nothing while no aggregator is live (hosts keep theirs).
-  // Called periodically (about every second) by the owner.
-  void PushAssignmentChanges();
+  // changed, at most `max_moves` per call so that a leaf joining or leaving
+  // does not storm the others (the rest move at the next calls). Does
+  // nothing while no aggregator is live (hosts keep theirs). Called
+  // periodically (about every second) by the owner. Returns the hosts moved.
+  size_t PushAssignmentChanges(size_t max_moves = kMaxMovesPerPush);
 
   // Recomputes every connected host's probe set and pushes it to the hosts
   // whose set changed (by content; a version bump alone is not pushed).

@@ -223,6 +223,45 @@ TEST_F(AgentControlServiceTest, PushesNewAssignmentWhenAggregatorDies) {
   EXPECT_TRUE(WaitConnected("web-1", false));
 }
 
+TEST_F(AgentControlServiceTest, ALeafJoiningTakesOnlyItsShareAPacedFewAtATime) {
+  ASSERT_TRUE(AddAggregator("agg-1").ok());
+  constexpr int kHosts = 12;
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+  std::vector<std::unique_ptr<grpc::ClientReaderWriter<v1::AgentMessage, v1::ControlMessage>>>
+      streams;
+  for (int i = 0; i < kHosts; ++i) {
+    const std::string host = "pace-" + std::to_string(i), inst = "inst-" + std::to_string(i);
+    v1::RegisterResponse resp;
+    ASSERT_TRUE(Register(host, inst, &resp).ok());
+    ASSERT_EQ(resp.aggregator().id(), "agg-1");
+    contexts.push_back(std::make_unique<grpc::ClientContext>());
+    streams.push_back(stub_->Control(contexts.back().get()));
+    ASSERT_TRUE(streams.back()->Write(Hello(host, inst)));
+    ASSERT_TRUE(WaitConnected(host, true));
+  }
+  ASSERT_TRUE(AddAggregator("agg-2").ok());
+  const ShardMap shards = registry_->LiveShardMap();
+  size_t should_move = 0;
+  for (int i = 0; i < kHosts; ++i) {
+    should_move += shards.Lookup("pace-" + std::to_string(i))->id() == "agg-2" ? 1 : 0;
+  }
+  ASSERT_GT(should_move, 0u);
+  size_t moved = 0;
+  for (size_t n; (n = service_->PushAssignmentChanges(/*max_moves=*/2)) > 0;) {
+    EXPECT_LE(n, 2u) << "more moves in one push than the pace allows";
+    moved += n;
+  }
+  // Only the new leaf's share moved, and every host is on exactly the
+  // aggregator the shard map gives it.
+  EXPECT_EQ(moved, should_move);
+  for (int i = 0; i < kHosts; ++i) {
+    const std::string host = "pace-" + std::to_string(i);
+    EXPECT_EQ(registry_->GetHost(host)->aggregator_id(), shards.Lookup(host)->id()) << host;
+  }
+  for (auto& c : contexts) c->TryCancel();
+  for (auto& st : streams) st->Finish();
+}
+
 // Streams opening, being pushed to, and ending (closed, cancelled, timed out)
 // all at once must neither crash nor leave a host marked connected.
 TEST_F(AgentControlServiceTest, ManyStreamsComeAndGoWhileAssignmentsChange) {
