@@ -99,7 +99,8 @@ TEST_F(PipelineTest, AndonctlShowsHostAndQueryRows) {
   std::string ctl = BinDir() + "/andonctl --controller " + cluster_->controller_grpc();
   std::string hosts = RunCommand(ctl + " hosts");
   EXPECT_NE(hosts.find(cluster_->host_id()), std::string::npos) << hosts;
-  EXPECT_NE(hosts.find("connected"), std::string::npos) << hosts;
+  EXPECT_NE(hosts.find(" up "), std::string::npos) << hosts;  // its state
+  EXPECT_NE(hosts.find("1 of 1 hosts: 1 up"), std::string::npos) << hosts;
   EXPECT_NE(hosts.find("role=e2e"), std::string::npos) << hosts;
 
   std::string rows;
