@@ -127,19 +127,11 @@ int Run() {
     }
   }
   // Everything forwarded: no open window and an empty outbox at both leaves.
-  const absl::Time deadline = absl::Now() + absl::Minutes(3);
-  bool settled = false;
-  while (!settled && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(500));
-    settled = absl::Now() >
-              absl::FromUnixSeconds(t0 + windows + 2 + absl::GetFlag(FLAGS_admission_delay_s));
-    for (int i = 0; i < 2 && settled; ++i) {
-      settled = Scrape(cluster.leaf_http(i), "andon_aggregator_forward_pending_points") == 0 &&
-                Scrape(cluster.leaf_http(i), "andon_aggregator_forward_outbox_batches") == 0;
-    }
-  }
-  if (!settled) {
-    std::fprintf(stderr, "tree_reduction: the leaves did not finish forwarding\n");
+  if (absl::Status s = cluster.WaitForLeavesForwarded(
+          absl::Seconds(120 + absl::GetFlag(FLAGS_admission_delay_s)));
+      !s.ok()) {
+    std::fprintf(stderr, "tree_reduction: the leaves did not finish forwarding: %s\n",
+                 std::string(s.message()).c_str());
     return 1;
   }
   double leaf_in = 0, leaf_out = 0, leaf_cpu = 0, late = 0;

@@ -51,15 +51,10 @@ double Sum(const std::map<int64_t, double>& windows) {
 }
 
 // Waits until a (restarted) aggregator has taken `n` batches.
-bool WaitForBatches(const std::string& http, double n) {
-  const absl::Time deadline = absl::Now() + absl::Seconds(60);
-  while (absl::Now() < deadline) {
-    if (ScrapeMetric(http, "andon_aggregator_ingest_batches_received_total").value_or(0) >= n) {
-      return true;
-    }
-    absl::SleepFor(absl::Milliseconds(200));
-  }
-  return false;
+absl::Status WaitForBatches(LocalCluster& cluster, const std::string& http, double n) {
+  return cluster.WaitUntil(absl::Seconds(60), "batches at a leaf", [&] {
+    return ScrapeMetric(http, "andon_aggregator_ingest_batches_received_total").value_or(0) >= n;
+  });
 }
 
 // Waits until the host's leaf is `leaf_id` (the controller moved it).
@@ -91,32 +86,20 @@ TEST(TreeBpfTest, ARealAgentsWindowsAreStoredOnceThroughACrashAndTwoMoves) {
   ASSERT_TRUE(cluster.RestartLeaf(x, SIGKILL).ok()) << cluster.LogTails();
   ASSERT_TRUE(WaitForLeaf(cluster, cluster.leaf_id(x)).ok());
   // The run goes on at the restarted leaf for a few windows.
-  ASSERT_TRUE(WaitForBatches(cluster.leaf_http(x), 3)) << cluster.LogTails();
+  ASSERT_TRUE(WaitForBatches(cluster, cluster.leaf_http(x), 3).ok());
   // A move: the leaf goes away; the controller gives the host to the other.
   cluster.StopLeaf(x);
   ASSERT_TRUE(WaitForLeaf(cluster, cluster.leaf_id(y)).ok()) << cluster.LogTails();
   // And back, while the other leaf is up: the agent asks it what it has.
   ASSERT_TRUE(cluster.ResumeLeaf(x).ok()) << cluster.LogTails();
   ASSERT_TRUE(WaitForLeaf(cluster, cluster.leaf_id(x)).ok()) << cluster.LogTails();
-  ASSERT_TRUE(WaitForBatches(cluster.leaf_http(x), 3)) << cluster.LogTails();
+  ASSERT_TRUE(WaitForBatches(cluster, cluster.leaf_http(x), 3).ok());
 
   // End of the run: the agent delivers what it has and stops; then the
   // leaves forward everything.
-  ASSERT_EQ(cluster.agent()->Stop(SIGTERM, absl::Seconds(15)), 0) << cluster.LogTails();
+  ASSERT_EQ(cluster.StopAgent(SIGTERM), 0) << cluster.LogTails();
   const absl::Time end = absl::Now() + absl::Seconds(2);
-  absl::Time deadline = absl::Now() + absl::Seconds(60);
-  bool settled = false;
-  while (!settled && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(500));
-    settled = absl::Now() > end + absl::Seconds(3);
-    for (int i = 0; i < 2 && settled; ++i) {
-      settled = ScrapeMetric(cluster.leaf_http(i), "andon_aggregator_forward_pending_points")
-                        .value_or(-1) == 0 &&
-                ScrapeMetric(cluster.leaf_http(i), "andon_aggregator_forward_outbox_batches")
-                        .value_or(-1) == 0;
-    }
-  }
-  ASSERT_TRUE(settled) << cluster.LogTails();
+  ASSERT_TRUE(cluster.WaitForLeavesForwarded().ok());
 
   std::map<int64_t, double> at_x = WindowsAt(cluster.leaf_grpc(x), cluster.host_id(), begin, end);
   std::map<int64_t, double> at_y = WindowsAt(cluster.leaf_grpc(y), cluster.host_id(), begin, end);

@@ -59,21 +59,14 @@ v1::QueryRequest Syscalls(const std::vector<std::string>& by) {
 // more on its way up (no open window, empty outbox), so that a double count
 // would have shown by then.
 void ExpectRootSettlesAt(LocalCluster& cluster, double total) {
-  absl::Time deadline = absl::Now() + absl::Seconds(60);
   double seen = -1;
-  bool settled = false;
-  while (absl::Now() < deadline && !settled) {
+  absl::Status held = cluster.WaitUntil(absl::Seconds(60), "the root to hold the total", [&] {
     auto root = AskAggregator(cluster.aggregator_grpc(), Syscalls({}));
     seen = root.ok() ? TotalOf(*root) : -1;
-    settled = seen >= total;
-    for (int i = 0; i < 2 && settled; ++i) {
-      auto pending = ScrapeMetric(cluster.leaf_http(i), "andon_aggregator_forward_pending_points");
-      auto outbox = ScrapeMetric(cluster.leaf_http(i), "andon_aggregator_forward_outbox_batches");
-      settled = pending.ok() && *pending == 0 && outbox.ok() && *outbox == 0;
-    }
-    if (!settled) absl::SleepFor(absl::Milliseconds(200));
-  }
-  ASSERT_TRUE(settled) << "root holds " << seen << " of " << total << "\n" << cluster.LogTails();
+    return seen >= total;
+  });
+  ASSERT_TRUE(held.ok()) << "root holds " << seen << " of " << total << "\n" << held;
+  ASSERT_TRUE(cluster.WaitForLeavesForwarded().ok()) << cluster.LogTails();
   auto root = AskAggregator(cluster.aggregator_grpc(), Syscalls({}));
   ASSERT_TRUE(root.ok());
   EXPECT_EQ(TotalOf(*root), total) << "a window lost or counted twice on its way to the root";

@@ -16,6 +16,7 @@
 #include "absl/time/clock.h"
 #include "andon/v1/query.grpc.pb.h"
 #include "common/status_macros.h"
+#include "tests/harness/scrape.h"
 
 namespace andon::testing {
 namespace {
@@ -79,8 +80,11 @@ absl::Status LocalCluster::WaitUntil(absl::Duration timeout, const std::string& 
   absl::Time deadline = absl::Now() + timeout;
   while (absl::Now() < deadline) {
     if (ready()) return absl::OkStatus();
-    for (Subprocess* p : {controller_ ? &*controller_ : nullptr,
-                          aggregator_ ? &*aggregator_ : nullptr, agent_ ? &*agent_ : nullptr}) {
+    std::vector<Subprocess*> running = {controller_ ? &*controller_ : nullptr,
+                                        aggregator_ ? &*aggregator_ : nullptr,
+                                        agent_ ? &*agent_ : nullptr};
+    for (Leaf& l : leaves_) running.push_back(l.process ? &*l.process : nullptr);
+    for (Subprocess* p : running) {
       if (p != nullptr && !p->Running()) {
         return absl::InternalError(
             absl::StrCat("a daemon exited while waiting for ", what, "\n", LogTails()));
@@ -180,6 +184,27 @@ absl::Status LocalCluster::WaitForTree(absl::Duration timeout) {
     for (const auto& a : aggs->aggregators()) live += a.live() ? 1 : 0;
     return live == options_.leaves + 1;
   });
+}
+
+absl::Status LocalCluster::WaitForLeavesForwarded(absl::Duration timeout) {
+  return WaitUntil(timeout, "the leaves to forward everything they hold", [&] {
+    for (int i = 0; i < static_cast<int>(leaves_.size()); ++i) {
+      if (!leaves_[i].process) continue;
+      for (const char* m :
+           {"andon_aggregator_forward_pending_points", "andon_aggregator_forward_outbox_batches"}) {
+        absl::StatusOr<double> v = ScrapeMetric(leaf_http(i), m);
+        if (!v.ok() || *v != 0) return false;
+      }
+    }
+    return true;
+  });
+}
+
+int LocalCluster::StopAgent(int signal) {
+  if (!agent_) return -1;
+  int status = agent_->Stop(signal, absl::Seconds(15));
+  agent_.reset();
+  return status;
 }
 
 void LocalCluster::StopLeaf(int i) {

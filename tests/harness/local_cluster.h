@@ -1,5 +1,7 @@
 #pragma once
 
+#include <signal.h>
+
 #include <memory>
 #include <optional>
 #include <string>
@@ -78,10 +80,20 @@ class LocalCluster {
   // The last lines of every daemon's log, for failure messages.
   std::string LogTails() const;
 
- private:
-  static std::string Addr(int port) { return "127.0.0.1:" + std::to_string(port); }
+  // Polls `ready` until it holds; fails at once, with log tails, when one of
+  // the cluster's running daemons exits, and with DEADLINE_EXCEEDED naming
+  // `what` after `timeout`.
   absl::Status WaitUntil(absl::Duration timeout, const std::string& what,
                          const std::function<bool()>& ready);
+  // Waits until every running leaf has handed on all it stored: no window
+  // left open in its forwarder and nothing in its outbox. Call once the
+  // senders are done (an open window never counts as handed on).
+  absl::Status WaitForLeavesForwarded(absl::Duration timeout = absl::Seconds(90));
+  // Stops the agent with `signal`; returns its wait status.
+  int StopAgent(int signal = SIGTERM);
+
+ private:
+  static std::string Addr(int port) { return "127.0.0.1:" + std::to_string(port); }
   absl::Status StartController();
   absl::Status StartAggregator();
   absl::Status StartLeaf(int i);

@@ -171,12 +171,11 @@ async function main() {
   log(`chart has ${first.series} series (top: ${first.top.join(', ')}); latest point ${new Date(first.latest).toISOString()}`);
 
   // 4. The chart moves: a newer point appears within ~5 s (+5 s grace).
-  await page.waitForTimeout(Math.min(5000, remaining(5000)));
   const latest = await step('waiting for a newer data point', async () => {
     const handle = await page.waitForFunction((prev) => {
       const s = window.andonState;
       return s.latestPointMs > prev ? s.latestPointMs : false;
-    }, first.latest, { timeout: remaining(5000), polling: 250 });
+    }, first.latest, { timeout: remaining(10000), polling: 250 });
     return handle.jsonValue();
   });
   log(`newer point ${new Date(latest).toISOString()} (+${((latest - first.latest) / 1000).toFixed(0)}s)`);
@@ -431,8 +430,11 @@ async function checkProbes(hostId) {
   // Its per-host list (opened, and kept open across refreshes) names the
   // host as failed with the agent's message.
   await step(`opening ${kBroken}'s per-host states`, async () => {
+    const before = await page.evaluate(() => window.andonState.probes.fetchedAt);
     await page.click(`#probes tbody tr[data-name="${kBroken}"] details.host-states summary`, { timeout: remaining(10000) });
-    await page.waitForTimeout(3500); // one refresh of the list
+    // The list is refreshed (and re-rendered) once after the click.
+    await page.waitForFunction((t) => window.andonState.probes.fetchedAt > t, before,
+      { timeout: remaining(10000), polling: 100 });
     await page.waitForFunction(([n, id, why]) => {
       const h = document.querySelector(`#probes tbody tr[data-name="${n}"] details[open] .host-state[data-host-id="${id}"]`);
       return h && h.dataset.state === 'FAILED' && h.offsetHeight > 0 && h.textContent.includes(why);
