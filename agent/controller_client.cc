@@ -99,10 +99,13 @@ void ControllerClient::RunLoop() {
       callbacks_.on_assignment(resp->aggregator());
     }
     if (resp->has_probes() && callbacks_.on_probes) callbacks_.on_probes(resp->probes());
-    absl::Duration heartbeat = resp->heartbeat_interval_ms() > 0
-                                   ? absl::Milliseconds(resp->heartbeat_interval_ms())
-                                   : options_.default_heartbeat;
-    absl::Status ended = RunControlStream(*stub, heartbeat);
+    {
+      absl::MutexLock lock(&mu_);
+      heartbeat_ = resp->heartbeat_interval_ms() > 0
+                       ? absl::Milliseconds(resp->heartbeat_interval_ms())
+                       : options_.default_heartbeat;
+    }
+    absl::Status ended = RunControlStream(*stub);
     if (stop_.stopping()) return;
     metrics_.control_reconnects.Increment();
     absl::Duration delay = backoff.Next();
@@ -125,8 +128,7 @@ absl::StatusOr<v1::RegisterResponse> ControllerClient::RegisterOnce(v1::AgentCon
   return resp;
 }
 
-absl::Status ControllerClient::RunControlStream(v1::AgentControl::Stub& stub,
-                                                absl::Duration heartbeat) {
+absl::Status ControllerClient::RunControlStream(v1::AgentControl::Stub& stub) {
   grpc::ClientContext ctx;
   StopSignal::Tracked tracked(stop_, &ctx);
   auto stream = stub.Control(&ctx);
@@ -155,6 +157,12 @@ absl::Status ControllerClient::RunControlStream(v1::AgentControl::Stub& stub,
   });
   bool ok = true;
   while (ok) {
+    absl::Duration heartbeat;
+    {
+      absl::MutexLock lock(&mu_);
+      heartbeat = heartbeat_;
+    }
+    // Cut short by ReportNow() and by the stream's end.
     if (!stop_.SleepFor(heartbeat)) break;
     {
       absl::MutexLock lock(&mu_);
@@ -196,6 +204,15 @@ void ControllerClient::Handle(const v1::ControlMessage& msg) {
     case v1::ControlMessage::kTail:
       if (callbacks_.on_tail) callbacks_.on_tail(msg.tail());
       break;
+    case v1::ControlMessage::kHeartbeatIntervalMs: {
+      ANDON_LOG(INFO) << "controller asks for a heartbeat every " << msg.heartbeat_interval_ms()
+                      << " ms";
+      absl::MutexLock lock(&mu_);
+      if (msg.heartbeat_interval_ms() > 0) {
+        heartbeat_ = absl::Milliseconds(msg.heartbeat_interval_ms());
+      }
+      break;
+    }
     case v1::ControlMessage::MSG_NOT_SET:
       break;
   }

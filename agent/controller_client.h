@@ -51,7 +51,8 @@ struct ControllerCallbacks {
 
 // Keeps this agent registered with the controller: Register (retried with
 // jittered backoff while the controller is unreachable), then the Control
-// stream (hello first, a heartbeat every heartbeat_interval_ms, assignments
+// stream (hello first, a heartbeat every heartbeat_interval_ms, which the
+// controller may change on the stream, assignments
 // forwarded to on_assignment). When the stream breaks it re-registers with
 // backoff. Each process has a random instance_id so the controller can tell
 // our reconnects from a second agent claiming the same host id.
@@ -68,6 +69,11 @@ class ControllerClient {
   // Cancels any RPC in flight and joins; prompt even mid-backoff.
   void Stop();
 
+  // Sends a heartbeat at once instead of at the next interval, so that the
+  // controller learns without delay that a new probe set is applied. A no-op
+  // while no control stream is open. Thread-safe.
+  void ReportNow() { stop_.Wake(); }
+
   const std::string& instance_id() const { return instance_id_; }
   bool connected() const;
   // Registrations that failed so far (the controller unreachable or
@@ -80,7 +86,7 @@ class ControllerClient {
   void RunLoop();
   absl::StatusOr<v1::RegisterResponse> RegisterOnce(v1::AgentControl::Stub& stub);
   // Runs one control stream until it breaks or Stop(); returns why it ended.
-  absl::Status RunControlStream(v1::AgentControl::Stub& stub, absl::Duration heartbeat);
+  absl::Status RunControlStream(v1::AgentControl::Stub& stub);
   void Handle(const v1::ControlMessage& msg);
   v1::AgentMessage MakeHeartbeat() const;
 
@@ -97,6 +103,8 @@ class ControllerClient {
   mutable absl::Mutex mu_;
   bool connected_ ABSL_GUARDED_BY(mu_) = false;
   bool stream_ended_ ABSL_GUARDED_BY(mu_) = false;
+  // As the controller says: in RegisterResponse, then on the control stream.
+  absl::Duration heartbeat_ ABSL_GUARDED_BY(mu_);
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   int64_t failed_registrations_ ABSL_GUARDED_BY(mu_) = 0;
 };

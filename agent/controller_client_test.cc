@@ -17,6 +17,7 @@ using testing::TestServer;
 class FakeControl final : public v1::AgentControl::CallbackService {
  public:
   grpc::Status register_status = grpc::Status::OK;
+  uint32_t heartbeat_interval_ms = 50;
 
   grpc::ServerUnaryReactor* Register(grpc::CallbackServerContext* ctx,
                                      const v1::RegisterRequest* req,
@@ -29,7 +30,7 @@ class FakeControl final : public v1::AgentControl::CallbackService {
     resp->set_host_id(req->host().host_id());
     resp->mutable_aggregator()->set_id("agg-1");
     resp->mutable_aggregator()->set_address("127.0.0.1:1");
-    resp->set_heartbeat_interval_ms(50);
+    resp->set_heartbeat_interval_ms(heartbeat_interval_ms);
     auto* reactor = ctx->DefaultReactor();
     reactor->Finish(register_status);
     return reactor;
@@ -168,6 +169,21 @@ TEST_F(ControllerClientTest, RegistersSaysHelloHeartbeatsAndFollowsAssignments) 
   EXPECT_GT(hb.time().seconds(), 0);
   EXPECT_EQ(assignments()[0], "agg-1");  // from RegisterResponse
   EXPECT_EQ(assignments()[1], "agg-2");  // from the control stream
+}
+
+TEST_F(ControllerClientTest, ReportNowSendsAHeartbeatWithoutWaitingForTheInterval) {
+  FakeControl svc;
+  svc.heartbeat_interval_ms = 3600 * 1000;  // an hour: none would come in the test's life
+  TestServer server(&svc);
+  ControllerClient client(Options(server.address()), Callbacks(), metrics_, RealClock::Get());
+  client.Start();
+  ASSERT_TRUE(Eventually([&] { return client.connected(); }));
+  EXPECT_EQ(svc.heartbeats(), 0);
+  client.ReportNow();
+  ASSERT_TRUE(Eventually([&] { return svc.heartbeats() == 1; }));
+  client.ReportNow();
+  ASSERT_TRUE(Eventually([&] { return svc.heartbeats() == 2; }));
+  client.Stop();
 }
 
 TEST_F(ControllerClientTest, AlreadyExistsIsFatal) {

@@ -164,6 +164,8 @@ int Main(int argc, char** argv) {
       {.address = absl::GetFlag(FLAGS_controller), .host = DescribeHost(host_id, *labels)},
       std::move(callbacks), metrics, clock);
   controller.Start();
+  // A new probe set is acknowledged at once, not at the next heartbeat.
+  probes.set_on_applied([&controller] { controller.ReportNow(); });
 
   WindowAccumulator accumulator(window, {[&] {
                                   v1::Label host;

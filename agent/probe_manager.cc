@@ -86,10 +86,13 @@ void ProbeManager::Reconcile() {
     for (const v1::ProbeInstance& inst : desired.probes()) {
       if (next.count(inst.key()) == 0) Start(inst, next[inst.key()]);
     }
-    absl::MutexLock lock(&mu_);
-    running_ = std::move(next);
-    applied_ = std::move(applied);
-    applied_version_ = desired.version();
+    {
+      absl::MutexLock lock(&mu_);
+      running_ = std::move(next);
+      applied_ = std::move(applied);
+      applied_version_ = desired.version();
+    }
+    if (on_applied_) on_applied_();
     return;
   }
   // Retry probes that failed to attach, one at a time per tick.

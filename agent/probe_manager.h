@@ -39,6 +39,9 @@ class ProbeManager {
   ProbeManager& operator=(const ProbeManager&) = delete;
 
   void SetDesired(v1::ProbeSet set);
+  // Called on the Reconcile thread each time a new set has been applied (so
+  // that the agent can report it at once). Set before the first Reconcile.
+  void set_on_applied(std::function<void()> on_applied) { on_applied_ = std::move(on_applied); }
   // Applies the latest desired set. Cheap when nothing changed.
   void Reconcile();
   // Collects every attached probe into `acc`.
@@ -75,6 +78,7 @@ class ProbeManager {
   void Start(const v1::ProbeInstance& instance, Running& r);
 
   const Factory factory_;
+  std::function<void()> on_applied_;
   Clock* const clock_;
   const absl::Duration retry_;
 

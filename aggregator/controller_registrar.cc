@@ -81,6 +81,7 @@ grpc::Status ControllerRegistrar::RegisterOnce(absl::Duration* interval) {
   request.set_http_address(options_.http_address);
   request.set_parent_id(options_.parent_id);
   request.set_role(options_.role);
+  request.set_weight(options_.weight);
   v1::RegisterAggregatorResponse response;
   grpc::Status status;
   {

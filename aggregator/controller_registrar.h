@@ -22,6 +22,9 @@ struct RegistrarOptions {
   std::string http_address;  // /metrics host:port
   std::string parent_id;     // the aggregator this one forwards to; "" for none
   v1::AggregatorRole role = v1::AGGREGATOR_LEAF;
+  // Its share of hosts relative to the other leaves'; 0: the controller's
+  // default (100).
+  uint32_t weight = 0;
   // Called on the registrar's thread with every successful answer (the
   // parent's address and the forwarding rules may change between them).
   std::function<void(const v1::RegisterAggregatorResponse&)> on_registered;

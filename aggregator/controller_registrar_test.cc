@@ -90,7 +90,7 @@ TEST(ControllerRegistrarTest, RegistersThenHeartbeatsAtTheControllersInterval) {
   (*server)->Shutdown();
 }
 
-TEST(ControllerRegistrarTest, SendsItsPlaceInTheTreeAndPassesOnTheParentAndRules) {
+TEST(ControllerRegistrarTest, SendsItsPlaceInTheTreeAndWeightAndPassesOnTheParentAndRules) {
   FakeFleet fleet(/*heartbeat_ms=*/20);
   int port = 0;
   auto server = StartGrpcServer("127.0.0.1:0", {&fleet}, &port);
@@ -98,6 +98,7 @@ TEST(ControllerRegistrarTest, SendsItsPlaceInTheTreeAndPassesOnTheParentAndRules
   RegistrarOptions options = Options(port);
   options.parent_id = "root";
   options.role = v1::AGGREGATOR_INNER;
+  options.weight = 250;
   absl::Mutex mu;
   v1::RegisterAggregatorResponse seen;
   options.on_registered = [&](const v1::RegisterAggregatorResponse& r) {
@@ -110,6 +111,7 @@ TEST(ControllerRegistrarTest, SendsItsPlaceInTheTreeAndPassesOnTheParentAndRules
   registrar.Stop();
   EXPECT_EQ(fleet.last().parent_id(), "root");
   EXPECT_EQ(fleet.last().role(), v1::AGGREGATOR_INNER);
+  EXPECT_EQ(fleet.last().weight(), 250u);
   absl::MutexLock lock(&mu);
   EXPECT_EQ(seen.parent().address(), "10.0.0.1:7410");
   ASSERT_EQ(seen.forward_rules_size(), 1);

@@ -42,6 +42,9 @@ ABSL_FLAG(std::string, parent, "",
           "address); empty: this is a root");
 ABSL_FLAG(std::string, role, "leaf",
           "leaf (takes hosts' streams) or inner (takes only its children's forwarded windows)");
+ABSL_FLAG(uint32_t, weight, 100,
+          "leaf: this aggregator's share of hosts relative to the other leaves' (200 takes twice "
+          "the hosts of the default 100); 0 means the default");
 ABSL_FLAG(absl::Duration, admission_delay, absl::Seconds(3),
           "with --parent: forward a window this long after it ends; later data goes up as an "
           "amendment (give an inner aggregator a longer delay than its children)");
@@ -164,6 +167,7 @@ absl::Status Run() {
         .http_address = http_addr,
         .parent_id = parent,
         .role = role,
+        .weight = absl::GetFlag(FLAGS_weight),
         .on_registered = [f = forwarder.get()](const v1::RegisterAggregatorResponse& r) {
           if (f == nullptr) return;
           f->SetParent(r.parent());

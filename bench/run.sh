@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs Andon's benchmark programs and writes their figures, with the command
 # and the machine, to bench/RESULTS.md.
-# usage: bench/run.sh [BUILD_DIR [BENCH...]]   BENCH: ingest, tree_reduction, probe_overhead
+# usage: bench/run.sh [BUILD_DIR [BENCH...]]   BENCH: ingest, tree_reduction, probe_overhead,
+# fleet_scale
 # (default: all). Sections of benchmarks not run are kept from the current
 # RESULTS.md. probe_overhead runs PROBE_OVERHEAD_RUNS times (default 2): on a
 # shared machine one run's figures are noisy, and two show how much.
@@ -10,7 +11,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=$(realpath "${1:-$root/build}")
 shift || true
 benches=("$@")
-[ ${#benches[@]} -gt 0 ] || benches=(ingest tree_reduction probe_overhead)
+[ ${#benches[@]} -gt 0 ] || benches=(ingest tree_reduction probe_overhead fleet_scale)
 out="$root/bench/RESULTS.md"
 machine="$(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), kernel $(uname -r)"
 
@@ -60,6 +61,14 @@ if selected tree_reduction; then
   run "Tree reduction" timeout 900s "$build/bench/tree_reduction" --hosts 1000 --windows 10
 else
   keep "Tree reduction"
+fi
+if selected fleet_scale; then
+  # FLEET_AGENTS (default 10000) simulated agents; bounded by its phase
+  # timeouts, timeout is the backstop.
+  run "Fleet scale" timeout --signal=INT --kill-after=30s 1200s \
+    "$build/bench/fleet_sim" --agents "${FLEET_AGENTS:-10000}"
+else
+  keep "Fleet scale"
 fi
 if selected probe_overhead; then
   for i in $(seq 1 "${PROBE_OVERHEAD_RUNS:-2}"); do

@@ -12,12 +12,17 @@ std::shared_ptr<grpc::Channel> NewChannel(const std::string& target,
   const int initial_ms =
       static_cast<int>(absl::ToInt64Milliseconds(options.initial_reconnect_backoff));
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, initial_ms);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, initial_ms);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS,
+              static_cast<int>(absl::ToInt64Milliseconds(options.connect_timeout)));
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
               static_cast<int>(absl::ToInt64Milliseconds(options.max_reconnect_backoff)));
   if (options.keepalive) {
     args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 20000);
     args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
+  }
+  if (!options.connection_key.empty()) {
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    args.SetString("andon.connection_key", options.connection_key);
   }
   return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
 }

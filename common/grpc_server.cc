@@ -19,6 +19,11 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
   // Accept the clients' own keepalive pings (every 20 s, common/grpc_channel)
   // instead of answering them with GOAWAY as too frequent.
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10000);
+  // A peer that opened a connection and went away before the HTTP/2
+  // handshake (an agent that gave up during a reconnect storm) holds a file
+  // descriptor for gRPC's default two minutes; 20 s is ample for a real
+  // handshake on a loaded server.
+  builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS, 20000);
   for (grpc::Service* service : services) builder.RegisterService(service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || *port == 0) {

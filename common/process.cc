@@ -1,6 +1,7 @@
 #include "common/process.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -23,8 +24,20 @@ sigset_t TerminationSet() {
 
 }  // namespace
 
+uint64_t RaiseOpenFileLimit() {
+  rlimit limit;
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return 0;
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  return limit.rlim_cur;
+}
+
 void InitDaemon() {
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  RaiseOpenFileLimit();
   // A shell starts background jobs with SIGINT ignored; an ignored signal is
   // discarded, not queued, so restore the default before blocking it.
   signal(SIGINT, SIG_DFL);

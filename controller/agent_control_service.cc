@@ -22,7 +22,8 @@ grpc::ServerUnaryReactor* AgentControlService::Register(grpc::CallbackServerCont
                            registry_->AssignHost(host.info().host_id()));
     response->set_host_id(host.info().host_id());
     *response->mutable_aggregator() = std::move(aggregator);
-    response->set_heartbeat_interval_ms(kHeartbeatIntervalMs);
+    response->set_heartbeat_interval_ms(
+        static_cast<uint32_t>(absl::ToInt64Milliseconds(registry_->HeartbeatInterval())));
     *response->mutable_probes() = probes_->ForHost(host.info().host_id(), host.info().labels()).set;
     return absl::OkStatus();
   }();
@@ -48,6 +49,8 @@ absl::Status AgentControlService::Attach(const std::string& host_id, const std::
   absl::Status connected = registry_->SetConnected(host_id, instance_id, true);
   if (!connected.ok()) return connected;
   reactor->assigned_aggregator_id = aggregator_id;
+  // What its Register answer said, near enough: the next push corrects it.
+  reactor->heartbeat_interval = registry_->HeartbeatInterval();
   streams_[host_id] = reactor;  // an older stream of the host, if any, ends on its own
   metrics_->StreamOpened();
   // Every new stream starts with the host's whole probe set: the agent
@@ -59,9 +62,9 @@ absl::Status AgentControlService::Attach(const std::string& host_id, const std::
 }
 
 std::optional<HostProbes> AgentControlService::ProbesOf(const std::string& host_id) const {
-  absl::StatusOr<v1::Host> host = registry_->GetHost(host_id);
-  if (!host.ok()) return std::nullopt;
-  return probes_->ForHost(host_id, host->info().labels());
+  auto labels = registry_->LabelsOf(host_id);
+  if (!labels) return std::nullopt;
+  return probes_->ForHost(host_id, *labels);
 }
 
 void AgentControlService::PushProbes(const std::string& host_id, ControlReactor* reactor,
@@ -74,17 +77,25 @@ void AgentControlService::PushProbes(const std::string& host_id, ControlReactor*
   reactor->probes_version = probes.set.version();
   v1::ControlMessage message;
   *message.mutable_probes() = probes.set;
-  ANDON_LOG(INFO) << "host '" << host_id << "': pushing probe set version " << probes.set.version()
-                  << " (" << probes.set.probes_size() << " probes)";
   reactor->Push(std::move(message));
 }
 
 void AgentControlService::PushProbeChanges() {
   absl::MutexLock lock(&mu_);
+  size_t pushed = 0;
+  uint64_t version = 0;
   for (auto& [host_id, reactor] : streams_) {
     std::optional<HostProbes> probes = ProbesOf(host_id);
-    if (probes) PushProbes(host_id, reactor, *probes, /*force=*/false);
+    if (!probes) continue;
+    const uint64_t before = reactor->probes_version;
+    PushProbes(host_id, reactor, *probes, /*force=*/false);
+    if (reactor->probes_version != before) {
+      ++pushed;
+      version = reactor->probes_version;
+    }
   }
+  ANDON_LOG(INFO) << "probe configurations changed: pushed version " << version << " to " << pushed
+                  << " of " << streams_.size() << " connected hosts";
 }
 
 uint32_t AgentControlService::SendTail(const v1::TargetSelector& target,
@@ -118,6 +129,30 @@ void AgentControlService::Detach(const std::string& host_id, const std::string& 
   streams_.erase(it);
   absl::Status s = registry_->SetConnected(host_id, instance_id, false);
   if (!s.ok()) ANDON_LOG(WARNING) << "cannot mark host '" << host_id << "' disconnected: " << s;
+}
+
+size_t AgentControlService::PushHeartbeatInterval() {
+  const absl::Duration target = registry_->HeartbeatInterval();
+  const uint32_t ms = static_cast<uint32_t>(absl::ToInt64Milliseconds(target));
+  size_t told = 0;
+  absl::MutexLock lock(&mu_);
+  for (auto& [host_id, reactor] : streams_) {
+    // Only a factor of two off: a growing fleet retells each agent a few
+    // times, not at every new host.
+    if (reactor->heartbeat_interval * 2 > target && reactor->heartbeat_interval < target * 2) {
+      continue;
+    }
+    reactor->heartbeat_interval = target;
+    v1::ControlMessage message;
+    message.set_heartbeat_interval_ms(ms);
+    reactor->Push(std::move(message));
+    ++told;
+  }
+  if (told > 0) {
+    ANDON_LOG(INFO) << "told " << told << " agents to heartbeat every "
+                    << absl::FormatDuration(target);
+  }
+  return told;
 }
 
 size_t AgentControlService::OpenStreams() const {

@@ -29,8 +29,6 @@ inline constexpr size_t kMaxMovesPerPush = 500;
 
 class AgentControlService final : public v1::AgentControl::CallbackService {
  public:
-  static constexpr uint32_t kHeartbeatIntervalMs = 1000;
-
   // `registry`, `probes` and `metrics` must outlive the service.
   AgentControlService(Registry* registry, const ProbeConfigs* probes, ControllerMetrics* metrics)
       : registry_(registry), probes_(probes), metrics_(metrics) {}
@@ -48,6 +46,11 @@ class AgentControlService final : public v1::AgentControl::CallbackService {
   // nothing while no aggregator is live (hosts keep theirs). Called
   // periodically (about every second) by the owner. Returns the hosts moved.
   size_t PushAssignmentChanges(size_t max_moves = kMaxMovesPerPush);
+
+  // Tells the agents whose heartbeat interval is off by a factor of two or
+  // more from Registry::HeartbeatInterval() the interval now. Called
+  // periodically by the owner; returns how many it told.
+  size_t PushHeartbeatInterval();
 
   // Recomputes every connected host's probe set and pushes it to the hosts
   // whose set changed (by content; a version bump alone is not pushed).

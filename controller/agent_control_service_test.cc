@@ -351,3 +351,37 @@ TEST_F(AgentControlServiceTest, PushesProbeSetsOnlyToHostsWhoseSetChanged) {
 
 }  // namespace
 }  // namespace andon::controller
+
+namespace andon::controller {
+namespace {
+
+TEST_F(AgentControlServiceTest, AgentsAreToldASlowerHeartbeatAsTheFleetGrows) {
+  ASSERT_TRUE(AddAggregator("agg-1").ok());
+  v1::RegisterResponse resp;
+  ASSERT_TRUE(Register("web-1", "inst-a", &resp).ok());
+  EXPECT_EQ(resp.heartbeat_interval_ms(), 1000u);
+  grpc::ClientContext ctx;
+  auto stream = stub_->Control(&ctx);
+  ASSERT_TRUE(stream->Write(Hello("web-1", "inst-a")));
+  v1::ControlMessage in;
+  ASSERT_TRUE(stream->Read(&in));
+  ASSERT_TRUE(in.has_probes());
+  EXPECT_EQ(service_->PushHeartbeatInterval(), 0u) << "nothing changed yet";
+
+  // 2,500 hosts at the default 1,000 heartbeats a second: every 3 s.
+  for (int i = 0; i < 2500; ++i) {
+    ASSERT_TRUE(registry_->RegisterHost(MakeHostInfo("db-" + std::to_string(i)), "inst-db").ok());
+  }
+  ASSERT_EQ(registry_->HeartbeatInterval(), absl::Seconds(3));
+  EXPECT_EQ(service_->PushHeartbeatInterval(), 1u);
+  ASSERT_TRUE(stream->Read(&in));
+  EXPECT_EQ(in.heartbeat_interval_ms(), 3000u);
+  EXPECT_EQ(service_->PushHeartbeatInterval(), 0u) << "told once";
+  // A host registering now is told the new interval at once.
+  ASSERT_TRUE(Register("web-2", "inst-b", &resp).ok());
+  EXPECT_EQ(resp.heartbeat_interval_ms(), 3000u);
+  ctx.TryCancel();
+}
+
+}  // namespace
+}  // namespace andon::controller

@@ -65,8 +65,22 @@ void AgentControlService::ControlReactor::Push(v1::ControlMessage message) {
   {
     absl::MutexLock lock(&mu_);
     if (finishing_) return;
+    if (writing_) {
+      // Every kind of control message replaces the state the one before it
+      // set (an assignment, the whole probe set, a tail, an interval), so a
+      // waiting message is overwritten by a newer one of its kind: the queue
+      // holds at most one per kind behind the write in flight, however slow
+      // the agent reads.
+      for (size_t i = 1; i < out_.size(); ++i) {
+        if (out_[i].msg_case() == message.msg_case()) {
+          out_[i] = std::move(message);
+          return;
+        }
+      }
+      out_.push_back(std::move(message));
+      return;
+    }
     out_.push_back(std::move(message));
-    if (writing_) return;
     writing_ = true;
     next = &out_.front();  // deque: push_back keeps references valid
   }

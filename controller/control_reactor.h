@@ -22,8 +22,9 @@ class AgentControlService::ControlReactor final
  public:
   explicit ControlReactor(AgentControlService* service);
 
-  // Queues `message` for the agent. Thread-safe; dropped once the stream is
-  // finishing.
+  // Queues `message` for the agent, replacing a waiting message of the same
+  // kind (so at most one of each kind waits). Thread-safe; dropped once the
+  // stream is finishing.
   void Push(v1::ControlMessage message);
 
   void Ref() { refs_.fetch_add(1); }
@@ -37,6 +38,8 @@ class AgentControlService::ControlReactor final
   // content and the set's version. Guarded by service_->mu_.
   uint64_t probes_fingerprint = 0;
   uint64_t probes_version = 0;
+  // The heartbeat interval the agent was last told. Guarded by service_->mu_.
+  absl::Duration heartbeat_interval = absl::Seconds(1);
 
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;

@@ -50,6 +50,18 @@ grpc::ServerUnaryReactor* FleetService::ListAggregators(grpc::CallbackServerCont
                response);
 }
 
+grpc::ServerUnaryReactor* FleetService::DrainAggregator(grpc::CallbackServerContext* context,
+                                                        const v1::DrainAggregatorRequest* request,
+                                                        v1::Aggregator* response) {
+  if (drains_ == nullptr) {
+    return Reply(context,
+                 absl::StatusOr<v1::Aggregator>(
+                     absl::UnimplementedError("draining aggregators is not served here")),
+                 response);
+  }
+  return Reply(context, drains_->Drain(*request, context->peer()), response);
+}
+
 grpc::ServerUnaryReactor* FleetService::RegisterAggregator(
     grpc::CallbackServerContext* context, const v1::RegisterAggregatorRequest* request,
     v1::RegisterAggregatorResponse* response) {

@@ -3,6 +3,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "andon/v1/fleet.grpc.pb.h"
+#include "controller/fleet_api.h"
 #include "controller/host_labels_api.h"
 #include "controller/registry.h"
 
@@ -12,10 +13,12 @@ namespace andon::controller {
 // fleet_api.h, encodes. Thread-safe; holds no state of its own.
 class FleetService final : public v1::Fleet::CallbackService {
  public:
-  // `registry` and `labels` must outlive the service; without `labels`,
-  // SetHostLabels is UNIMPLEMENTED.
-  explicit FleetService(Registry* registry, HostLabelsApi* labels = nullptr)
-      : registry_(registry), labels_(labels) {}
+  // `registry`, `labels` and `drains` must outlive the service; without
+  // `labels`, SetHostLabels is UNIMPLEMENTED, and without `drains`,
+  // DrainAggregator.
+  explicit FleetService(Registry* registry, HostLabelsApi* labels = nullptr,
+                        AggregatorDrainApi* drains = nullptr)
+      : registry_(registry), labels_(labels), drains_(drains) {}
 
   grpc::ServerUnaryReactor* ListHosts(grpc::CallbackServerContext* context,
                                       const v1::ListHostsRequest* request,
@@ -28,6 +31,9 @@ class FleetService final : public v1::Fleet::CallbackService {
   grpc::ServerUnaryReactor* ListAggregators(grpc::CallbackServerContext* context,
                                             const v1::ListAggregatorsRequest* request,
                                             v1::ListAggregatorsResponse* response) override;
+  grpc::ServerUnaryReactor* DrainAggregator(grpc::CallbackServerContext* context,
+                                            const v1::DrainAggregatorRequest* request,
+                                            v1::Aggregator* response) override;
   grpc::ServerUnaryReactor* RegisterAggregator(grpc::CallbackServerContext* context,
                                                const v1::RegisterAggregatorRequest* request,
                                                v1::RegisterAggregatorResponse* response) override;
@@ -35,6 +41,7 @@ class FleetService final : public v1::Fleet::CallbackService {
  private:
   Registry* const registry_;
   HostLabelsApi* const labels_;
+  AggregatorDrainApi* const drains_;
 };
 
 }  // namespace andon::controller

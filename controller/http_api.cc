@@ -109,6 +109,16 @@ void HttpApi::Install(httplib::Server& server) {
   }
   server.Get("/api/v1/aggregators",
              [this](const Request& q, Response& r) { ListAggregators(q, r); });
+  if (drains_ != nullptr) {
+    // No body: the verb is in the path.
+    server.Post(R"(/api/v1/aggregators/([^/]+)/(drain|undrain))",
+                [this](const Request& q, Response& r) {
+                  v1::DrainAggregatorRequest request;
+                  request.set_id(q.matches[1]);
+                  request.set_drain(q.matches[2] == "drain");
+                  Send(drains_->Drain(request, q.remote_addr), r);
+                });
+  }
   server.Get("/api/v1/metrics", [this](const Request& q, Response& r) { ListMetrics(q, r); });
   server.Post("/api/v1/query", [this](const Request& q, Response& r) { Query(q, r); });
   InstallProbes(server);

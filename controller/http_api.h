@@ -7,6 +7,7 @@
 #include "controller/audit/audit_log.h"
 #include "controller/controller_metrics.h"
 #include "controller/events/event_tails.h"
+#include "controller/fleet_api.h"
 #include "controller/host_labels_api.h"
 #include "controller/probes/probe_api.h"
 #include "controller/query_router.h"
@@ -41,6 +42,9 @@ class HttpApi {
   // Serves GET /api/v1/audit?limit=N&object=NAME (optional; call before
   // Install).
   void set_audit_log(const AuditLog* audit) { audit_ = audit; }
+  // Serves POST /api/v1/aggregators/ID/drain and /undrain (optional; call
+  // before Install).
+  void set_aggregator_drains(AggregatorDrainApi* drains) { drains_ = drains; }
 
   // Adds the routes; call before the server starts.
   void Install(httplib::Server& server);
@@ -59,6 +63,7 @@ class HttpApi {
   ProbeApi* const probes_;
   EventTails* tails_ = nullptr;
   HostLabelsApi* labels_ = nullptr;
+  AggregatorDrainApi* drains_ = nullptr;
   const AuditLog* audit_ = nullptr;
   ControllerMetrics* const metrics_;
   const std::string ui_dir_;

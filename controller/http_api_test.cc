@@ -41,8 +41,11 @@ class HttpApiTest : public ::testing::Test {
                                               nullptr, audit_.get());
     api_ = std::make_unique<HttpApi>(registry_.get(), router_.get(), probe_api_.get(), &metrics_,
                                      ui_dir);
+    drains_ = std::make_unique<AggregatorDrainApi>(registry_.get(),
+                                                   /*allow_remote_changes=*/false, audit_.get());
     api_->set_host_labels(labels_.get());
     api_->set_audit_log(audit_.get());
+    api_->set_aggregator_drains(drains_.get());
     http_ = std::make_unique<HttpServer>(prometheus_);
     api_->Install(http_->server());
     ASSERT_TRUE(http_->Start("127.0.0.1:0").ok());
@@ -65,10 +68,60 @@ class HttpApiTest : public ::testing::Test {
   std::unique_ptr<ProbeConfigs> probes_;
   std::unique_ptr<ProbeApi> probe_api_;
   std::unique_ptr<HostLabelsApi> labels_;
+  std::unique_ptr<AggregatorDrainApi> drains_;
   std::unique_ptr<HttpApi> api_;
   std::unique_ptr<HttpServer> http_;
   std::unique_ptr<httplib::Client> client_;
 };
+
+TEST_F(HttpApiTest, DrainsAndUndrainsALeafAndAuditsIt) {
+  for (const auto& [id, role] :
+       {std::pair{"root", v1::AGGREGATOR_INNER}, std::pair{"leaf-1", v1::AGGREGATOR_LEAF}}) {
+    v1::RegisterAggregatorRequest req;
+    req.set_id(id);
+    req.set_address(std::string(id) + ":7410");
+    req.set_role(role);
+    req.set_parent_id(role == v1::AGGREGATOR_LEAF ? "root" : "");
+    req.set_weight(role == v1::AGGREGATOR_LEAF ? 150 : 0);
+    ASSERT_TRUE(registry_->RegisterAggregator(req).ok());
+  }
+  StartServer("/nonexistent");
+  auto res = client_->Post("/api/v1/aggregators/leaf-1/drain", "", "application/json");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  EXPECT_THAT(res->body, HasSubstr(R"("id":"leaf-1")"));
+  EXPECT_THAT(res->body, HasSubstr(R"("draining":true)"));
+  res = client_->Get("/api/v1/aggregators");
+  ASSERT_TRUE(res);
+  EXPECT_THAT(res->body, HasSubstr(R"("weight":150,"draining":true)"));
+  res = client_->Post("/api/v1/aggregators/leaf-1/undrain", "", "application/json");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  EXPECT_THAT(res->body, HasSubstr(R"("draining":false)"));
+
+  res = client_->Post("/api/v1/aggregators/leaf-7/drain", "", "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 404);
+  EXPECT_THAT(res->body, HasSubstr("no aggregator 'leaf-7'"));
+  EXPECT_THAT(res->body, HasSubstr(R"("code":"NOT_FOUND")"));
+  res = client_->Post("/api/v1/aggregators/root/drain", "", "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 409);
+  EXPECT_THAT(res->body, HasSubstr("inner aggregator"));
+  res = client_->Post("/api/v1/aggregators/leaf-1/evict", "", "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 404);
+  EXPECT_THAT(res->body, HasSubstr("no API route"));
+
+  res = client_->Get("/api/v1/audit?object=leaf-1");
+  ASSERT_TRUE(res);
+  v1::ListAuditResponse audit;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(res->body, &audit).ok()) << res->body;
+  ASSERT_EQ(audit.entries_size(), 2) << res->body;
+  EXPECT_EQ(audit.entries(0).action(), "aggregators.undrain");
+  EXPECT_EQ(audit.entries(1).action(), "aggregators.drain");
+  EXPECT_EQ(audit.entries(1).who(), "127.0.0.1");
+}
 
 TEST_F(HttpApiTest, GetsOneProbeConfigurationByName) {
   StartServer("/nonexistent");

@@ -3,6 +3,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -22,6 +24,8 @@ class KvStore {
   // Writes durably enough to survive a process crash (not a power loss).
   virtual absl::Status Put(absl::string_view key, absl::string_view value) = 0;
   virtual absl::Status Delete(absl::string_view key) = 0;
+  // Writes every (key, value) at once (one write for the lot).
+  virtual absl::Status PutAll(const std::vector<std::pair<std::string, std::string>>& entries) = 0;
   // Calls `fn` for every key that starts with `prefix`, in key order; stops
   // at and returns the first error `fn` returns.
   virtual absl::Status Scan(absl::string_view prefix, const ScanFn& fn) const = 0;

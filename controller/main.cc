@@ -21,6 +21,7 @@
 #include "controller/agent_control_service.h"
 #include "controller/audit/audit_log.h"
 #include "controller/audit/audit_service.h"
+#include "controller/coalescing_task.h"
 #include "controller/controller_metrics.h"
 #include "controller/events/event_tails.h"
 #include "controller/events/events_service.h"
@@ -44,6 +45,9 @@ ABSL_FLAG(std::string, ui_dir, "", "directory of the built web UI (default: <bin
 ABSL_FLAG(bool, allow_remote_changes, false,
           "accept changes of probe configurations from peers not on loopback (there is no "
           "authentication yet: only with the ports firewalled)");
+ABSL_FLAG(double, max_heartbeats_per_second, 1000,
+          "agents are told to heartbeat every hosts/N seconds (1 s to 10 s), so that the "
+          "controller gets about N heartbeats a second however large the fleet");
 ABSL_FLAG(absl::Duration, host_ttl, absl::Seconds(30),
           "a host is live while its control stream is open or it was seen within this");
 ABSL_FLAG(std::string, forward_rules, "",
@@ -75,6 +79,10 @@ int Run() {
   }
   RegistryOptions registry_options;
   registry_options.host_ttl = absl::GetFlag(FLAGS_host_ttl);
+  registry_options.max_heartbeats_per_second = absl::GetFlag(FLAGS_max_heartbeats_per_second);
+  if (!(registry_options.max_heartbeats_per_second > 0)) {
+    return Fail("--max_heartbeats_per_second must be positive");
+  }
   if (registry_options.host_ttl <= absl::ZeroDuration()) return Fail("--host_ttl must be positive");
   absl::StatusOr<ForwardRules> forward_rules =
       ForwardRules::Parse(absl::GetFlag(FLAGS_forward_rules));
@@ -107,7 +115,10 @@ int Run() {
   ControllerMetrics metrics(*prometheus_registry);
   auto router = std::make_unique<QueryRouter>(registry->get(), &catalog, clock, &metrics);
   AgentControlService agent_control(registry->get(), probe_configs->get(), &metrics);
-  (*probe_configs)->set_on_change([&] { agent_control.PushProbeChanges(); });
+  // A change's push to every host runs off the RPC that made it (the Put
+  // answers at once), and a burst of changes is one push.
+  CoalescingTask probe_pusher([&] { agent_control.PushProbeChanges(); });
+  (*probe_configs)->set_on_change([&] { probe_pusher.Trigger(); });
   const bool allow_remote = absl::GetFlag(FLAGS_allow_remote_changes);
   if (allow_remote) {
     ANDON_LOG(WARNING) << "--allow_remote_changes: probe configurations may be changed from any "
@@ -151,18 +162,28 @@ int Run() {
 
   PeriodicTask housekeeping(absl::Seconds(1), [&] {
     agent_control.PushAssignmentChanges();
+    agent_control.PushHeartbeatInterval();
     (*probe_configs)->ExpireDue();  // pushes through on_change when one expired
     metrics.SetFleetCounts((*registry)->Counts());
   });
   metrics.SetFleetCounts((*registry)->Counts());
   housekeeping.Start();
+  // Agents' changes to the registry are written behind, batched.
+  PeriodicTask registry_writer(absl::Milliseconds(100), [&] {
+    absl::Status s = (*registry)->Flush();
+    if (!s.ok()) ANDON_LOG(WARNING) << "registry: cannot write changed hosts (will retry): " << s;
+  });
+  registry_writer.Start();
 
   ANDON_LOG(INFO) << "andon-controller serving gRPC on " << grpc_addr << " and HTTP on "
-                  << absl::GetFlag(FLAGS_http_addr) << " (data in " << data_dir << ")";
+                  << absl::GetFlag(FLAGS_http_addr) << " (data in " << data_dir
+                  << "; open-file limit " << RaiseOpenFileLimit() << ", about one per agent)";
   int sig = WaitForTerminationSignal();
   ANDON_LOG(INFO) << "signal " << sig << ": shutting down";
 
   housekeeping.Stop();
+  registry_writer.Stop();
+  probe_pusher.Stop();
   http.Stop();
   // Open control streams are cancelled at the deadline; Shutdown returns when
   // every RPC has ended, so no reactor outlives the services.

@@ -1,5 +1,8 @@
 #include "controller/registry.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "common/labels.h"
@@ -83,6 +86,7 @@ absl::Status Registry::Load() {
         aggregators_[agg.id()] = std::move(agg);
         return absl::OkStatus();
       }));
+  host_count_ = hosts_.size();
   ANDON_LOG(INFO) << "registry loaded " << hosts_.size() << " hosts and " << aggregators_.size()
                   << " aggregators";
   return absl::OkStatus();
@@ -92,9 +96,19 @@ bool Registry::HostLive(const v1::Host& host, absl::Time now) const {
   return host.connected() || now - FromProtoTime(host.last_seen()) <= options_.host_ttl;
 }
 
+absl::Duration Registry::HeartbeatInterval() const {
+  const double seconds =
+      std::ceil(static_cast<double>(host_count_.load()) / options_.max_heartbeats_per_second);
+  return std::clamp(absl::Seconds(seconds), kMinHeartbeatInterval, kMaxHeartbeatInterval);
+}
+
+absl::Duration Registry::StaleAfter() const {
+  return std::max(kHostStaleAfter, kStaleHeartbeats * HeartbeatInterval());
+}
+
 v1::HostState Registry::StateOf(const v1::Host& host, absl::Time now) const {
   const absl::Duration since = now - FromProtoTime(host.last_seen());
-  if (host.connected() && since <= kHostStaleAfter) return v1::HOST_UP;
+  if (host.connected() && since <= StaleAfter()) return v1::HOST_UP;
   if (host.connected() || since <= options_.host_ttl) return v1::HOST_STALE;
   return v1::HOST_DOWN;
 }
@@ -107,15 +121,48 @@ void Registry::VisitHosts(const std::function<void(const v1::Host&, v1::HostStat
 
 bool Registry::HostClaimed(const HostEntry& entry, absl::Time now) const {
   const bool heartbeating =
-      entry.host.connected() && now - FromProtoTime(entry.host.last_seen()) <= options_.claim_grace;
+      entry.host.connected() &&
+      now - FromProtoTime(entry.host.last_seen()) <= std::max(options_.claim_grace, StaleAfter());
   return heartbeating || now < entry.claim_pending_until;
 }
 
-absl::Status Registry::PersistHost(HostEntry& entry, absl::Time now) {
+void Registry::PersistHost(HostEntry& entry, absl::Time now) {
+  dirty_.insert(entry.host.info().host_id());
+  entry.persisted_at = now;
+}
+
+absl::Status Registry::PersistHostNow(HostEntry& entry, absl::Time now) {
   ANDON_RETURN_IF_ERROR(
       store_->Put(HostKey(entry.host.info().host_id()), entry.host.SerializeAsString()));
+  dirty_.erase(entry.host.info().host_id());
   entry.persisted_at = now;
   return absl::OkStatus();
+}
+
+absl::Status Registry::Flush() {
+  absl::MutexLock flushing(&flush_mu_);
+  std::vector<std::pair<std::string, std::string>> writes;
+  {
+    absl::MutexLock lock(&mu_);
+    if (dirty_.empty()) return absl::OkStatus();
+    writes.reserve(dirty_.size());
+    for (const std::string& id : dirty_) {
+      auto it = hosts_.find(id);
+      if (it != hosts_.end()) writes.emplace_back(HostKey(id), it->second.host.SerializeAsString());
+    }
+    dirty_.clear();
+  }
+  absl::Status s = store_->PutAll(writes);
+  if (!s.ok()) {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [key, value] : writes) dirty_.insert(key.substr(kHostPrefix.size()));
+  }
+  return s;
+}
+
+Registry::~Registry() {
+  absl::Status s = Flush();
+  if (!s.ok()) ANDON_LOG(WARNING) << "registry: last write of changed hosts failed: " << s;
 }
 
 absl::StatusOr<Registry::HostEntry*> Registry::HeldHost(absl::string_view host_id,
@@ -163,7 +210,7 @@ absl::StatusOr<v1::Host> Registry::SetHostLabels(absl::string_view host_id,
   for (const auto& [name, value] : set) overrides[name] = value;
   for (const std::string& name : remove) overrides[name] = "";
   ApplyLabelOverrides(updated.host);
-  ANDON_RETURN_IF_ERROR(PersistHost(updated, clock_->Now()));
+  ANDON_RETURN_IF_ERROR(PersistHostNow(updated, clock_->Now()));
   it->second = updated;
   return updated.host;
 }
@@ -200,8 +247,9 @@ absl::StatusOr<v1::Host> Registry::RegisterHost(const v1::HostInfo& info,
   host.set_instance_id(std::string(instance_id));
   *host.mutable_last_seen() = ToProtoTime(now);
   if (!host.connected()) updated.claim_pending_until = now + options_.claim_grace;
-  ANDON_RETURN_IF_ERROR(PersistHost(updated, now));
+  PersistHost(updated, now);
   hosts_[info.host_id()] = updated;
+  host_count_ = hosts_.size();
   return host;
 }
 
@@ -224,7 +272,8 @@ absl::Status Registry::SetAssignment(absl::string_view host_id, absl::string_vie
     for (std::string& id : previous) host.add_previous_aggregator_ids(std::move(id));
   }
   host.set_aggregator_id(std::string(aggregator_id));
-  return PersistHost(it->second, clock_->Now());
+  PersistHost(it->second, clock_->Now());
+  return absl::OkStatus();
 }
 
 absl::StatusOr<v1::AggregatorRef> Registry::AssignHost(absl::string_view host_id) {
@@ -246,7 +295,8 @@ absl::Status Registry::SetConnected(absl::string_view host_id, absl::string_view
   (*entry)->host.set_connected(connected);
   (*entry)->claim_pending_until = absl::InfinitePast();
   *(*entry)->host.mutable_last_seen() = ToProtoTime(now);
-  return PersistHost(**entry, now);
+  PersistHost(**entry, now);
+  return absl::OkStatus();
 }
 
 absl::Status Registry::RecordHeartbeat(absl::string_view host_id, absl::string_view instance_id,
@@ -256,10 +306,11 @@ absl::Status Registry::RecordHeartbeat(absl::string_view host_id, absl::string_v
   absl::Time now = clock_->Now();
   *entry->host.mutable_last_heartbeat() = heartbeat;
   *entry->host.mutable_last_seen() = ToProtoTime(now);
-  // Heartbeats arrive every second from every host: write through only often
-  // enough that a restarted controller still sees the host as recently live.
-  if (now - entry->persisted_at >= options_.host_ttl / 3) {
-    return PersistHost(*entry, now);
+  // Heartbeats arrive every interval from every host: write through only
+  // often enough that a restarted controller still sees the host as recently
+  // live, and never for every heartbeat.
+  if (now - entry->persisted_at >= std::max(options_.host_ttl / 3, StaleAfter())) {
+    PersistHost(*entry, now);
   }
   return absl::OkStatus();
 }
@@ -273,6 +324,14 @@ absl::StatusOr<v1::Host> Registry::GetHost(absl::string_view host_id) const {
   v1::Host host = it->second.host;
   host.set_state(StateOf(host, clock_->Now()));
   return host;
+}
+
+std::optional<google::protobuf::Map<std::string, std::string>> Registry::LabelsOf(
+    absl::string_view host_id) const {
+  absl::ReaderMutexLock lock(&mu_);
+  auto it = hosts_.find(host_id);
+  if (it == hosts_.end()) return std::nullopt;
+  return it->second.host.info().labels();
 }
 
 std::vector<v1::Host> Registry::ListHosts(

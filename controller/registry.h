@@ -1,9 +1,11 @@
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -29,6 +31,12 @@ struct RegistryOptions {
   // not locked out for host_ttl, and neither is a host back from a power loss
   // whose old stream was never closed.
   absl::Duration claim_grace = absl::Seconds(10);
+  // Agents are told to heartbeat every hosts / this many seconds (at least
+  // kMinHeartbeatInterval, at most kMaxHeartbeatInterval), so the
+  // controller's heartbeat load stays about flat as the fleet grows, as
+  // Nomad's max_heartbeats_per_second does. Probe set acknowledgments do not
+  // wait for it: agents send them at once.
+  double max_heartbeats_per_second = 1000;
   // Aggregators heartbeat this often and are live while seen within
   // kAggregatorLiveHeartbeats intervals.
   absl::Duration aggregator_heartbeat = absl::Milliseconds(2000);
@@ -38,8 +46,12 @@ struct RegistryOptions {
 };
 
 inline constexpr int kAggregatorLiveHeartbeats = 3;
-// A connected host whose last heartbeat is older than this is stale.
+// A connected host whose last heartbeat is older than this, or than
+// kStaleHeartbeats heartbeat intervals if that is longer, is stale.
 inline constexpr absl::Duration kHostStaleAfter = absl::Seconds(5);
+inline constexpr int kStaleHeartbeats = 3;
+inline constexpr absl::Duration kMinHeartbeatInterval = absl::Seconds(1);
+inline constexpr absl::Duration kMaxHeartbeatInterval = absl::Seconds(10);
 inline constexpr size_t kMaxPreviousAggregators = 8;
 
 struct FleetCounts {
@@ -97,6 +109,10 @@ class Registry {
 
   // NOT_FOUND with the id in the message. Its state is filled in.
   absl::StatusOr<v1::Host> GetHost(absl::string_view host_id) const;
+  // The host's labels (after overrides), or nullopt for an unknown host;
+  // cheaper than GetHost when only they are needed.
+  std::optional<google::protobuf::Map<std::string, std::string>> LabelsOf(
+      absl::string_view host_id) const;
   // Calls `visit` with every host and its state now, in id order, under the
   // registry's reader lock: `visit` must be quick and must not call back.
   void VisitHosts(const std::function<void(const v1::Host&, v1::HostState)>& visit) const;
@@ -105,21 +121,33 @@ class Registry {
   // Hosts, sorted by id, whose labels include every selector label.
   std::vector<v1::Host> ListHosts(const std::map<std::string, std::string>& selector) const;
 
-  // Adds or updates an aggregator (with its parent and role) and marks it
-  // seen now. Returns its parent's address when the parent is registered and
-  // live, else an empty ref. INVALID_ARGUMENT without id or address, or for a
-  // parent that is itself or would close a cycle.
+  // Adds or updates an aggregator (with its parent, role and weight, 0
+  // meaning kDefaultAggregatorWeight) and marks it seen now; whether it is
+  // draining is the controller's and stays as it was. Returns its parent's
+  // address when the parent is registered and live, else an empty ref.
+  // INVALID_ARGUMENT without id or address, or for a parent that is itself
+  // or would close a cycle.
   absl::StatusOr<v1::AggregatorRef> RegisterAggregator(
       const v1::RegisterAggregatorRequest& request);
-  // All known aggregators, sorted by id, with `live` and `hosts` (live hosts
-  // the current shard map gives it) filled in.
+  // Drains a leaf (it takes no hosts in LiveShardMap) or takes it back, and
+  // persists that. Returns the aggregator as ListAggregators shows it.
+  // NOT_FOUND naming the id for an unknown aggregator; FAILED_PRECONDITION
+  // for an inner one (it takes no hosts).
+  absl::StatusOr<v1::Aggregator> SetAggregatorDraining(absl::string_view id, bool draining);
+  // The aggregator as ListAggregators shows it; NOT_FOUND naming the id.
+  absl::StatusOr<v1::Aggregator> GetAggregator(absl::string_view id) const;
+  // All known aggregators, sorted by id, with `live`, `weight` and `hosts`
+  // (live hosts the current shard map gives it) filled in.
   std::vector<v1::Aggregator> ListAggregators() const;
-  // Live leaves: the aggregators hosts are sharded across.
+  // Live leaves, draining or not: the aggregators holding hosts' windows.
   std::vector<v1::AggregatorRef> LiveAggregators() const;
   // The aggregators that together hold the whole fleet's data at the least
   // depth: each root (an aggregator without a known parent) if it is live,
   // else, in its place, the same for each of its children.
   std::vector<v1::AggregatorRef> TreeTops() const;
+  // The live leaves by weight, draining ones taking no hosts unless every
+  // live leaf is draining (then they keep them; logged once when that
+  // starts).
   ShardMap LiveShardMap() const;
   // The aggregators holding the host's windows: its current aggregator and
   // the live ones among those it had before. Empty when the host is unknown
@@ -128,6 +156,24 @@ class Registry {
 
   FleetCounts Counts() const;
   const RegistryOptions& options() const { return options_; }
+
+  // Writes the hosts changed since the last call to the store, in one
+  // write. Agents' registrations, connections, assignments and heartbeats
+  // are kept in memory at once and written behind by this (the owner calls
+  // it about every 100 ms, and the destructor once more), so that a storm of
+  // 10,000 registrations is a few hundred batched writes, none of them under
+  // the registry's lock. A crash loses at most the changes since the last
+  // flush, which the agents repeat when they reconnect. Operator changes
+  // (labels) are written through. On a failed write the hosts stay dirty for
+  // the next call.
+  absl::Status Flush();
+  ~Registry();
+
+  // How often agents should heartbeat now, from the number of known hosts
+  // and max_heartbeats_per_second, in whole seconds. Lock-free.
+  absl::Duration HeartbeatInterval() const;
+  // A connected host that has not heartbeat for this long is stale.
+  absl::Duration StaleAfter() const;
 
  private:
   struct HostEntry {
@@ -148,7 +194,11 @@ class Registry {
   // Live leaves.
   std::vector<v1::AggregatorRef> LiveAggregatorsLocked(absl::Time now) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
-  absl::Status PersistHost(HostEntry& entry, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  ShardMap LiveShardMapLocked(absl::Time now) const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // Marks the host for the next Flush().
+  void PersistHost(HostEntry& entry, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Writes it now (and clears its mark).
+  absl::Status PersistHostNow(HostEntry& entry, absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<HostEntry*> HeldHost(absl::string_view host_id, absl::string_view instance_id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
@@ -158,7 +208,13 @@ class Registry {
 
   mutable absl::Mutex mu_;
   std::map<std::string, HostEntry, std::less<>> hosts_ ABSL_GUARDED_BY(mu_);
+  std::set<std::string, std::less<>> dirty_ ABSL_GUARDED_BY(mu_);  // hosts to Flush()
+  absl::Mutex flush_mu_;               // one Flush() at a time, so writes land in order
+  std::atomic<size_t> host_count_{0};  // hosts_.size(), for HeartbeatInterval()
   std::map<std::string, v1::Aggregator, std::less<>> aggregators_ ABSL_GUARDED_BY(mu_);
+  // Whether LiveShardMap last found every live leaf draining (to log the
+  // change once, not at every call).
+  mutable std::atomic<bool> all_leaves_draining_{false};
 };
 
 }  // namespace andon::controller

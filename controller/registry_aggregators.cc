@@ -39,12 +39,21 @@ absl::StatusOr<v1::AggregatorRef> Registry::RegisterAggregator(
   agg.set_http_address(request.http_address());
   agg.set_parent_id(request.parent_id());
   agg.set_role(request.role());
+  agg.set_weight(request.weight() == 0 ? kDefaultAggregatorWeight : request.weight());
+  // agg.draining() is kept: draining is the operator's choice, not the
+  // aggregator's, and must survive its restarts.
   *agg.mutable_last_seen() = ToProtoTime(now);
   agg.clear_live();
   agg.clear_hosts();
   ANDON_RETURN_IF_ERROR(store_->Put(absl::StrCat("a/", request.id()), agg.SerializeAsString()));
   if (!was_live) {
-    ANDON_LOG(INFO) << "aggregator '" << request.id() << "' at " << request.address() << " is live";
+    std::string shards;
+    if (agg.role() == v1::AGGREGATOR_LEAF) {
+      shards = absl::StrCat(" (weight ", agg.weight(),
+                            agg.draining() ? ", draining: takes no hosts)" : ")");
+    }
+    ANDON_LOG(INFO) << "aggregator '" << request.id() << "' at " << request.address() << " is live"
+                    << shards;
   }
   aggregators_[request.id()] = std::move(agg);
   v1::AggregatorRef parent;
@@ -104,7 +113,75 @@ std::vector<v1::AggregatorRef> Registry::TreeTops() const {
   return out;
 }
 
-ShardMap Registry::LiveShardMap() const { return ShardMap(LiveAggregators()); }
+absl::StatusOr<v1::Aggregator> Registry::SetAggregatorDraining(absl::string_view id,
+                                                               bool draining) {
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = aggregators_.find(id);
+    if (it == aggregators_.end()) {
+      return absl::NotFoundError(absl::StrCat("no aggregator '", id,
+                                              "' is known to the controller; andonctl "
+                                              "aggregators lists them"));
+    }
+    if (it->second.role() != v1::AGGREGATOR_LEAF) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "aggregator '", id,
+          "' is an inner aggregator: it takes no hosts, so there is nothing to drain; drain "
+          "its leaves instead"));
+    }
+    if (it->second.draining() != draining) {
+      v1::Aggregator agg = it->second;
+      agg.set_draining(draining);
+      ANDON_RETURN_IF_ERROR(store_->Put(absl::StrCat("a/", id), agg.SerializeAsString()));
+      it->second = std::move(agg);
+      ANDON_LOG(INFO) << "aggregator '" << id << "' "
+                      << (draining ? "is draining: its hosts move to the other leaves"
+                                   : "is undrained: takes its share of hosts again");
+    }
+  }
+  return GetAggregator(id);
+}
+
+absl::StatusOr<v1::Aggregator> Registry::GetAggregator(absl::string_view id) const {
+  for (v1::Aggregator& a : ListAggregators()) {
+    if (a.id() == id) return std::move(a);
+  }
+  return absl::NotFoundError(absl::StrCat("no aggregator '", id,
+                                          "' is known to the controller; andonctl aggregators "
+                                          "lists them"));
+}
+
+ShardMap Registry::LiveShardMapLocked(absl::Time now) const {
+  std::vector<ShardMap::Member> members;
+  for (const auto& [id, agg] : aggregators_) {
+    if (!AggregatorLive(agg, now) || agg.role() != v1::AGGREGATOR_LEAF) continue;
+    ShardMap::Member m;
+    m.ref.set_id(agg.id());
+    m.ref.set_address(agg.address());
+    m.weight = agg.weight();  // 0 (a record from before weights): the default
+    m.draining = agg.draining();
+    members.push_back(std::move(m));
+  }
+  return ShardMap(members);
+}
+
+ShardMap Registry::LiveShardMap() const {
+  ShardMap shards;
+  {
+    absl::ReaderMutexLock lock(&mu_);
+    shards = LiveShardMapLocked(clock_->Now());
+  }
+  const bool all_draining = shards.all_draining();
+  if (all_leaves_draining_.exchange(all_draining) != all_draining) {
+    if (all_draining) {
+      ANDON_LOG(WARNING) << "every live leaf aggregator is draining: their hosts stay on them "
+                            "until one is undrained or another leaf joins";
+    } else {
+      ANDON_LOG(INFO) << "a live leaf aggregator that is not draining takes hosts again";
+    }
+  }
+  return shards;
+}
 
 std::vector<v1::AggregatorRef> Registry::AggregatorsOfHost(absl::string_view host_id) const {
   absl::ReaderMutexLock lock(&mu_);
@@ -132,7 +209,7 @@ std::vector<v1::AggregatorRef> Registry::AggregatorsOfHost(absl::string_view hos
 std::vector<v1::Aggregator> Registry::ListAggregators() const {
   absl::ReaderMutexLock lock(&mu_);
   absl::Time now = clock_->Now();
-  ShardMap shards(LiveAggregatorsLocked(now));
+  const ShardMap shards = LiveShardMapLocked(now);
   std::vector<std::string> live_hosts;
   for (const auto& [id, entry] : hosts_) {
     if (HostLive(entry.host, now)) live_hosts.push_back(id);
@@ -142,6 +219,7 @@ std::vector<v1::Aggregator> Registry::ListAggregators() const {
   for (const auto& [id, agg] : aggregators_) {
     v1::Aggregator a = agg;
     a.set_live(AggregatorLive(agg, now));
+    if (a.weight() == 0) a.set_weight(kDefaultAggregatorWeight);
     auto c = counts.find(id);
     a.set_hosts(c == counts.end() ? 0 : c->second);
     out.push_back(std::move(a));

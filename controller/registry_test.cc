@@ -314,3 +314,40 @@ TEST_F(RegistryTest, BadLabelChangesAreRefusedAndChangeNothing) {
 
 }  // namespace
 }  // namespace andon::controller
+
+namespace andon::controller {
+namespace {
+
+TEST(RegistryHeartbeatTest, IntervalGrowsWithTheFleetAndStalenessFollowsIt) {
+  TempDir dir;
+  FakeClock clock{absl::FromUnixSeconds(1700000000)};
+  auto store = OpenRocksDbStore(dir.path());
+  ASSERT_TRUE(store.ok()) << store.status();
+  auto registry = Registry::Open(store->get(), &clock, {.max_heartbeats_per_second = 10});
+  ASSERT_TRUE(registry.ok()) << registry.status();
+  Registry& r = **registry;
+  EXPECT_EQ(r.HeartbeatInterval(), kMinHeartbeatInterval) << "an empty fleet";
+  for (int i = 0; i < 25; ++i) {
+    const std::string id = "web-" + std::to_string(i);
+    ASSERT_TRUE(r.RegisterHost(MakeHostInfo(id), "inst-" + std::to_string(i)).ok());
+  }
+  // 25 hosts at 10 heartbeats a second: every 3 s (2.5 rounded up).
+  EXPECT_EQ(r.HeartbeatInterval(), absl::Seconds(3));
+  EXPECT_EQ(r.StaleAfter(), absl::Seconds(9));
+  ASSERT_TRUE(r.SetConnected("web-0", "inst-0", true).ok());
+  clock.Advance(absl::Seconds(8));
+  EXPECT_EQ(r.GetHost("web-0")->state(), v1::HOST_UP) << "within three intervals";
+  clock.Advance(absl::Seconds(2));
+  EXPECT_EQ(r.GetHost("web-0")->state(), v1::HOST_STALE);
+  ASSERT_TRUE(r.RecordHeartbeat("web-0", "inst-0", v1::Heartbeat()).ok());
+  EXPECT_EQ(r.GetHost("web-0")->state(), v1::HOST_UP);
+
+  for (int i = 25; i < 500; ++i) {
+    const std::string id = "web-" + std::to_string(i);
+    ASSERT_TRUE(r.RegisterHost(MakeHostInfo(id), "inst-" + std::to_string(i)).ok());
+  }
+  EXPECT_EQ(r.HeartbeatInterval(), kMaxHeartbeatInterval) << "capped";
+}
+
+}  // namespace
+}  // namespace andon::controller

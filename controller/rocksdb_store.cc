@@ -5,6 +5,7 @@
 #include "controller/kv_store.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
+#include "rocksdb/write_batch.h"
 
 namespace andon::controller {
 namespace {
@@ -24,6 +25,15 @@ class RocksDbStore final : public KvStore {
   absl::Status Put(absl::string_view key, absl::string_view value) override {
     return FromRocks(db_->Put(rocksdb::WriteOptions(), ToSlice(key), ToSlice(value)),
                      "rocksdb put");
+  }
+
+  absl::Status PutAll(const std::vector<std::pair<std::string, std::string>>& entries) override {
+    rocksdb::WriteBatch batch;
+    for (const auto& [key, value] : entries) {
+      rocksdb::Status s = batch.Put(key, value);
+      if (!s.ok()) return FromRocks(s, "rocksdb batch");
+    }
+    return FromRocks(db_->Write(rocksdb::WriteOptions(), &batch), "rocksdb write");
   }
 
   absl::Status Delete(absl::string_view key) override {

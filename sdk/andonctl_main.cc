@@ -56,7 +56,8 @@ ABSL_FLAG(uint32_t, limit, 0,
           "query: at most this many groups, largest first (0: 1000); audit: at most this many "
           "entries (0: 100); hosts: page size (0: 500)");
 ABSL_FLAG(std::string, object, "",
-          "audit: only changes of this probe configuration or host, e.g. io or web-1");
+          "audit: only changes of this probe configuration, host or aggregator, e.g. io or "
+          "web-1");
 ABSL_FLAG(std::string, fn, "",
           "query: count, sum, rate, avg, min, max, last, quantile(Q), heatmap or topk(K) "
           "(default: count; avg for gauges)");
@@ -72,7 +73,10 @@ constexpr char kUsage[] =
     "        [--sort id|last_seen|aggregator] [--limit N] [--page TOKEN] [--count_by LABEL]\n"
     "                                  hosts with their state, a page at a time (500),\n"
     "                                  and counts by state, aggregator and label\n"
-    "  aggregators                     list aggregators\n"
+    "  aggregators                     the aggregator tree: weight, hosts, state\n"
+    "  aggregators drain ID            move the leaf's hosts to the other leaves (only\n"
+    "                                  those move, paced); it takes no hosts until undrained\n"
+    "  aggregators undrain ID          let the leaf take its share of hosts again\n"
     "  label HOST k=v ... [k- ...]     set (k=v) or remove (k-) labels of a host; probe\n"
     "                                  configurations follow at once\n"
     "  metrics                         list known metrics\n"
@@ -92,8 +96,8 @@ constexpr char kUsage[] =
     "  events [--selector SEL] [--types exec,exit] [--watch 5s | --follow]\n"
     "                                  live tail of raw events (exec, exit, tcp_reset, ...)\n"
     "  audit [--limit N] [--object NAME]\n"
-    "                                  changes of probe configurations and labels, newest\n"
-    "                                  first: who, what, when, before -> after\n"
+    "                                  changes of probe configurations, labels and drains,\n"
+    "                                  newest first: who, what, when, before -> after\n"
     "example: andonctl query syscalls --host web-1 --by comm --last 1m\n"
     "example: andonctl query syscall_latency_ns --by syscall --fn 'quantile(0.99)'\n"
     "example: andonctl probes enable bash_readline uretprobe:/bin/bash:readline --by comm";
@@ -196,6 +200,42 @@ int Aggregators(andon::sdk::Client& client) {
     PrintJson(*aggs);
   } else {
     std::fputs(andon::sdk::FormatAggregatorsTable(*aggs, absl::Now()).c_str(), stdout);
+  }
+  return 0;
+}
+
+// aggregators drain ID | aggregators undrain ID.
+int DrainAggregator(andon::sdk::Client& client, const std::vector<char*>& args) {
+  const std::string verb = args.size() > 2 ? args[2] : "";
+  if ((verb != "drain" && verb != "undrain") || args.size() != 4) {
+    return Usage(
+        "aggregators takes no arguments (the tree), or drain ID, or undrain ID; "
+        "e.g. andonctl aggregators drain agg-leaf-2");
+  }
+  auto agg = client.DrainAggregator(args[3], verb == "drain");
+  if (!agg.ok()) return Fail(agg.status());
+  if (absl::GetFlag(FLAGS_json)) {
+    PrintJson(*agg);
+  } else if (agg->draining()) {
+    std::printf(
+        "aggregator %s is draining: its hosts move to the other leaves; watch: andonctl "
+        "aggregators\n",
+        agg->id().c_str());
+    auto aggs = client.ListAggregators();
+    const bool other_leaf =
+        !aggs.ok() ||
+        std::any_of(aggs->aggregators().begin(), aggs->aggregators().end(),
+                    [](const andon::v1::Aggregator& a) {
+                      return a.live() && !a.draining() && a.role() == andon::v1::AGGREGATOR_LEAF;
+                    });
+    if (!other_leaf) {
+      std::fprintf(stderr,
+                   "andonctl: warning: no live leaf is left that is not draining, so the hosts "
+                   "stay where they are until one is undrained or another leaf joins\n");
+    }
+  } else {
+    std::printf("aggregator %s takes its share of hosts again (weight %u)\n", agg->id().c_str(),
+                agg->weight());
   }
   return 0;
 }
@@ -387,6 +427,7 @@ int main(int argc, char** argv) {
 
   if (command == "hosts" && args.size() == 2) return Hosts(**client);
   if (command == "aggregators" && args.size() == 2) return Aggregators(**client);
+  if (command == "aggregators") return DrainAggregator(**client, args);
   if (command == "metrics" && args.size() == 2) return Metrics(**client);
   if (command == "probes") return Probes(**client, args);
   if (command == "label") return Label(**client, args);

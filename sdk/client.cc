@@ -87,6 +87,17 @@ absl::StatusOr<v1::ListAggregatorsResponse> Client::ListAggregators() {
   return resp;
 }
 
+absl::StatusOr<v1::Aggregator> Client::DrainAggregator(absl::string_view id, bool drain) {
+  v1::DrainAggregatorRequest req;
+  req.set_id(std::string(id));
+  req.set_drain(drain);
+  v1::Aggregator resp;
+  auto ctx = NewContext();
+  grpc::Status st = fleet_->DrainAggregator(ctx.get(), req, &resp);
+  if (!st.ok()) return Annotate(st, address_);
+  return resp;
+}
+
 absl::StatusOr<v1::ListMetricsResponse> Client::ListMetrics() {
   v1::ListMetricsResponse resp;
   auto ctx = NewContext();

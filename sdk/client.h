@@ -31,6 +31,9 @@ class Client {
   absl::StatusOr<v1::Host> GetHost(absl::string_view host_id);
   absl::StatusOr<v1::Host> SetHostLabels(const v1::SetHostLabelsRequest& request);
   absl::StatusOr<v1::ListAggregatorsResponse> ListAggregators();
+  // Drains a leaf aggregator (`drain`) or takes it back; see
+  // Fleet.DrainAggregator.
+  absl::StatusOr<v1::Aggregator> DrainAggregator(absl::string_view id, bool drain);
   absl::StatusOr<v1::ListMetricsResponse> ListMetrics();
   absl::StatusOr<v1::QueryResponse> Query(const v1::QueryRequest& request);
 

@@ -154,7 +154,7 @@ std::string FormatAggregatorsTable(const v1::ListAggregatorsResponse& aggs, absl
     }
   }
   std::vector<std::vector<std::string>> rows = {
-      {"AGGREGATOR", "ROLE", "ADDRESS", "HTTP", "HOSTS", "LAST SEEN", "STATE"}};
+      {"AGGREGATOR", "ROLE", "ADDRESS", "HTTP", "WEIGHT", "HOSTS", "LAST SEEN", "STATE"}};
   std::vector<std::pair<const v1::Aggregator*, int>> stack;
   for (auto it = roots.rbegin(); it != roots.rend(); ++it) stack.push_back({*it, 0});
   std::set<std::string> shown;
@@ -166,9 +166,12 @@ std::string FormatAggregatorsTable(const v1::ListAggregatorsResponse& aggs, absl
     if (!a->parent_id().empty() && !ids.contains(a->parent_id())) {
       role += absl::StrCat(" (parent '", a->parent_id(), "' unknown)");
     }
+    const bool leaf = a->role() != v1::AGGREGATOR_INNER;
+    std::string state = a->live() ? "live" : "down";
+    if (a->draining()) absl::StrAppend(&state, ",draining");
     rows.push_back({std::string(2 * depth, ' ') + a->id(), role, a->address(), a->http_address(),
-                    a->role() == v1::AGGREGATOR_INNER ? "-" : absl::StrCat(a->hosts()),
-                    Ago(a->last_seen(), now), a->live() ? "live" : "down"});
+                    leaf ? absl::StrCat(a->weight()) : "-", leaf ? absl::StrCat(a->hosts()) : "-",
+                    Ago(a->last_seen(), now), state});
     auto c = children.find(a->id());
     if (c == children.end()) continue;
     for (auto it = c->second.rbegin(); it != c->second.rend(); ++it) {
@@ -359,6 +362,17 @@ std::string LabelsChange(const v1::AuditEntry& entry) {
   return parts.empty() ? "no change" : absl::StrJoin(parts, " ");
 }
 
+std::string DrainChange(const v1::AuditEntry& entry) {
+  v1::Aggregator before, after;
+  const bool had = FromAuditJson(entry.before(), &before);
+  FromAuditJson(entry.after(), &after);
+  auto text = [](const v1::Aggregator& a) { return a.draining() ? "draining" : "taking hosts"; };
+  if (had && before.draining() == after.draining()) {
+    return absl::StrCat("no change (", text(after), ")");
+  }
+  return had ? absl::StrCat(text(before), " -> ", text(after)) : text(after);
+}
+
 std::string ProbesText(const v1::ProbeConfig& c) {
   std::vector<std::string> probes;
   for (const v1::ProbeSpec& spec : c.probes()) {
@@ -412,6 +426,7 @@ std::string ProbesChange(const v1::AuditEntry& entry) {
 std::string AuditChangeSummary(const v1::AuditEntry& entry) {
   if (absl::StartsWith(entry.action(), "labels.")) return LabelsChange(entry);
   if (absl::StartsWith(entry.action(), "probes.")) return ProbesChange(entry);
+  if (absl::StartsWith(entry.action(), "aggregators.")) return DrainChange(entry);
   return entry.before().empty() && entry.after().empty() ? "-" : "(see --json)";
 }
 

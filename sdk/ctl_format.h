@@ -14,6 +14,9 @@ namespace andon::sdk {
 
 // One row per host: HOST, KERNEL, CPUS, AGGREGATOR, LAST SEEN, STATE, LABELS.
 std::string FormatHostsTable(const v1::ListHostsResponse& hosts, absl::Time now);
+// The aggregator tree, children indented under their parent: AGGREGATOR,
+// ROLE, ADDRESS, HTTP, WEIGHT, HOSTS (both "-" for inner aggregators), LAST
+// SEEN, STATE ("live" or "down", with ",draining" for a drained leaf).
 std::string FormatAggregatorsTable(const v1::ListAggregatorsResponse& aggs, absl::Time now);
 
 // One row per group: the group_by label values, then TOTAL.
@@ -30,7 +33,8 @@ std::string FormatAuditTable(const v1::ListAuditResponse& audit, absl::TimeZone 
 // What an audit entry changed, in a few words: for labels "+tier=canary
 // -rack role=db->web"; for probe configurations what was enabled
 // ("biolatency on role=db, ttl 10m"), disabled ("was ...") or, for an
-// update, which of probes, selector and ttl changed.
+// update, which of probes, selector and ttl changed; for a drain or undrain
+// "taking hosts -> draining" (or "no change (draining)").
 std::string AuditChangeSummary(const v1::AuditEntry& entry);
 
 // "3s ago", "2m ago", "never".

@@ -21,7 +21,7 @@ v1::QueryResponse TwoGroups() {
   return r;
 }
 
-TEST(CtlFormatTest, AggregatorsShowTheTreeAndTheForwardingRules) {
+TEST(CtlFormatTest, AggregatorsShowTheTreeWeightsDrainingAndTheForwardingRules) {
   v1::ListAggregatorsResponse r;
   auto add = [&](const std::string& id, const std::string& parent, v1::AggregatorRole role,
                  uint32_t hosts) {
@@ -36,14 +36,17 @@ TEST(CtlFormatTest, AggregatorsShowTheTreeAndTheForwardingRules) {
   add("leaf-1", "root", v1::AGGREGATOR_LEAF, 3);
   add("leaf-2", "root", v1::AGGREGATOR_LEAF, 4);
   add("root", "", v1::AGGREGATOR_INNER, 0);
+  r.mutable_aggregators(0)->set_weight(100);
+  r.mutable_aggregators(1)->set_weight(200);
+  r.mutable_aggregators(1)->set_draining(true);
   v1::ForwardRule* rule = r.add_forward_rules();
   rule->set_metric("syscalls");
   rule->add_keep_labels("syscall");
   EXPECT_EQ(FormatAggregatorsTable(r, absl::FromUnixSeconds(0)),
-            "AGGREGATOR  ROLE   ADDRESS      HTTP  HOSTS  LAST SEEN  STATE\n"
-            "root        inner  root:7410          -      never      live\n"
-            "  leaf-1    leaf   leaf-1:7410        3      never      live\n"
-            "  leaf-2    leaf   leaf-2:7410        4      never      live\n"
+            "AGGREGATOR  ROLE   ADDRESS      HTTP  WEIGHT  HOSTS  LAST SEEN  STATE\n"
+            "root        inner  root:7410          -       -      never      live\n"
+            "  leaf-1    leaf   leaf-1:7410        100     3      never      live\n"
+            "  leaf-2    leaf   leaf-2:7410        200     4      never      live,draining\n"
             "forwarded up: every label but host; except syscalls:syscall\n");
 }
 
@@ -154,6 +157,20 @@ TEST(CtlFormatTest, AuditTableSummarisesEachChange) {
             "-> role=web; ttl none -> 1m\n"
             "2023-11-14 22:13:20  127.0.0.1             probes.enable  io      biolatency on "
             "role=db\n");
+}
+
+TEST(CtlFormatTest, AuditChangeOfADrainSaysWhetherTheLeafTakesHosts) {
+  const std::string taking = R"({"id":"leaf-2","weight":100})";
+  const std::string draining = R"({"id":"leaf-2","weight":100,"draining":true})";
+  EXPECT_EQ(
+      AuditChangeSummary(AuditEntryOf(0, "w", "aggregators.drain", "leaf-2", taking, draining)),
+      "taking hosts -> draining");
+  EXPECT_EQ(
+      AuditChangeSummary(AuditEntryOf(0, "w", "aggregators.undrain", "leaf-2", draining, taking)),
+      "draining -> taking hosts");
+  EXPECT_EQ(
+      AuditChangeSummary(AuditEntryOf(0, "w", "aggregators.drain", "leaf-2", draining, draining)),
+      "no change (draining)");
 }
 
 TEST(CtlFormatTest, AuditChangeOfAGenericProbeAndOfNothing) {

@@ -26,6 +26,9 @@ inline constexpr char kAuditProbesUpdate[] = "probes.update";    // one replaced
 inline constexpr char kAuditProbesDisable[] = "probes.disable";  // one deleted
 inline constexpr char kAuditProbesExpire[] = "probes.expire";    // its TTL ran out
 inline constexpr char kAuditLabelsSet[] = "labels.set";          // a host's labels changed
+// A leaf aggregator drained, and taken back.
+inline constexpr char kAuditAggregatorsDrain[] = "aggregators.drain";
+inline constexpr char kAuditAggregatorsUndrain[] = "aggregators.undrain";
 
 struct AuditLogOptions {
   // Older entries are deleted as new ones come, one or so per append.

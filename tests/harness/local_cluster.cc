@@ -260,6 +260,12 @@ absl::Status LocalCluster::RestartController(absl::Duration timeout) {
   return WaitForLiveAggregator(timeout);
 }
 
+absl::Status LocalCluster::CrashController(absl::Duration timeout) {
+  controller_->Stop(SIGKILL, absl::Seconds(10));
+  ANDON_RETURN_IF_ERROR(StartController());
+  return WaitForLiveAggregator(timeout);
+}
+
 absl::Status LocalCluster::RestartAggregator(absl::Duration timeout) {
   ANDON_RETURN_IF_ERROR(StopCleanly(*aggregator_, "andon-aggregator"));
   ANDON_RETURN_IF_ERROR(StartAggregator());

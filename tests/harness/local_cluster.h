@@ -46,6 +46,10 @@ class LocalCluster {
   // and the aggregator is live again.
   absl::Status RestartController(absl::Duration timeout = absl::Seconds(60));
   absl::Status RestartAggregator(absl::Duration timeout = absl::Seconds(60));
+  // Kills the controller with SIGKILL (a crash: no clean shutdown, its
+  // streams cut) and starts it again on the same ports and data directory;
+  // waits until it answers and the aggregator is live again.
+  absl::Status CrashController(absl::Duration timeout = absl::Seconds(60));
 
   // Stops leaf `i` (0-based) with `signal` (SIGKILL: a crash) and starts it
   // again on the same ports and data directory; waits until it is live.

@@ -1,0 +1,403 @@
+// Fleet simulator: N simulated agents (default 10,000) against the real
+// controller, a root and several leaf aggregators (tests/harness
+// LocalCluster, loopback), over real gRPC with one TCP connection per agent
+// to the controller and one to its leaf. The agents are split across a few
+// worker processes, forked before anything else starts, because a process
+// here may hold at most 20,000 open files.
+//
+// Phases, each with its figures:
+//  1. cold start: every agent registers at once; time until all are
+//     registered and until all have an ingest batch acknowledged by a leaf;
+//  2. steady state: the controller's CPU (% of one core) and resident
+//     memory per connected agent, with the default probe configuration
+//     applied and every host's applied state held;
+//  3. configuration changes: a new probe configuration for every host, time
+//     from the change to each agent's acknowledgment (p50/p99/max), and
+//     until the controller's status counts every host applied;
+//  4. fleet-wide queries through the controller while the fleet streams;
+//  5. controller kill -9 and restart: time until every agent is back on a
+//     control stream and streaming, and the failed registrations meanwhile.
+// Prints a markdown table (bench/run.sh puts it in bench/RESULTS.md); exits
+// non-zero if a phase does not complete.
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "bench/fleet_sim/fleet_log.h"
+#include "bench/fleet_sim/sim_worker.h"
+#include "bench/proc_usage.h"
+#include "common/process.h"
+#include "sdk/client.h"
+#include "tests/harness/local_cluster.h"
+
+ABSL_FLAG(int, agents, 10000, "simulated agents");
+ABSL_FLAG(int, workers, 4, "worker processes the agents are split across");
+ABSL_FLAG(int, leaves, 4, "leaf aggregators under the root");
+ABSL_FLAG(absl::Duration, ingest_interval, absl::Seconds(5),
+          "each agent sends a batch of 15 points this often");
+ABSL_FLAG(absl::Duration, steady, absl::Seconds(20), "steady-state measurement");
+ABSL_FLAG(int, changes, 3, "probe configuration changes timed");
+ABSL_FLAG(int, queries, 50, "fleet-wide queries timed");
+ABSL_FLAG(bool, restart, true, "kill -9 and restart the controller under the fleet");
+ABSL_FLAG(absl::Duration, phase_timeout, absl::Seconds(120), "give up a phase after this");
+
+namespace andon::bench {
+namespace {
+
+struct Worker {
+  pid_t pid = 0;
+  int command_fd = -1;  // parent's write end
+  int event_fd = -1;    // parent's read end
+};
+
+// Forks `count` workers splitting `agents`; call before any thread exists.
+std::vector<Worker> ForkWorkers(int agents, int count, absl::Duration ingest_interval) {
+  std::vector<Worker> workers;
+  for (int w = 0; w < count; ++w) {
+    int command[2], event[2];
+    if (pipe(command) != 0 || pipe(event) != 0) {
+      std::perror("fleet_sim: pipe");
+      std::exit(1);
+    }
+    const int first = agents * w / count, last = agents * (w + 1) / count;
+    pid_t pid = fork();
+    if (pid == 0) {
+      close(command[1]);
+      close(event[0]);
+      for (const Worker& other : workers) {
+        close(other.command_fd);
+        close(other.event_fd);
+      }
+      std::_Exit(
+          RunSimWorker({.first = first, .count = last - first, .ingest_interval = ingest_interval},
+                       command[0], event[1]));
+    }
+    close(command[0]);
+    close(event[1]);
+    workers.push_back({pid, command[1], event[0]});
+  }
+  return workers;
+}
+
+void Tell(const std::vector<Worker>& workers, const std::string& command) {
+  const std::string line = command + "\n";
+  for (const Worker& w : workers) {
+    if (write(w.command_fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
+      std::perror("fleet_sim: telling a worker");
+    }
+  }
+}
+
+// Reads one worker's events into `log` until the worker closes its end.
+void ReadEvents(int fd, FleetLog* log) {
+  std::string buffer;
+  char chunk[65536];
+  while (true) {
+    ssize_t n = read(fd, chunk, sizeof(chunk));
+    if (n <= 0) return;
+    buffer.append(chunk, static_cast<size_t>(n));
+    size_t start = 0;
+    for (size_t nl; (nl = buffer.find('\n', start)) != std::string::npos; start = nl + 1) {
+      ParsedSimEvent e;
+      if (ParseSimEvent(absl::string_view(buffer).substr(start, nl - start), &e)) log->Add(e);
+    }
+    buffer.erase(0, start);
+  }
+}
+
+double Percentile(std::vector<double> v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  size_t i = static_cast<size_t>(q * static_cast<double>(v.size() - 1) + 0.5);
+  return v[std::min(i, v.size() - 1)];
+}
+
+double CpuSeconds(pid_t pid) {
+  absl::StatusOr<ProcCpu> cpu = ReadProcCpu(pid);
+  return cpu.ok() ? cpu->user_s + cpu->system_s : 0;
+}
+
+double RssKib(pid_t pid) {
+  absl::StatusOr<uint64_t> kib = ReadProcStatusKib(pid, "VmRSS");
+  return kib.ok() ? static_cast<double>(*kib) : 0;
+}
+
+double SinceMs(int64_t from_ns, int64_t to_ns) {
+  return static_cast<double>(to_ns - from_ns) / 1e6;
+}
+
+class Simulation {
+ public:
+  Simulation(std::vector<Worker> workers, int agents)
+      : workers_(std::move(workers)), agents_(agents), log_(agents) {}
+
+  // Runs every phase; false (with the reason on stderr) when one fails.
+  bool Run();
+  void Print() const;
+
+ private:
+  bool Fail(const std::string& what) {
+    std::fprintf(stderr, "fleet_sim: %s\n%s\n", what.c_str(),
+                 cluster_ ? cluster_->LogTails().c_str() : "");
+    return false;
+  }
+  // Waits until every agent's `at` is after `since_ns`; `what` names it.
+  bool WaitAll(const std::string& what, int64_t since_ns, int64_t FleetLog::Agent::*at);
+  // The latest `at` over the agents.
+  int64_t Latest(int64_t FleetLog::Agent::*at);
+  bool ColdStart();
+  bool SteadyState();
+  bool ConfigChanges();
+  bool Queries();
+  bool ControllerRestart();
+  void Row(const std::string& name, const std::string& value, const std::string& goal = "") {
+    rows_.push_back(absl::StrFormat("| %s | %s | %s |", name, value, goal));
+  }
+  pid_t controller_pid() { return cluster_->controller().pid(); }
+
+  std::vector<Worker> workers_;
+  const int agents_;
+  FleetLog log_;
+  std::vector<std::thread> readers_;
+  std::unique_ptr<testing::LocalCluster> cluster_;
+  double rss_before_kib_ = 0;
+  std::vector<std::string> rows_;
+};
+
+bool Simulation::WaitAll(const std::string& what, int64_t since_ns, int64_t FleetLog::Agent::*at) {
+  const int n = agents_;
+  auto count = [&](const std::vector<FleetLog::Agent>& agents) {
+    return CountAgents(agents, [&](const FleetLog::Agent& a) { return a.*at > since_ns; });
+  };
+  if (log_.WaitFor(absl::GetFlag(FLAGS_phase_timeout),
+                   [&](const auto& agents) { return count(agents) == n; })) {
+    return true;
+  }
+  int done = 0;
+  log_.Read([&](const auto& agents) { done = count(agents); });
+  return Fail(absl::StrCat(what, ": only ", done, " of ", n, " agents after ",
+                           absl::FormatDuration(absl::GetFlag(FLAGS_phase_timeout))));
+}
+
+int64_t Simulation::Latest(int64_t FleetLog::Agent::*at) {
+  int64_t latest = 0;
+  log_.Read([&](const auto& agents) {
+    for (const auto& a : agents) latest = std::max(latest, a.*at);
+  });
+  return latest;
+}
+
+bool Simulation::ColdStart() {
+  rss_before_kib_ = RssKib(controller_pid());
+  const int64_t t0 = absl::GetCurrentTimeNanos();
+  Tell(workers_, "start " + cluster_->controller_grpc());
+  Tell(workers_, "mark");
+  if (!WaitAll("cold start: registered", 0, &FleetLog::Agent::first_registered_ns)) return false;
+  if (!WaitAll("cold start: streaming", 0, &FleetLog::Agent::last_streaming_ns)) return false;
+  const int64_t registered = Latest(&FleetLog::Agent::first_registered_ns);
+  const int64_t streaming = Latest(&FleetLog::Agent::last_streaming_ns);
+  Row("cold start: all agents registered",
+      absl::StrFormat("%.2f s", SinceMs(t0, registered) / 1e3));
+  Row("cold start: all agents registered and streaming",
+      absl::StrFormat("%.2f s", SinceMs(t0, streaming) / 1e3), "≤ 5 s");
+  Row("cold start: failed registrations", absl::StrCat(log_.failed_registrations()));
+  return true;
+}
+
+bool Simulation::SteadyState() {
+  // Settle: every agent attached and heartbeating, the storm's garbage gone.
+  if (!WaitAll("steady state: attached", 0, &FleetLog::Agent::last_attached_ns)) return false;
+  absl::SleepFor(absl::Seconds(5));
+  const pid_t pid = controller_pid();
+  const double cpu0 = CpuSeconds(pid);
+  std::vector<double> leaf_cpu0;
+  for (int i = 0; i < absl::GetFlag(FLAGS_leaves); ++i) {
+    leaf_cpu0.push_back(CpuSeconds(cluster_->leaf(i)->pid()));
+  }
+  const double root_cpu0 = CpuSeconds(cluster_->aggregator().pid());
+  const absl::Duration steady = absl::GetFlag(FLAGS_steady);
+  absl::SleepFor(steady);
+  const double seconds = absl::ToDoubleSeconds(steady);
+  const double cpu = (CpuSeconds(pid) - cpu0) / seconds;
+  double leaves = 0;
+  for (int i = 0; i < absl::GetFlag(FLAGS_leaves); ++i) {
+    leaves += CpuSeconds(cluster_->leaf(i)->pid()) - leaf_cpu0[i];
+  }
+  const double rss = RssKib(pid);
+  absl::StatusOr<v1::ListHostsResponse> hosts = cluster_->client().ListHosts([] {
+    v1::ListHostsRequest r;
+    r.set_state(v1::HOST_UP);
+    r.set_page_size(1);
+    return r;
+  }());
+  Row("steady: hosts up (controller's count)",
+      hosts.ok() ? absl::StrCat(hosts->counts().total()) : std::string(hosts.status().message()));
+  Row("steady: controller CPU", absl::StrFormat("%.1f %% of one core", 100 * cpu), "≤ 10 %");
+  Row("steady: controller resident memory",
+      absl::StrFormat("%.0f MiB (%.0f MiB before the agents)", rss / 1024, rss_before_kib_ / 1024));
+  Row("steady: controller memory per connected agent",
+      absl::StrFormat("%.1f KiB", (rss - rss_before_kib_) / agents_), "≤ 48 KB");
+  Row("steady: leaves' CPU, all together",
+      absl::StrFormat("%.1f %% of one core", 100 * leaves / seconds));
+  Row("steady: root CPU",
+      absl::StrFormat("%.1f %% of one core",
+                      100 * (CpuSeconds(cluster_->aggregator().pid()) - root_cpu0) / seconds));
+  return true;
+}
+
+bool Simulation::ConfigChanges() {
+  std::vector<double> latencies;
+  double worst_status_ms = 0;
+  for (int c = 0; c < absl::GetFlag(FLAGS_changes); ++c) {
+    v1::PutProbeConfigRequest put;
+    put.set_name(absl::StrCat("fleet_sim_", c));
+    put.add_probes()->set_probe(c % 2 == 0 ? "tcp" : "biolatency");
+    const int64_t t0 = absl::GetCurrentTimeNanos();
+    absl::StatusOr<v1::ProbeConfig> config = cluster_->client().PutProbeConfig(put);
+    if (!config.ok()) return Fail(absl::StrCat("probe change: ", config.status().message()));
+    const uint64_t version = config->version();
+    const int n = agents_;
+    auto applied = [&](const std::vector<FleetLog::Agent>& agents) {
+      return CountAgents(agents, [&](const auto& a) { return AppliedAt(a, version) != 0; });
+    };
+    if (!log_.WaitFor(absl::GetFlag(FLAGS_phase_timeout),
+                      [&](const auto& agents) { return applied(agents) == n; })) {
+      int done = 0;
+      log_.Read([&](const auto& agents) { done = applied(agents); });
+      return Fail(absl::StrCat("probe change ", c, ": ", done, " of ", n, " agents applied it"));
+    }
+    log_.Read([&](const auto& agents) {
+      for (const auto& a : agents) latencies.push_back(SinceMs(t0, AppliedAt(a, version)));
+    });
+    // And until the controller's own status says so (from the heartbeats).
+    absl::Status counted = cluster_->WaitUntil(
+        absl::GetFlag(FLAGS_phase_timeout), "the controller to count every host applied", [&] {
+          auto status = cluster_->client().ProbeStatus(put.name());
+          return status.ok() && status->hosts_applied() == static_cast<uint32_t>(n);
+        });
+    if (!counted.ok()) return Fail(std::string(counted.message()));
+    worst_status_ms = std::max(worst_status_ms, SinceMs(t0, absl::GetCurrentTimeNanos()));
+  }
+  Row(absl::StrFormat("probe change → every agent's acknowledgment (%d changes × %d agents)",
+                      absl::GetFlag(FLAGS_changes), agents_),
+      absl::StrFormat("p50 %.0f ms, p99 %.0f ms, max %.0f ms", Percentile(latencies, 0.5),
+                      Percentile(latencies, 0.99), Percentile(latencies, 1.0)),
+      "p99 ≤ 350 ms");
+  Row("probe change → controller's status counts every host applied (worst change)",
+      absl::StrFormat("%.0f ms (polled)", worst_status_ms));
+  return true;
+}
+
+bool Simulation::Queries() {
+  std::vector<double> ms;
+  int failed = 0;
+  std::string error;
+  for (int q = 0; q < absl::GetFlag(FLAGS_queries); ++q) {
+    v1::QueryRequest req = sdk::MakeRangeQuery(q % 2 == 0 ? "syscalls" : "cpu_ms", absl::Now(),
+                                               absl::Minutes(5), absl::Seconds(10));
+    req.add_group_by(q % 2 == 0 ? "comm" : "mode");
+    const absl::Time t0 = absl::Now();
+    absl::StatusOr<v1::QueryResponse> resp = cluster_->client().Query(req);
+    ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - t0));
+    if (!resp.ok()) {
+      ++failed;
+      error = std::string(resp.status().message());
+    }
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  Row(absl::StrFormat("fleet-wide query while streaming (%d queries, 5 min at 10 s step)",
+                      absl::GetFlag(FLAGS_queries)),
+      absl::StrFormat("p50 %.1f ms, p99 %.1f ms%s", Percentile(ms, 0.5), Percentile(ms, 0.99),
+                      failed > 0 ? absl::StrCat("; ", failed, " failed (", error, ")") : ""),
+      "p99 ≤ 100 ms");
+  return true;
+}
+
+bool Simulation::ControllerRestart() {
+  const uint64_t failed_before = log_.failed_registrations();
+  const int64_t t0 = absl::GetCurrentTimeNanos();
+  if (absl::Status s = cluster_->CrashController(); !s.ok()) {
+    return Fail(absl::StrCat("controller restart: ", s.message()));
+  }
+  if (!WaitAll("after the controller's restart: back on a control stream", t0,
+               &FleetLog::Agent::last_attached_ns)) {
+    return false;
+  }
+  const int64_t back = Latest(&FleetLog::Agent::last_attached_ns);
+  const int64_t mark = absl::GetCurrentTimeNanos();
+  Tell(workers_, "mark");
+  if (!WaitAll("after the controller's restart: streaming", mark,
+               &FleetLog::Agent::last_streaming_ns)) {
+    return false;
+  }
+  const int64_t streaming = Latest(&FleetLog::Agent::last_streaming_ns);
+  Row("controller kill -9 → every agent back on a control stream",
+      absl::StrFormat("%.2f s", SinceMs(t0, back) / 1e3), "≤ 10 s");
+  Row(absl::StrFormat("controller kill -9 → every agent's next batch acknowledged (one every %s)",
+                      absl::FormatDuration(absl::GetFlag(FLAGS_ingest_interval))),
+      absl::StrFormat("%.2f s", SinceMs(t0, streaming) / 1e3));
+  Row("controller kill -9 → failed registrations meanwhile",
+      absl::StrCat(log_.failed_registrations() - failed_before));
+  return true;
+}
+
+bool Simulation::Run() {
+  for (const Worker& w : workers_) readers_.emplace_back(ReadEvents, w.event_fd, &log_);
+  cluster_ = std::make_unique<testing::LocalCluster>(
+      testing::LocalCluster::Options{.with_agent = false, .leaves = absl::GetFlag(FLAGS_leaves)});
+  if (absl::Status s = cluster_->Start(); !s.ok()) {
+    return Fail(absl::StrCat("cluster: ", s.message()));
+  }
+  bool ok = ColdStart() && SteadyState() && ConfigChanges() && Queries() &&
+            (!absl::GetFlag(FLAGS_restart) || ControllerRestart());
+  Tell(workers_, "quit");
+  for (Worker& w : workers_) {
+    int status = 0;
+    waitpid(w.pid, &status, 0);
+    close(w.command_fd);
+  }
+  for (std::thread& t : readers_) t.join();
+  for (Worker& w : workers_) close(w.event_fd);
+  cluster_.reset();
+  return ok;
+}
+
+void Simulation::Print() const {
+  std::printf(
+      "fleet_sim: %d simulated agents in %d worker processes (one TCP connection per agent to "
+      "the controller, one to its leaf), a controller, a root and %d leaves on this machine; each "
+      "agent heartbeats at the controller's interval and sends 15 points every %s\n\n",
+      agents_, static_cast<int>(workers_.size()), absl::GetFlag(FLAGS_leaves),
+      absl::FormatDuration(absl::GetFlag(FLAGS_ingest_interval)).c_str());
+  std::printf("| measure | figure | goal |\n|---|---|---|\n");
+  for (const std::string& r : rows_) std::printf("%s\n", r.c_str());
+}
+
+}  // namespace
+}  // namespace andon::bench
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  const int agents = absl::GetFlag(FLAGS_agents);
+  const int workers = std::max(1, absl::GetFlag(FLAGS_workers));
+  // Forked first: before this process has a thread or a gRPC object.
+  std::vector<andon::bench::Worker> forked =
+      andon::bench::ForkWorkers(agents, workers, absl::GetFlag(FLAGS_ingest_interval));
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  andon::bench::Simulation sim(std::move(forked), agents);
+  const bool ok = sim.Run();
+  sim.Print();
+  return ok ? 0 : 1;
+}

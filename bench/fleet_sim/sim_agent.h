@@ -1,0 +1,103 @@
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "andon/v1/agent.grpc.pb.h"
+#include "andon/v1/ingest.grpc.pb.h"
+#include "bench/fleet_sim/sim_events.h"
+#include "common/backoff.h"
+
+namespace andon::bench {
+
+struct SimAgentOptions {
+  int index = 0;           // in the simulated fleet; names the host sim-NNNNN
+  std::string controller;  // gRPC host:port
+  // The real agent's controller retry settings (agent::ControllerClientOptions).
+  absl::Duration backoff_initial, backoff_max, register_timeout;
+  // One batch of `points` one-second windows' points every this often.
+  absl::Duration ingest_interval = absl::Seconds(5);
+};
+
+class ControlStream;
+class IngestStream;
+
+// One simulated agent over real gRPC, with its own TCP connections to the
+// controller and to its leaf: it registers with host facts and labels
+// (retrying with the real agent's jittered backoff), holds its control
+// stream, heartbeats at the interval the controller gives, applies pushed
+// probe sets at once and acknowledges them in a heartbeat, follows
+// assignments, and streams a batch of host-metric and syscall points to its
+// leaf every ingest interval. It does not resend unacknowledged batches
+// (the real agent's spool is not simulated).
+//
+// Driven by Tick() from the worker's one timer thread; gRPC's callbacks
+// update its state under its mutex. Thread-safe.
+class SimAgent {
+ public:
+  SimAgent(SimAgentOptions options, const SimEventSink* events);
+  ~SimAgent();  // after Stop() and once Quiet()
+
+  // Starts what is due at `now`: a registration, a heartbeat, an ingest
+  // stream or batch.
+  void Tick(absl::Time now);
+  // Report the next acknowledged ingest batch (kStreaming).
+  void Mark();
+  // Cancels every call; Quiet() turns true once they have all ended.
+  void Stop();
+  bool Quiet() const;
+
+ private:
+  friend class ControlStream;
+  friend class IngestStream;
+
+  v1::RegisterRequest Hello() const;
+  v1::Heartbeat MakeHeartbeat() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  v1::IngestBatch MakeBatch(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void StartRegister();
+  void OnRegisterDone(const grpc::Status& status, const v1::RegisterResponse& response);
+
+  // From the streams' callbacks.
+  void OnProbes(ControlStream* stream, const v1::ProbeSet& probes);
+  void OnAssignment(const v1::AggregatorRef& aggregator);
+  void OnHeartbeatInterval(uint32_t ms);
+  void OnControlDone(ControlStream* stream);
+  void OnIngestAck(IngestStream* stream);
+  void OnIngestDone(IngestStream* stream);
+
+  const SimAgentOptions options_;
+  const SimEventSink* const events_;
+  const std::string host_id_;
+  const std::string instance_id_;
+
+  mutable absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  int calls_ ABSL_GUARDED_BY(mu_) = 0;  // register calls and streams not yet done
+  const std::shared_ptr<grpc::Channel> control_channel_;
+  const std::unique_ptr<v1::AgentControl::Stub> control_stub_;
+  Backoff backoff_ ABSL_GUARDED_BY(mu_);
+  bool registering_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Time next_register_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<grpc::ClientContext> register_context_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<ControlStream> control_ ABSL_GUARDED_BY(mu_);
+  absl::Duration heartbeat_interval_ ABSL_GUARDED_BY(mu_) = absl::Seconds(1);
+  absl::Time next_heartbeat_ ABSL_GUARDED_BY(mu_);
+  v1::ProbeSet probes_ ABSL_GUARDED_BY(mu_);
+
+  std::string leaf_address_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<grpc::Channel> ingest_channel_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<v1::Ingest::Stub> ingest_stub_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<IngestStream> ingest_ ABSL_GUARDED_BY(mu_);
+  absl::Time next_ingest_open_ ABSL_GUARDED_BY(mu_);
+  Backoff ingest_backoff_ ABSL_GUARDED_BY(mu_);
+  absl::Time next_batch_ ABSL_GUARDED_BY(mu_);
+  uint64_t sequence_ ABSL_GUARDED_BY(mu_) = 0;
+  bool marked_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace andon::bench

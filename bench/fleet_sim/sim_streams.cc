@@ -1,0 +1,113 @@
+#include "bench/fleet_sim/sim_streams.h"
+
+#include <utility>
+
+#include "bench/fleet_sim/sim_agent.h"
+
+namespace andon::bench {
+
+void ControlStream::Start(std::shared_ptr<ControlStream> self, v1::AgentControl::Stub* stub,
+                          const v1::RegisterRequest& hello) {
+  self_ = std::move(self);
+  stub->async()->Control(&context_, this);
+  {
+    absl::MutexLock lock(&mu_);
+    *out_.mutable_hello() = hello;
+    writing_ = true;
+  }
+  StartWrite(&out_);
+  StartRead(&in_);
+  StartCall();
+}
+
+void ControlStream::Send(const v1::Heartbeat& heartbeat) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (writing_) {
+      next_.emplace();
+      *next_->mutable_heartbeat() = heartbeat;
+      return;
+    }
+    out_.Clear();
+    *out_.mutable_heartbeat() = heartbeat;
+    writing_ = true;
+  }
+  StartWrite(&out_);
+}
+
+void ControlStream::OnWriteDone(bool ok) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!ok || !next_) {  // a failed write: the read side sees the end
+      writing_ = false;
+      next_.reset();
+      return;
+    }
+    out_ = std::move(*next_);
+    next_.reset();
+  }
+  StartWrite(&out_);
+}
+
+void ControlStream::OnReadDone(bool ok) {
+  if (!ok) return;  // OnDone follows
+  if (in_.has_probes()) agent_->OnProbes(this, in_.probes());
+  if (in_.has_assignment()) agent_->OnAssignment(in_.assignment());
+  if (in_.heartbeat_interval_ms() > 0) agent_->OnHeartbeatInterval(in_.heartbeat_interval_ms());
+  StartRead(&in_);
+}
+
+void ControlStream::OnDone(const grpc::Status& status) {
+  std::shared_ptr<ControlStream> self = std::move(self_);  // this dies at return
+  agent_->OnControlDone(this);
+}
+
+void IngestStream::Start(std::shared_ptr<IngestStream> self, v1::Ingest::Stub* stub) {
+  self_ = std::move(self);
+  stub->async()->Stream(&context_, this);
+  StartRead(&in_);
+  StartCall();
+}
+
+void IngestStream::Send(v1::IngestBatch batch) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (broken_) return;
+    if (writing_) {
+      waiting_.push_back(std::move(batch));
+      if (waiting_.size() > kMaxWaiting) waiting_.pop_front();
+      return;
+    }
+    out_ = std::move(batch);
+    writing_ = true;
+  }
+  StartWrite(&out_);
+}
+
+void IngestStream::OnWriteDone(bool ok) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!ok) broken_ = true;
+    if (broken_ || waiting_.empty()) {
+      writing_ = false;
+      waiting_.clear();
+      return;
+    }
+    out_ = std::move(waiting_.front());
+    waiting_.pop_front();
+  }
+  StartWrite(&out_);
+}
+
+void IngestStream::OnReadDone(bool ok) {
+  if (!ok) return;
+  agent_->OnIngestAck(this);
+  StartRead(&in_);
+}
+
+void IngestStream::OnDone(const grpc::Status& status) {
+  std::shared_ptr<IngestStream> self = std::move(self_);
+  agent_->OnIngestDone(this);
+}
+
+}  // namespace andon::bench
