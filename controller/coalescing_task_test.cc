@@ -1,5 +1,7 @@
 #include "controller/coalescing_task.h"
 
+#include <utility>
+
 #include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 
@@ -25,9 +27,15 @@ TEST(CoalescingTaskTest, TriggersDuringARunGiveOneMoreRun) {
   for (int i = 0; i < 5; ++i) task.Trigger();
   release.Notify();
   // Exactly one more run for the five triggers: wait for it by the count.
-  while (task.runs() < 2) absl::SleepFor(absl::Milliseconds(1));
+  auto calls_reach = [&](int n) {
+    std::pair<int*, int> want(&calls, n);
+    absl::MutexLock lock(&mu);
+    mu.Await(absl::Condition(
+        +[](std::pair<int*, int>* c) { return *c->first >= c->second; }, &want));
+  };
+  calls_reach(2);
   task.Trigger();
-  while (task.runs() < 3) absl::SleepFor(absl::Milliseconds(1));
+  calls_reach(3);
   task.Stop();
   EXPECT_EQ(task.runs(), 3);
   absl::MutexLock lock(&mu);
