@@ -25,6 +25,7 @@
 #include "controller/controller_metrics.h"
 #include "controller/events/event_tails.h"
 #include "controller/events/events_service.h"
+#include "controller/fleet_api.h"
 #include "controller/fleet_service.h"
 #include "controller/http_api.h"
 #include "controller/kv_store.h"
@@ -136,7 +137,8 @@ int Run() {
   EventsService events(&tails);
   HostLabelsApi labels(
       registry->get(), allow_remote, [&] { agent_control.PushProbeChanges(); }, audit->get());
-  FleetService fleet(registry->get(), &labels);
+  AggregatorDrainApi drains(registry->get(), allow_remote, audit->get());
+  FleetService fleet(registry->get(), &labels, &drains);
   QueryService query(router.get());
   ProbeService probes(&probe_api);
   AuditService audit_service(audit->get());
@@ -152,6 +154,7 @@ int Run() {
   HttpApi api(registry->get(), router.get(), &probe_api, &metrics, ui_dir);
   api.set_event_tails(&tails);
   api.set_host_labels(&labels);
+  api.set_aggregator_drains(&drains);
   api.set_audit_log(audit->get());
   api.Install(http.server());
   absl::Status http_started = http.Start(absl::GetFlag(FLAGS_http_addr));
