@@ -72,15 +72,20 @@ void AgentControlService::PushProbes(const std::string& host_id, ControlReactor*
   std::string content;
   for (const v1::ProbeInstance& p : probes.set.probes()) content += p.SerializeAsString();
   const uint64_t fingerprint = Fnv1a(kFnv1aOffset, content);
-  if (!force && fingerprint == reactor->probes_fingerprint) return;
-  reactor->probes_fingerprint = fingerprint;
-  reactor->probes_version = probes.set.version();
-  v1::ControlMessage message;
-  *message.mutable_probes() = probes.set;
-  reactor->Push(std::move(message));
+  if (force || fingerprint != reactor->probes_fingerprint) {
+    reactor->probes_fingerprint = fingerprint;
+    reactor->probes_version = probes.set.version();
+    v1::ControlMessage message;
+    *message.mutable_probes() = probes.set;
+    reactor->Push(std::move(message));
+  }
+  // Which configurations pick the host may change without its set changing.
+  applied_.Pushed(host_id, probes, reactor->probes_version);
 }
 
 void AgentControlService::PushProbeChanges() {
+  // Read first: a change during the walk is not counted as walked.
+  const uint64_t configs_version = probes_->version();
   absl::MutexLock lock(&mu_);
   size_t pushed = 0;
   uint64_t version = 0;
@@ -94,8 +99,11 @@ void AgentControlService::PushProbeChanges() {
       version = reactor->probes_version;
     }
   }
-  ANDON_LOG(INFO) << "probe configurations changed: pushed version " << version << " to " << pushed
-                  << " of " << streams_.size() << " connected hosts";
+  applied_.Synced(configs_version);
+  if (pushed > 0) {
+    ANDON_LOG(INFO) << "probe configurations changed: pushed version " << version << " to "
+                    << pushed << " of " << streams_.size() << " connected hosts";
+  }
 }
 
 uint32_t AgentControlService::SendTail(const v1::TargetSelector& target,
@@ -113,13 +121,6 @@ uint32_t AgentControlService::SendTail(const v1::TargetSelector& target,
   return sent;
 }
 
-std::map<std::string, uint64_t> AgentControlService::PushedProbeVersions() const {
-  absl::MutexLock lock(&mu_);
-  std::map<std::string, uint64_t> out;
-  for (const auto& [host_id, reactor] : streams_) out[host_id] = reactor->probes_version;
-  return out;
-}
-
 void AgentControlService::Detach(const std::string& host_id, const std::string& instance_id,
                                  ControlReactor* reactor) {
   absl::MutexLock lock(&mu_);
@@ -127,6 +128,7 @@ void AgentControlService::Detach(const std::string& host_id, const std::string& 
   auto it = streams_.find(host_id);
   if (it == streams_.end() || it->second != reactor) return;
   streams_.erase(it);
+  applied_.Forget(host_id);
   absl::Status s = registry_->SetConnected(host_id, instance_id, false);
   if (!s.ok()) ANDON_LOG(WARNING) << "cannot mark host '" << host_id << "' disconnected: " << s;
 }

@@ -11,6 +11,7 @@
 #include "absl/synchronization/mutex.h"
 #include "andon/v1/agent.grpc.pb.h"
 #include "controller/controller_metrics.h"
+#include "controller/probes/apply_tracker.h"
 #include "controller/probes/probe_configs.h"
 #include "controller/registry.h"
 
@@ -57,10 +58,9 @@ class AgentControlService final : public v1::AgentControl::CallbackService {
   // Called after every change of the probe configurations.
   void PushProbeChanges();
 
-  // For each host with an open stream: the version of the probe set it was
-  // last sent. A host whose heartbeat reports at least this version has
-  // applied what it was told.
-  std::map<std::string, uint64_t> PushedProbeVersions() const;
+  // How the connected hosts answered their probe sets, per configuration:
+  // fed by every push and heartbeat, read by probe status requests.
+  const ApplyTracker& applied() const { return applied_; }
 
   // Sends `tail` to the connected hosts `target` selects; returns how many.
   uint32_t SendTail(const v1::TargetSelector& target, const v1::EventTailRequest& tail);
@@ -97,6 +97,7 @@ class AgentControlService final : public v1::AgentControl::CallbackService {
   const ProbeConfigs* const probes_;
   std::function<void(const std::string&, const v1::EventBatch&)> event_sink_;
   ControllerMetrics* const metrics_;
+  ApplyTracker applied_;
 
   mutable absl::Mutex mu_;
   // A reactor found here under mu_ is alive until mu_ is released (it

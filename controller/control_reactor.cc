@@ -39,7 +39,10 @@ absl::Status AgentControlService::ControlReactor::Handle(const v1::AgentMessage&
     return absl::InvalidArgumentError("hello sent twice on one control stream");
   }
   if (message.has_heartbeat()) {
-    return service_->registry_->RecordHeartbeat(host_id_, instance_id_, message.heartbeat());
+    ANDON_RETURN_IF_ERROR(
+        service_->registry_->RecordHeartbeat(host_id_, instance_id_, message.heartbeat()));
+    service_->applied_.Heartbeat(host_id_, message.heartbeat());
+    return absl::OkStatus();
   }
   if (message.has_events()) {
     if (service_->event_sink_) service_->event_sink_(host_id_, message.events());

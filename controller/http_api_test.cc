@@ -34,9 +34,8 @@ class HttpApiTest : public ::testing::Test {
     auto probes = ProbeConfigs::Open(store_.get(), &clock_, &catalog_, audit_.get());
     ASSERT_TRUE(probes.ok()) << probes.status();
     probes_ = std::move(*probes);
-    probe_api_ = std::make_unique<ProbeApi>(
-        probes_.get(), registry_.get(), [] { return std::map<std::string, uint64_t>{}; },
-        /*allow_remote_changes=*/false);
+    probe_api_ = std::make_unique<ProbeApi>(probes_.get(), registry_.get(), &applied_,
+                                            /*allow_remote_changes=*/false);
     labels_ = std::make_unique<HostLabelsApi>(registry_.get(), /*allow_remote_changes=*/false,
                                               nullptr, audit_.get());
     api_ = std::make_unique<HttpApi>(registry_.get(), router_.get(), probe_api_.get(), &metrics_,
@@ -66,6 +65,7 @@ class HttpApiTest : public ::testing::Test {
   std::unique_ptr<QueryRouter> router_;
   std::unique_ptr<AuditLog> audit_;
   std::unique_ptr<ProbeConfigs> probes_;
+  ApplyTracker applied_;
   std::unique_ptr<ProbeApi> probe_api_;
   std::unique_ptr<HostLabelsApi> labels_;
   std::unique_ptr<AggregatorDrainApi> drains_;

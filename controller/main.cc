@@ -120,14 +120,15 @@ int Run() {
   // answers at once), and a burst of changes is one push.
   CoalescingTask probe_pusher([&] { agent_control.PushProbeChanges(); });
   (*probe_configs)->set_on_change([&] { probe_pusher.Trigger(); });
+  // Brings the applied-state tally to the stored configurations' version
+  // (no stream is open yet).
+  agent_control.PushProbeChanges();
   const bool allow_remote = absl::GetFlag(FLAGS_allow_remote_changes);
   if (allow_remote) {
     ANDON_LOG(WARNING) << "--allow_remote_changes: probe configurations may be changed from any "
                           "peer that reaches this controller";
   }
-  ProbeApi probe_api(
-      probe_configs->get(), registry->get(), [&] { return agent_control.PushedProbeVersions(); },
-      allow_remote);
+  ProbeApi probe_api(probe_configs->get(), registry->get(), &agent_control.applied(), allow_remote);
   EventTails tails(registry->get(), clock,
                    [&](const v1::TargetSelector& target, const v1::EventTailRequest& tail) {
                      return agent_control.SendTail(target, tail);

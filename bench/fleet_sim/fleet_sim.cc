@@ -52,6 +52,10 @@ ABSL_FLAG(int, changes, 3, "probe configuration changes timed");
 ABSL_FLAG(int, queries, 50, "fleet-wide queries timed");
 ABSL_FLAG(bool, restart, true, "kill -9 and restart the controller under the fleet");
 ABSL_FLAG(absl::Duration, phase_timeout, absl::Seconds(120), "give up a phase after this");
+ABSL_FLAG(bool, check, false,
+          "run as a test (ctest fleet_restart_storm): also fail when a fleet-wide query fails, "
+          "or when after the restart the controller does not count every agent up, once, on "
+          "one live leaf");
 
 namespace andon::bench {
 namespace {
@@ -162,6 +166,9 @@ class Simulation {
   bool ConfigChanges();
   bool Queries();
   bool ControllerRestart();
+  // With --check: the controller knows exactly the simulated agents, every
+  // one up and on a leaf.
+  bool ControllerCountsEveryAgentOnce();
   void Row(const std::string& name, const std::string& value, const std::string& goal = "") {
     rows_.push_back(absl::StrFormat("| %s | %s | %s |", name, value, goal));
   }
@@ -317,6 +324,10 @@ bool Simulation::Queries() {
     }
     absl::SleepFor(absl::Milliseconds(100));
   }
+  if (absl::GetFlag(FLAGS_check) && failed > 0) {
+    return Fail(absl::StrCat(failed, " of ", absl::GetFlag(FLAGS_queries),
+                             " fleet-wide queries failed, the last with: ", error));
+  }
   Row(absl::StrFormat("fleet-wide query while streaming (%d queries, 5 min at 10 s step)",
                       absl::GetFlag(FLAGS_queries)),
       absl::StrFormat("p50 %.1f ms, p99 %.1f ms%s", Percentile(ms, 0.5), Percentile(ms, 0.99),
@@ -343,6 +354,7 @@ bool Simulation::ControllerRestart() {
     return false;
   }
   const int64_t streaming = Latest(&FleetLog::Agent::last_streaming_ns);
+  if (absl::GetFlag(FLAGS_check) && !ControllerCountsEveryAgentOnce()) return false;
   Row("controller kill -9 → every agent back on a control stream",
       absl::StrFormat("%.2f s", SinceMs(t0, back) / 1e3), "≤ 10 s");
   Row(absl::StrFormat("controller kill -9 → every agent's next batch acknowledged (one every %s)",
@@ -350,6 +362,34 @@ bool Simulation::ControllerRestart() {
       absl::StrFormat("%.2f s", SinceMs(t0, streaming) / 1e3));
   Row("controller kill -9 → failed registrations meanwhile",
       absl::StrCat(log_.failed_registrations() - failed_before));
+  return true;
+}
+
+bool Simulation::ControllerCountsEveryAgentOnce() {
+  v1::ListHostsRequest request;
+  request.set_page_size(1);
+  std::string last;
+  absl::Status s = cluster_->WaitUntil(
+      absl::GetFlag(FLAGS_phase_timeout), "the restarted controller to count every agent", [&] {
+        absl::StatusOr<v1::ListHostsResponse> hosts = cluster_->client().ListHosts(request);
+        if (!hosts.ok()) {
+          last = std::string(hosts.status().message());
+          return false;
+        }
+        const v1::HostCounts& c = hosts->counts();
+        last = absl::StrCat(c.total(), " hosts known, ",
+                            c.by_state().contains("up") ? c.by_state().at("up") : 0, " up, ",
+                            c.by_aggregator().contains("") ? c.by_aggregator().at("") : 0,
+                            " without an aggregator");
+        uint32_t on_leaves = 0;
+        for (const auto& [aggregator, n] : c.by_aggregator()) {
+          if (!aggregator.empty()) on_leaves += n;
+        }
+        const uint32_t n = static_cast<uint32_t>(agents_);
+        return c.total() == n && c.by_state().contains("up") && c.by_state().at("up") == n &&
+               on_leaves == n;
+      });
+  if (!s.ok()) return Fail(absl::StrCat(s.message(), " (last: ", last, ")"));
   return true;
 }
 

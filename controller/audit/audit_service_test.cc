@@ -43,9 +43,8 @@ class AuditServiceTest : public ::testing::Test {
     auto configs = ProbeConfigs::Open(store_.get(), &clock_, &catalog_, audit_.get());
     ASSERT_TRUE(configs.ok()) << configs.status();
     configs_ = std::move(*configs);
-    probe_api_ = std::make_unique<ProbeApi>(
-        configs_.get(), registry_.get(), [] { return std::map<std::string, uint64_t>{}; },
-        /*allow_remote_changes=*/false);
+    probe_api_ = std::make_unique<ProbeApi>(configs_.get(), registry_.get(), &applied_,
+                                            /*allow_remote_changes=*/false);
     labels_ = std::make_unique<HostLabelsApi>(registry_.get(), /*allow_remote_changes=*/false,
                                               nullptr, audit_.get());
     probe_service_ = std::make_unique<ProbeService>(probe_api_.get());
@@ -87,6 +86,7 @@ class AuditServiceTest : public ::testing::Test {
   std::unique_ptr<Registry> registry_;
   std::unique_ptr<AuditLog> audit_;
   std::unique_ptr<ProbeConfigs> configs_;
+  ApplyTracker applied_;
   std::unique_ptr<ProbeApi> probe_api_;
   std::unique_ptr<HostLabelsApi> labels_;
   std::unique_ptr<ProbeService> probe_service_;

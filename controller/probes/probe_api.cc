@@ -5,7 +5,7 @@
 #include "absl/strings/strip.h"
 #include "common/probe_catalog.h"
 #include "common/status_macros.h"
-#include "controller/probes/probe_status.h"
+#include "controller/probes/apply_tracker.h"
 
 namespace andon::controller {
 
@@ -56,7 +56,7 @@ v1::ListProbeConfigsResponse ProbeApi::List() const { return configs_->List(); }
 absl::StatusOr<v1::ProbeConfigStatus> ProbeApi::Status(
     const v1::GetProbeStatusRequest& request) const {
   ANDON_ASSIGN_OR_RETURN(v1::ProbeConfig config, configs_->Get(request.name()));
-  return ComputeProbeStatus(config, *configs_, *registry_, pushed_());
+  return applied_->Status(config, *registry_);
 }
 
 }  // namespace andon::controller

@@ -6,6 +6,7 @@
 
 #include "absl/status/statusor.h"
 #include "andon/v1/probes.pb.h"
+#include "controller/probes/apply_tracker.h"
 #include "controller/probes/probe_configs.h"
 #include "controller/registry.h"
 
@@ -18,14 +19,12 @@ namespace andon::controller {
 // is no authentication yet. Thread-safe as its parts are.
 class ProbeApi {
  public:
-  using PushedVersions = std::function<std::map<std::string, uint64_t>()>;
-
   // All must outlive the API.
-  ProbeApi(ProbeConfigs* configs, const Registry* registry, PushedVersions pushed,
+  ProbeApi(ProbeConfigs* configs, const Registry* registry, const ApplyTracker* applied,
            bool allow_remote_changes)
       : configs_(configs),
         registry_(registry),
-        pushed_(std::move(pushed)),
+        applied_(applied),
         allow_remote_changes_(allow_remote_changes) {}
 
   v1::ListCatalogResponse ListCatalog() const;
@@ -43,7 +42,7 @@ class ProbeApi {
 
   ProbeConfigs* const configs_;
   const Registry* const registry_;
-  const PushedVersions pushed_;
+  const ApplyTracker* const applied_;
   const bool allow_remote_changes_;
 };
 

@@ -337,6 +337,7 @@ HostProbes ProbeConfigs::ForHost(
   out.set.set_version(version_);
   for (const v1::ProbeConfig* c : ordered) {
     if (!SelectorMatches(c->target(), host_id, labels)) continue;
+    out.configs.push_back(c->name());
     for (const v1::ProbeInstance& inst : c->resolved()) {
       v1::ProbeInstance* existing = nullptr;
       for (v1::ProbeInstance& e : *out.set.mutable_probes()) {

@@ -23,6 +23,7 @@ namespace andon::controller {
 struct HostProbes {
   v1::ProbeSet set;
   std::map<std::string, std::string> conflicts;  // configuration -> reason
+  std::vector<std::string> configs;  // the configurations that pick the host, oldest first
 };
 
 // The operator's probe configurations: desired state, versioned and kept in

@@ -1,0 +1,108 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "andon/v1/agent.pb.h"
+#include "andon/v1/probes.pb.h"
+#include "controller/probes/probe_configs.h"
+#include "controller/registry.h"
+
+namespace andon::controller {
+
+// How the connected hosts answered the probe sets they were pushed, tallied
+// per configuration as hosts report, so that a status request reads the
+// tally instead of walking the fleet. The agent control service feeds it:
+// what each open stream was sent and should run (Pushed), what each
+// heartbeat reports (Heartbeat), a stream that went (Forget), and the
+// configurations' version once every stream was walked at it (Synced).
+//
+// A host is pending for a configuration until its heartbeat reports at
+// least the version of the set it was last pushed; then it has applied the
+// configuration when every probe of it is attached, and failed when one
+// failed or the configuration could not run there (another holds the same
+// built-in probe with other parameters). A configuration changed since the
+// last walk counts every host it targeted pending, since the change has not
+// reached them yet.
+//
+// Costs: a heartbeat that reports what the one before it did is a hash and a
+// lookup; a status request costs its listed hosts, not the fleet. Memory is
+// a few hundred bytes per connected host and configuration targeting it.
+// Thread-safe.
+class ApplyTracker {
+ public:
+  // `probes`: what the host should run now; `pushed_version`: the version of
+  // the last set its stream was sent (which may be older than probes.set
+  // when only the version moved).
+  void Pushed(const std::string& host_id, const HostProbes& probes, uint64_t pushed_version);
+  // Ignored for hosts not pushed to (or forgotten since).
+  void Heartbeat(const std::string& host_id, const v1::Heartbeat& heartbeat);
+  void Forget(const std::string& host_id);
+  // Every open stream was pushed the configurations at `configs_version`.
+  void Synced(uint64_t configs_version);
+
+  // The status of `config` as stored now. At most kMaxHostsListed hosts are
+  // listed (failed first, then pending, then applied; by id within each),
+  // with their probes' states read from `registry`.
+  v1::ProbeConfigStatus Status(const v1::ProbeConfig& config, const Registry& registry) const;
+
+  static constexpr size_t kMaxHostsListed = 100;
+  static constexpr int kMaxExampleHosts = 5;
+
+ private:
+  using State = v1::ProbeConfigStatus::HostState::State;
+  // One configuration as it applies to a host.
+  struct ConfigPlan {
+    std::string name;
+    std::string conflict;           // why it cannot run there; empty if it can
+    std::vector<std::string> keys;  // its probes there
+  };
+  // What a host should run, by configuration; shared by the hosts it fits.
+  using Plan = std::vector<ConfigPlan>;
+  struct Verdict {
+    State state;
+    std::string reason;  // for FAILED
+  };
+  struct ProbeAnswer {
+    std::string key;
+    v1::ProbeState::State state;
+    std::string message;
+  };
+  struct HostRecord {
+    std::shared_ptr<const Plan> plan;
+    uint64_t pushed = 0;
+    uint64_t applied = 0;     // from its last heartbeat
+    uint64_t answers_fp = 0;  // fingerprint of the probe states it reported
+    std::vector<ProbeAnswer> answers;
+    std::vector<Verdict> verdicts;  // one per plan entry
+  };
+  // A configuration's targeted hosts by state (indexed by Rank) and its
+  // failed hosts by reason.
+  struct Tally {
+    std::set<std::string, std::less<>> hosts[3];
+    std::map<std::string, std::set<std::string, std::less<>>> failures;
+  };
+
+  static int Rank(State s);
+  static Verdict Judge(const ConfigPlan& plan, const HostRecord& record);
+  std::shared_ptr<const Plan> Intern(const HostProbes& probes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Takes the host's verdicts out of the tallies / judges it anew and puts
+  // them in.
+  void Withdraw(const std::string& host_id, const HostRecord& record)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Enter(const std::string& host_id, HostRecord& record) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  mutable absl::Mutex mu_;
+  std::map<std::string, HostRecord, std::less<>> hosts_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, Tally, std::less<>> tallies_ ABSL_GUARDED_BY(mu_);
+  std::map<uint64_t, std::weak_ptr<const Plan>> plans_ ABSL_GUARDED_BY(mu_);
+  uint64_t synced_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace andon::controller
