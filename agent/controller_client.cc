@@ -118,6 +118,7 @@ void ControllerClient::RunLoop() {
 absl::StatusOr<v1::RegisterResponse> ControllerClient::RegisterOnce(v1::AgentControl::Stub& stub) {
   grpc::ClientContext ctx;
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + options_.register_timeout));
+  ctx.set_wait_for_ready(true);
   v1::RegisterResponse resp;
   grpc::Status status;
   {

@@ -23,7 +23,12 @@ struct ControllerClientOptions {
   v1::HostInfo host;
   absl::Duration backoff_initial = absl::Seconds(1);
   absl::Duration backoff_max = absl::Seconds(30);
-  absl::Duration register_timeout = absl::Seconds(5);
+  // One registration waits this long for the controller, through gRPC's own
+  // (jittered, at most 5 s) reconnect backoff: an agent whose controller is
+  // restarting waits for it instead of failing at once and backing off
+  // further at every failure, and a controller under a reconnect storm gets
+  // time to answer instead of being asked again.
+  absl::Duration register_timeout = absl::Seconds(20);
   // Used until the controller says otherwise in RegisterResponse.
   absl::Duration default_heartbeat = absl::Seconds(5);
 };

@@ -15,7 +15,7 @@ struct ChannelOptions {
   absl::Duration initial_reconnect_backoff = absl::Milliseconds(500);
   absl::Duration max_reconnect_backoff = absl::Seconds(5);
   // Keepalive pings break long-lived streams to a peer that vanished without
-  // closing its connection (power loss, partition) within about 30 s.
+  // closing its connection (power loss, partition) within about 70 s.
   bool keepalive = true;
   // How long one connection attempt may take (TCP and HTTP/2 handshake).
   // Kept apart from the backoff: gRPC uses its minimum reconnect backoff as

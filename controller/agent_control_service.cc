@@ -52,6 +52,8 @@ absl::Status AgentControlService::Attach(const std::string& host_id, const std::
   // What its Register answer said, near enough: the next push corrects it.
   reactor->heartbeat_interval = registry_->HeartbeatInterval();
   streams_[host_id] = reactor;  // an older stream of the host, if any, ends on its own
+  // Placed at Register, perhaps by an older map: the next walk checks.
+  placement_dirty_ = true;
   metrics_->StreamOpened();
   // Every new stream starts with the host's whole probe set: the agent
   // compares it with what it runs and changes only the difference.
@@ -138,6 +140,10 @@ size_t AgentControlService::PushHeartbeatInterval() {
   const uint32_t ms = static_cast<uint32_t>(absl::ToInt64Milliseconds(target));
   size_t told = 0;
   absl::MutexLock lock(&mu_);
+  // New streams start with the interval of their time: a walk is needed
+  // only when the interval moved.
+  if (target == interval_walked_) return 0;
+  interval_walked_ = target;
   for (auto& [host_id, reactor] : streams_) {
     // Only a factor of two off: a growing fleet retells each agent a few
     // times, not at every new host.
@@ -173,10 +179,16 @@ size_t AgentControlService::PushAssignmentChanges(size_t max_moves) {
   std::vector<Change> changes;
   {
     absl::MutexLock lock(&mu_);
+    if (shards.fingerprint() == placed_by_ && !placement_dirty_) return 0;
+    placed_by_ = shards.fingerprint();
+    placement_dirty_ = false;
     for (auto& [host_id, reactor] : streams_) {
       const v1::AggregatorRef* ref = shards.Lookup(host_id);
       if (ref->id() == reactor->assigned_aggregator_id) continue;
-      if (changes.size() >= max_moves) break;  // the rest at the next call
+      if (changes.size() >= max_moves) {  // the rest at the next call
+        placement_dirty_ = true;
+        break;
+      }
       reactor->assigned_aggregator_id = ref->id();
       reactor->Ref();
       changes.push_back({host_id, *ref, reactor});

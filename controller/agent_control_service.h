@@ -44,8 +44,9 @@ class AgentControlService final : public v1::AgentControl::CallbackService {
   // and pushes a ControlMessage.assignment to each host whose aggregator
   // changed, at most `max_moves` per call so that a leaf joining or leaving
   // does not storm the others (the rest move at the next calls). Does
-  // nothing while no aggregator is live (hosts keep theirs). Called
-  // periodically (about every second) by the owner. Returns the hosts moved.
+  // nothing while no aggregator is live (hosts keep theirs), or when the map
+  // is the one every open stream was placed by. Called periodically (about
+  // every second) by the owner. Returns the hosts moved.
   size_t PushAssignmentChanges(size_t max_moves = kMaxMovesPerPush);
 
   // Tells the agents whose heartbeat interval is off by a factor of two or
@@ -103,6 +104,13 @@ class AgentControlService final : public v1::AgentControl::CallbackService {
   // A reactor found here under mu_ is alive until mu_ is released (it
   // detaches before dropping gRPC's reference); Ref() it to use it later.
   std::map<std::string, ControlReactor*> streams_ ABSL_GUARDED_BY(mu_);
+  // The shard map every stream was last placed by, and whether streams
+  // attached (or moves were cut short) since: PushAssignmentChanges walks
+  // the streams only then, not every second.
+  uint64_t placed_by_ ABSL_GUARDED_BY(mu_) = 0;
+  bool placement_dirty_ ABSL_GUARDED_BY(mu_) = true;
+  // The heartbeat interval every stream was last brought near.
+  absl::Duration interval_walked_ ABSL_GUARDED_BY(mu_) = absl::ZeroDuration();
 };
 
 }  // namespace andon::controller

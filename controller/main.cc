@@ -46,9 +46,10 @@ ABSL_FLAG(std::string, ui_dir, "", "directory of the built web UI (default: <bin
 ABSL_FLAG(bool, allow_remote_changes, false,
           "accept changes of probe configurations from peers not on loopback (there is no "
           "authentication yet: only with the ports firewalled)");
-ABSL_FLAG(double, max_heartbeats_per_second, 1000,
-          "agents are told to heartbeat every hosts/N seconds (1 s to 10 s), so that the "
-          "controller gets about N heartbeats a second however large the fleet");
+ABSL_FLAG(double, max_heartbeats_per_second, 500,
+          "agents are told to heartbeat every hosts/N seconds (1 s to 30 s), so that the "
+          "controller gets about N heartbeats a second however large the fleet (10,000 "
+          "agents: every 20 s, stale after 60 s of silence)");
 ABSL_FLAG(absl::Duration, host_ttl, absl::Seconds(30),
           "a host is live while its control stream is open or it was seen within this");
 ABSL_FLAG(std::string, forward_rules, "",

@@ -36,7 +36,7 @@ struct RegistryOptions {
   // controller's heartbeat load stays about flat as the fleet grows, as
   // Nomad's max_heartbeats_per_second does. Probe set acknowledgments do not
   // wait for it: agents send them at once.
-  double max_heartbeats_per_second = 1000;
+  double max_heartbeats_per_second = 500;
   // Aggregators heartbeat this often and are live while seen within
   // kAggregatorLiveHeartbeats intervals.
   absl::Duration aggregator_heartbeat = absl::Milliseconds(2000);
@@ -51,7 +51,7 @@ inline constexpr int kAggregatorLiveHeartbeats = 3;
 inline constexpr absl::Duration kHostStaleAfter = absl::Seconds(5);
 inline constexpr int kStaleHeartbeats = 3;
 inline constexpr absl::Duration kMinHeartbeatInterval = absl::Seconds(1);
-inline constexpr absl::Duration kMaxHeartbeatInterval = absl::Seconds(10);
+inline constexpr absl::Duration kMaxHeartbeatInterval = absl::Seconds(30);
 inline constexpr size_t kMaxPreviousAggregators = 8;
 
 struct FleetCounts {

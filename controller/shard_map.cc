@@ -1,5 +1,8 @@
 #include "controller/shard_map.h"
 
+#include "absl/strings/str_cat.h"
+#include "common/hash.h"
+
 namespace andon::controller {
 namespace {
 
@@ -25,6 +28,14 @@ ShardMap::ShardMap(const std::vector<Member>& members) {
     const uint32_t weight = m->weight == 0 ? kDefaultAggregatorWeight : m->weight;
     nodes_.push_back({.id = id, .weight = m->draining && !all_draining_ ? 0 : weight});
   }
+  uint64_t h = kFnv1aOffset;
+  for (size_t i = 0; i < refs_.size(); ++i) {
+    h = Fnv1aByte(Fnv1a(h, refs_[i].id()), 0);
+    h = Fnv1aByte(Fnv1a(h, refs_[i].address()), 0);
+    h = Fnv1a(h, absl::StrCat(nodes_[i].weight));
+    h = Fnv1aByte(h, 1);
+  }
+  fingerprint_ = h;
 }
 
 const v1::AggregatorRef* ShardMap::Lookup(absl::string_view host_id) const {

@@ -45,6 +45,10 @@ class ShardMap {
   // hosts anyway).
   bool all_draining() const { return all_draining_; }
 
+  // Equal for maps that place every host alike (same members, addresses and
+  // effective weights).
+  uint64_t fingerprint() const { return fingerprint_; }
+
   // The aggregator for `host_id`, or nullptr when the map is empty. The
   // pointer lives as long as this map.
   const v1::AggregatorRef* Lookup(absl::string_view host_id) const;
@@ -58,6 +62,7 @@ class ShardMap {
   // Parallel to refs_: the weight each takes hosts with, 0 while draining.
   std::vector<RendezvousNode> nodes_;
   bool all_draining_ = false;
+  uint64_t fingerprint_ = 0;
 };
 
 }  // namespace andon::controller

@@ -14,6 +14,7 @@ void FleetLog::Add(const ParsedSimEvent& e) {
       break;
     case SimEvent::kRegisterFailed:
       ++failed_registrations_;
+      ++failed_by_code_[static_cast<int>(e.arg)];
       break;
     case SimEvent::kAttached:
       a.last_attached_ns = e.unix_ns;
@@ -56,6 +57,11 @@ void FleetLog::Read(const std::function<void(const std::vector<Agent>&)>& read) 
 uint64_t FleetLog::failed_registrations() const {
   absl::MutexLock lock(&mu_);
   return failed_registrations_;
+}
+
+std::map<int, uint64_t> FleetLog::failed_registrations_by_code() const {
+  absl::MutexLock lock(&mu_);
+  return failed_by_code_;
 }
 
 uint64_t FleetLog::control_losses() const {

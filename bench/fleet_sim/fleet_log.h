@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -33,12 +34,15 @@ class FleetLog {
   void Read(const std::function<void(const std::vector<Agent>&)>& read) const;
 
   uint64_t failed_registrations() const;
+  // Failed registrations by gRPC status code.
+  std::map<int, uint64_t> failed_registrations_by_code() const;
   uint64_t control_losses() const;
 
  private:
   mutable absl::Mutex mu_;
   std::vector<Agent> agents_ ABSL_GUARDED_BY(mu_);
   uint64_t failed_registrations_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<int, uint64_t> failed_by_code_ ABSL_GUARDED_BY(mu_);
   uint64_t control_losses_ ABSL_GUARDED_BY(mu_) = 0;
 };
 

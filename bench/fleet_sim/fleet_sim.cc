@@ -25,12 +25,14 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
@@ -173,6 +175,42 @@ class Simulation {
     rows_.push_back(absl::StrFormat("| %s | %s | %s |", name, value, goal));
   }
   pid_t controller_pid() { return cluster_->controller().pid(); }
+  // Failed registrations since `before` (by code), as "N (CODE n, ...)".
+  std::string FailedRegistrations(const std::map<int, uint64_t>& before) {
+    uint64_t total = 0;
+    std::string by_code;
+    for (const auto& [code, n] : log_.failed_registrations_by_code()) {
+      auto b = before.find(code);
+      const uint64_t since = n - (b == before.end() ? 0 : b->second);
+      if (since == 0) continue;
+      total += since;
+      absl::StrAppend(&by_code, by_code.empty() ? "" : ", ",
+                      absl::StatusCodeToString(static_cast<absl::StatusCode>(code)), " ", since);
+    }
+    return total == 0 ? "0" : absl::StrCat(total, " (", by_code, ")");
+  }
+  // CPU seconds used so far, by part.
+  struct CpuUse {
+    double controller = 0, leaves = 0, root = 0, simulator = 0;
+  };
+  CpuUse Cpu() {
+    CpuUse c;
+    c.controller = CpuSeconds(controller_pid());
+    for (int i = 0; i < absl::GetFlag(FLAGS_leaves); ++i) {
+      c.leaves += CpuSeconds(cluster_->leaf(i)->pid());
+    }
+    c.root = CpuSeconds(cluster_->aggregator().pid());
+    for (const Worker& w : workers_) c.simulator += CpuSeconds(w.pid);
+    return c;
+  }
+  // Where the machine's CPU went in a phase: a storm is only as fast as the
+  // two cores that every process here shares.
+  void CpuRow(const std::string& phase, const CpuUse& before, const CpuUse& after, double seconds) {
+    Row(phase + ": CPU seconds used (controller / leaves / root / simulator)",
+        absl::StrFormat("%.1f / %.1f / %.1f / %.1f in %.1f s wall",
+                        after.controller - before.controller, after.leaves - before.leaves,
+                        after.root - before.root, after.simulator - before.simulator, seconds));
+  }
 
   std::vector<Worker> workers_;
   const int agents_;
@@ -208,6 +246,7 @@ int64_t Simulation::Latest(int64_t FleetLog::Agent::*at) {
 
 bool Simulation::ColdStart() {
   rss_before_kib_ = RssKib(controller_pid());
+  const CpuUse cpu0 = Cpu();
   const int64_t t0 = absl::GetCurrentTimeNanos();
   Tell(workers_, "start " + cluster_->controller_grpc());
   Tell(workers_, "mark");
@@ -219,7 +258,8 @@ bool Simulation::ColdStart() {
       absl::StrFormat("%.2f s", SinceMs(t0, registered) / 1e3));
   Row("cold start: all agents registered and streaming",
       absl::StrFormat("%.2f s", SinceMs(t0, streaming) / 1e3), "≤ 5 s");
-  Row("cold start: failed registrations", absl::StrCat(log_.failed_registrations()));
+  Row("cold start: failed registrations", FailedRegistrations({}));
+  CpuRow("cold start", cpu0, Cpu(), SinceMs(t0, streaming) / 1e3);
   return true;
 }
 
@@ -337,16 +377,19 @@ bool Simulation::Queries() {
 }
 
 bool Simulation::ControllerRestart() {
-  const uint64_t failed_before = log_.failed_registrations();
+  const std::map<int, uint64_t> failed_before = log_.failed_registrations_by_code();
+  CpuUse cpu0 = Cpu();
   const int64_t t0 = absl::GetCurrentTimeNanos();
   if (absl::Status s = cluster_->CrashController(); !s.ok()) {
     return Fail(absl::StrCat("controller restart: ", s.message()));
   }
+  cpu0.controller = 0;  // a new process
   if (!WaitAll("after the controller's restart: back on a control stream", t0,
                &FleetLog::Agent::last_attached_ns)) {
     return false;
   }
   const int64_t back = Latest(&FleetLog::Agent::last_attached_ns);
+  const CpuUse cpu_back = Cpu();
   const int64_t mark = absl::GetCurrentTimeNanos();
   Tell(workers_, "mark");
   if (!WaitAll("after the controller's restart: streaming", mark,
@@ -360,8 +403,8 @@ bool Simulation::ControllerRestart() {
   Row(absl::StrFormat("controller kill -9 → every agent's next batch acknowledged (one every %s)",
                       absl::FormatDuration(absl::GetFlag(FLAGS_ingest_interval))),
       absl::StrFormat("%.2f s", SinceMs(t0, streaming) / 1e3));
-  Row("controller kill -9 → failed registrations meanwhile",
-      absl::StrCat(log_.failed_registrations() - failed_before));
+  Row("controller kill -9 → failed registrations meanwhile", FailedRegistrations(failed_before));
+  CpuRow("controller kill -9 → every agent back", cpu0, cpu_back, SinceMs(t0, back) / 1e3);
   return true;
 }
 

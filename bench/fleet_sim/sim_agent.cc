@@ -180,6 +180,7 @@ void SimAgent::StartRegister() {
   auto call = std::make_shared<Call>();
   call->request = Hello();
   call->context.set_deadline(absl::ToChronoTime(absl::Now() + options_.register_timeout));
+  call->context.set_wait_for_ready(true);  // as the real agent
   std::shared_ptr<grpc::ClientContext> context(call, &call->context);
   {
     absl::MutexLock lock(&mu_);
