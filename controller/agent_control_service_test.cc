@@ -207,7 +207,7 @@ TEST_F(AgentControlServiceTest, PushesNewAssignmentWhenAggregatorDies) {
   ASSERT_TRUE(first_message.has_probes()) << "a new stream starts with the host's probe set";
   service_->PushAssignmentChanges();  // nothing changed: nothing sent
 
-  clock_.Advance(absl::Seconds(7));        // both miss 3 heartbeats...
+  clock_.Advance(absl::Seconds(11));       // both miss 5 heartbeats...
   ASSERT_TRUE(AddAggregator(other).ok());  // ...but `other` is back
   service_->PushAssignmentChanges();
   v1::ControlMessage in;
@@ -270,7 +270,7 @@ TEST_F(AgentControlServiceTest, ManyStreamsComeAndGoWhileAssignmentsChange) {
   std::atomic<bool> stop{false};
   std::thread pusher([&] {
     for (int i = 0; !stop.load(); ++i) {
-      clock_.Advance(absl::Seconds(7));  // both aggregators die; one comes back
+      clock_.Advance(absl::Seconds(11));  // both aggregators die; one comes back
       AddAggregator(i % 2 == 0 ? "agg-1" : "agg-2");
       service_->PushAssignmentChanges();
       absl::SleepFor(absl::Milliseconds(5));

@@ -87,8 +87,24 @@ absl::Status Registry::Load() {
         return absl::OkStatus();
       }));
   host_count_ = hosts_.size();
+  // The aggregators that were live when the previous controller last heard
+  // from any stay live for one liveness window from now, so that those that
+  // reconnect first do not take every host while the others are still
+  // reconnecting (which would move hosts for nothing).
+  absl::Time newest = absl::InfinitePast();
+  for (const auto& [id, agg] : aggregators_)
+    newest = std::max(newest, FromProtoTime(agg.last_seen()));
+  for (const auto& [id, agg] : aggregators_) {
+    if (newest - FromProtoTime(agg.last_seen()) <=
+        options_.aggregator_heartbeat * kAggregatorLiveHeartbeats) {
+      restart_grace_.insert(id);
+    }
+  }
+  opened_at_ = now;
   ANDON_LOG(INFO) << "registry loaded " << hosts_.size() << " hosts and " << aggregators_.size()
-                  << " aggregators";
+                  << " aggregators (" << restart_grace_.size()
+                  << " of them live until they heartbeat or miss " << kAggregatorLiveHeartbeats
+                  << " heartbeats)";
   return absl::OkStatus();
 }
 
@@ -280,6 +296,19 @@ absl::StatusOr<v1::AggregatorRef> Registry::AssignHost(absl::string_view host_id
   ShardMap shards = LiveShardMap();
   const v1::AggregatorRef* ref = shards.Lookup(host_id);
   if (ref == nullptr) {
+    // None live (the aggregators are reconnecting after a restart of theirs
+    // or ours): a host that had one keeps it, as connected hosts do.
+    absl::ReaderMutexLock lock(&mu_);
+    auto host = hosts_.find(host_id);
+    if (host != hosts_.end()) {
+      auto agg = aggregators_.find(host->second.host.aggregator_id());
+      if (agg != aggregators_.end()) {
+        v1::AggregatorRef kept;
+        kept.set_id(agg->second.id());
+        kept.set_address(agg->second.address());
+        return kept;
+      }
+    }
     return absl::UnavailableError("no live aggregator yet; the agent will retry");
   }
   ANDON_RETURN_IF_ERROR(SetAssignment(host_id, ref->id()));

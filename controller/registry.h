@@ -45,7 +45,9 @@ struct RegistryOptions {
   std::vector<v1::ForwardRule> forward_rules;
 };
 
-inline constexpr int kAggregatorLiveHeartbeats = 3;
+// Five, not fewer: a controller busy with a reconnect storm answers an
+// aggregator's heartbeat late, and a leaf taken for dead moves its hosts.
+inline constexpr int kAggregatorLiveHeartbeats = 5;
 // A connected host whose last heartbeat is older than this, or than
 // kStaleHeartbeats heartbeat intervals if that is longer, is stale.
 inline constexpr absl::Duration kHostStaleAfter = absl::Seconds(5);
@@ -212,6 +214,10 @@ class Registry {
   absl::Mutex flush_mu_;               // one Flush() at a time, so writes land in order
   std::atomic<size_t> host_count_{0};  // hosts_.size(), for HeartbeatInterval()
   std::map<std::string, v1::Aggregator, std::less<>> aggregators_ ABSL_GUARDED_BY(mu_);
+  // Aggregators live when the store was last written, and when it was
+  // opened: they count as seen then (see Load).
+  std::set<std::string, std::less<>> restart_grace_;  // set in Load only
+  absl::Time opened_at_;
   // Whether LiveShardMap last found every live leaf draining (to log the
   // change once, not at every call).
   mutable std::atomic<bool> all_leaves_draining_{false};

@@ -9,8 +9,9 @@
 namespace andon::controller {
 
 bool Registry::AggregatorLive(const v1::Aggregator& agg, absl::Time now) const {
-  return now - FromProtoTime(agg.last_seen()) <=
-         options_.aggregator_heartbeat * kAggregatorLiveHeartbeats;
+  absl::Time seen = FromProtoTime(agg.last_seen());
+  if (restart_grace_.contains(agg.id())) seen = std::max(seen, opened_at_);
+  return now - seen <= options_.aggregator_heartbeat * kAggregatorLiveHeartbeats;
 }
 
 absl::StatusOr<v1::AggregatorRef> Registry::RegisterAggregator(

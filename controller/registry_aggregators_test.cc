@@ -147,7 +147,7 @@ TEST_F(RegistryAggregatorsTest, DrainingSurvivesReRegistrationAndReopening) {
 TEST_F(RegistryAggregatorsTest, ADeadLeafCanBeDrainedBeforeItComesBack) {
   AddAggregator("leaf-1");
   AddAggregator("leaf-2");
-  clock_.Advance(absl::Seconds(10));  // both dead
+  clock_.Advance(absl::Seconds(11));  // both dead
   ASSERT_TRUE(registry_->SetAggregatorDraining("leaf-1", true).ok());
   AddAggregator("leaf-1");
   AddAggregator("leaf-2");

@@ -62,7 +62,7 @@ TEST_F(RegistryTest, KeepsTheTreeShardsOnlyOnLeavesAndFindsItsTop) {
   EXPECT_EQ(Ids(registry_->TreeTops()), (std::vector<std::string>{"root"}));
 
   // A dead root is stood in for by its children; the tree survives a restart.
-  clock_.Advance(absl::Seconds(7));
+  clock_.Advance(absl::Seconds(11));
   AddAggregator("leaf-1", "10.0.0.2:7410", "root");
   AddAggregator("leaf-2", "10.0.0.3:7410", "root");
   EXPECT_EQ(Ids(registry_->TreeTops()), (std::vector<std::string>{"leaf-1", "leaf-2"}));
@@ -217,9 +217,35 @@ TEST_F(RegistryTest, InvalidHostInfoIsRejected) {
   EXPECT_EQ(registry_->GetHost("ok-1").status().code(), absl::StatusCode::kNotFound);
 }
 
-TEST_F(RegistryTest, AggregatorLiveForThreeHeartbeats) {
+TEST_F(RegistryTest, AfterARestartTheLiveAggregatorsStayLiveForAWindowAndHostsKeepTheirs) {
+  AddAggregator("agg-old", "a:0");
+  clock_.Advance(absl::Seconds(30));  // agg-old died long before the restart
   AddAggregator("agg-1", "a:1");
-  clock_.Advance(absl::Seconds(6));
+  AddAggregator("agg-2", "a:2");
+  ASSERT_TRUE(registry_->RegisterHost(MakeHostInfo("web-1"), "inst-a").ok());
+  auto assigned = registry_->AssignHost("web-1");
+  ASSERT_TRUE(assigned.ok()) << assigned.status();
+  ASSERT_TRUE(registry_->Flush().ok());
+
+  clock_.Advance(absl::Minutes(2));  // the controller was down this long
+  Reopen();
+  std::vector<std::string> live;
+  for (const auto& a : registry_->LiveAggregators()) live.push_back(a.id());
+  EXPECT_EQ(live, (std::vector<std::string>{"agg-1", "agg-2"}))
+      << "those live before the restart, until they miss their heartbeats";
+  clock_.Advance(absl::Seconds(11));
+  EXPECT_TRUE(registry_->LiveAggregators().empty());
+  // With none live, a known host keeps its aggregator; a new one waits.
+  auto kept = registry_->AssignHost("web-1");
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  EXPECT_EQ(kept->id(), assigned->id());
+  ASSERT_TRUE(registry_->RegisterHost(MakeHostInfo("web-2"), "inst-b").ok());
+  EXPECT_EQ(registry_->AssignHost("web-2").status().code(), absl::StatusCode::kUnavailable);
+}
+
+TEST_F(RegistryTest, AggregatorLiveForFiveHeartbeats) {
+  AddAggregator("agg-1", "a:1");
+  clock_.Advance(absl::Seconds(10));
   EXPECT_EQ(registry_->LiveAggregators().size(), 1u);
   clock_.Advance(absl::Milliseconds(1));
   EXPECT_TRUE(registry_->LiveAggregators().empty());

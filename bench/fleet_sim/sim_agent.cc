@@ -164,6 +164,13 @@ void SimAgent::Tick(absl::Time now) {
       next_batch_ += options_.ingest_interval;
       if (next_batch_ < now) next_batch_ = now + options_.ingest_interval;
     }
+    absl::Time wake = absl::InfiniteFuture();
+    if (!registering_ && control_ == nullptr) wake = std::min(wake, next_register_);
+    if (control_ != nullptr && control_->attached) wake = std::min(wake, next_heartbeat_);
+    if (ingest_stub_ != nullptr && ingest_ == nullptr) wake = std::min(wake, next_ingest_open_);
+    if (ingest_ != nullptr) wake = std::min(wake, next_batch_);
+    wake_ns_.store(wake == absl::InfiniteFuture() ? INT64_MAX : absl::ToUnixNanos(wake),
+                   std::memory_order_relaxed);
   }
   if (do_register) StartRegister();
   if (open_ingest) open_ingest->Start(open_ingest, ingest_stub.get());
@@ -195,6 +202,7 @@ void SimAgent::OnRegisterDone(const grpc::Status& status, const v1::RegisterResp
   std::shared_ptr<ControlStream> stream;
   {
     absl::MutexLock lock(&mu_);
+    wake_ns_.store(0, std::memory_order_relaxed);
     registering_ = false;
     register_context_.reset();
     --calls_;
@@ -223,6 +231,7 @@ void SimAgent::OnProbes(ControlStream* stream, const v1::ProbeSet& probes) {
   v1::Heartbeat ack;
   {
     absl::MutexLock lock(&mu_);
+    wake_ns_.store(0, std::memory_order_relaxed);
     if (!stream->attached) {
       stream->attached = true;
       events_->Emit(SimEvent::kAttached, options_.index);
@@ -239,6 +248,7 @@ void SimAgent::OnAssignment(const v1::AggregatorRef& aggregator) {
   std::shared_ptr<IngestStream> old;
   {
     absl::MutexLock lock(&mu_);
+    wake_ns_.store(0, std::memory_order_relaxed);
     if (aggregator.address().empty() || aggregator.address() == leaf_address_) return;
     leaf_address_ = aggregator.address();
     ingest_channel_ =
@@ -252,11 +262,13 @@ void SimAgent::OnAssignment(const v1::AggregatorRef& aggregator) {
 
 void SimAgent::OnHeartbeatInterval(uint32_t ms) {
   absl::MutexLock lock(&mu_);
+  wake_ns_.store(0, std::memory_order_relaxed);
   heartbeat_interval_ = absl::Milliseconds(ms);
 }
 
 void SimAgent::OnControlDone(ControlStream* stream) {
   absl::MutexLock lock(&mu_);
+  wake_ns_.store(0, std::memory_order_relaxed);
   --calls_;
   if (control_.get() == stream) control_.reset();
   if (stopping_) return;
@@ -276,6 +288,7 @@ void SimAgent::OnIngestAck(IngestStream* stream) {
 
 void SimAgent::OnIngestDone(IngestStream* stream) {
   absl::MutexLock lock(&mu_);
+  wake_ns_.store(0, std::memory_order_relaxed);
   --calls_;
   if (ingest_.get() == stream) {
     ingest_.reset();

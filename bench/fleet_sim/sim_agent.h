@@ -2,6 +2,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -46,6 +47,11 @@ class SimAgent {
   // Starts what is due at `now`: a registration, a heartbeat, an ingest
   // stream or batch.
   void Tick(absl::Time now);
+  // False while nothing can be due before the time the last Tick() found:
+  // the timer thread skips the agent without taking its lock.
+  bool Due(int64_t now_unix_ns) const {
+    return now_unix_ns >= wake_ns_.load(std::memory_order_relaxed);
+  }
   // Report the next acknowledged ingest batch (kStreaming).
   void Mark();
   // Cancels every call; Quiet() turns true once they have all ended.
@@ -98,6 +104,9 @@ class SimAgent {
   absl::Time next_batch_ ABSL_GUARDED_BY(mu_);
   uint64_t sequence_ ABSL_GUARDED_BY(mu_) = 0;
   bool marked_ ABSL_GUARDED_BY(mu_) = false;
+  // When Tick() next has something to do; 0 (now) after any callback
+  // changed the state. Written under mu_.
+  std::atomic<int64_t> wake_ns_{0};
 };
 
 }  // namespace andon::bench

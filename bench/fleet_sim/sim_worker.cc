@@ -64,7 +64,10 @@ int RunSimWorker(const SimWorkerOptions& options, int command_fd, int event_fd) 
       ticker = std::thread([&] {
         while (ticking) {
           const absl::Time now = absl::Now();
-          for (auto& a : agents) a->Tick(now);
+          const int64_t now_ns = absl::ToUnixNanos(now);
+          for (auto& a : agents) {
+            if (a->Due(now_ns)) a->Tick(now);
+          }
           absl::SleepFor(kTick);
         }
       });
