@@ -92,7 +92,10 @@ class AgentControlService final : public v1::AgentControl::CallbackService {
   // Sends `probes` on `reactor` if it differs from what the stream was last
   // sent (always when `force`).
   void PushProbes(const std::string& host_id, ControlReactor* reactor, const HostProbes& probes,
-                  bool force);
+                  bool force) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The same with the fingerprint of probes' content computed.
+  void PushProbes(const std::string& host_id, ControlReactor* reactor, const HostProbes& probes,
+                  uint64_t fingerprint, bool force) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   Registry* const registry_;
   const ProbeConfigs* const probes_;

@@ -317,6 +317,17 @@ uint64_t ProbeConfigs::version() const {
   return version_;
 }
 
+bool ProbeConfigs::SelectsByLabelsOnly() const {
+  absl::MutexLock lock(&mu_);
+  for (const auto& [name, c] : configs_) {
+    if (c.target().fraction() > 0) return false;
+    for (const v1::LabelMatcher& m : c.target().matchers()) {
+      if (m.name() == "host") return false;
+    }
+  }
+  return true;
+}
+
 HostProbes ProbeConfigs::ForHost(
     absl::string_view host_id,
     const google::protobuf::Map<std::string, std::string>& labels) const {

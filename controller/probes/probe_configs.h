@@ -68,6 +68,11 @@ class ProbeConfigs {
   HostProbes ForHost(absl::string_view host_id,
                      const google::protobuf::Map<std::string, std::string>& labels) const;
 
+  // True when no configuration selects by host id (a `host` matcher or a
+  // fraction): then hosts with the same labels run the same probes, and a
+  // walk over the fleet computes ForHost once per distinct label set.
+  bool SelectsByLabelsOnly() const;
+
   // Called after every change (outside the lock), e.g. to push new sets.
   void set_on_change(std::function<void()> fn) { on_change_ = std::move(fn); }
 
