@@ -154,22 +154,28 @@ absl::Status LocalCluster::StartController() {
 
 absl::Status LocalCluster::StartAggregator() {
   auto agg = Subprocess::Start(
-      {BinDir() + "/andon-aggregator", "--id", "agg-e2e", "--grpc_addr", aggregator_grpc(),
-       "--http_addr", aggregator_http(), "--data_dir", dir_ + "/aggregator", "--controller",
-       controller_grpc(), "--role", options_.leaves > 0 ? "inner" : "leaf"},
+      Niced({BinDir() + "/andon-aggregator", "--id", "agg-e2e", "--grpc_addr", aggregator_grpc(),
+             "--http_addr", aggregator_http(), "--data_dir", dir_ + "/aggregator", "--controller",
+             controller_grpc(), "--role", options_.leaves > 0 ? "inner" : "leaf"}),
       dir_ + "/aggregator.log");
   if (!agg.ok()) return agg.status();
   aggregator_.emplace(std::move(*agg));
   return absl::OkStatus();
 }
 
+std::vector<std::string> LocalCluster::Niced(std::vector<std::string> argv) const {
+  if (options_.aggregator_nice <= 0) return argv;
+  argv.insert(argv.begin(), {"/usr/bin/nice", "-n", std::to_string(options_.aggregator_nice)});
+  return argv;
+}
+
 absl::Status LocalCluster::StartLeaf(int i) {
   const std::string id = leaf_id(i);
   std::filesystem::create_directories(dir_ + "/" + id);
   auto leaf = Subprocess::Start(
-      {BinDir() + "/andon-aggregator", "--id", id, "--grpc_addr", leaf_grpc(i), "--http_addr",
-       leaf_http(i), "--data_dir", dir_ + "/" + id, "--controller", controller_grpc(), "--parent",
-       "agg-e2e", "--admission_delay", options_.leaf_admission_delay},
+      Niced({BinDir() + "/andon-aggregator", "--id", id, "--grpc_addr", leaf_grpc(i), "--http_addr",
+             leaf_http(i), "--data_dir", dir_ + "/" + id, "--controller", controller_grpc(),
+             "--parent", "agg-e2e", "--admission_delay", options_.leaf_admission_delay}),
       dir_ + "/" + id + ".log");
   if (!leaf.ok()) return leaf.status();
   leaves_[i].process.emplace(std::move(*leaf));

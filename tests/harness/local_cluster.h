@@ -32,6 +32,9 @@ class LocalCluster {
     std::string forward_rules;
     // The leaves' --admission_delay.
     std::string leaf_admission_delay = "1s";
+    // > 0: the aggregators run at this nice value, so that a benchmark of
+    // the controller gives it the CPU it would have on its own machine.
+    int aggregator_nice = 0;
   };
 
   explicit LocalCluster(Options options);
@@ -101,6 +104,8 @@ class LocalCluster {
   absl::Status StartController();
   absl::Status StartAggregator();
   absl::Status StartLeaf(int i);
+  // `argv` run through nice(1) when Options.aggregator_nice asks for it.
+  std::vector<std::string> Niced(std::vector<std::string> argv) const;
   absl::Status WaitForTree(absl::Duration timeout);
   absl::Status WaitForLiveAggregator(absl::Duration timeout);
   static absl::Status StopCleanly(Subprocess& process, const std::string& name);
