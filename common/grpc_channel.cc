@@ -23,6 +23,8 @@ std::shared_ptr<grpc::Channel> NewChannel(const std::string& target,
     args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 60000);
     args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
   }
+  // As on the server (common/grpc_server.cc): no bandwidth-delay pings.
+  args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
   if (!options.connection_key.empty()) {
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
     args.SetString("andon.connection_key", options.connection_key);

@@ -27,6 +27,11 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
   // descriptor for gRPC's default two minutes; 20 s is ample for a real
   // handshake on a loaded server.
   builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS, 20000);
+  // Bandwidth-delay probing pings each connection after reads to size its
+  // flow-control window; Andon's streams carry small messages, and with
+  // thousands of connections the pings and their timers cost more than
+  // the messages.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE, 0);
   for (grpc::Service* service : services) builder.RegisterService(service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || *port == 0) {
