@@ -93,9 +93,10 @@ class AgentControlService final : public v1::AgentControl::CallbackService {
   // sent (always when `force`).
   void PushProbes(const std::string& host_id, ControlReactor* reactor, const HostProbes& probes,
                   bool force) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // The same with the fingerprint of probes' content computed.
-  void PushProbes(const std::string& host_id, ControlReactor* reactor, const HostProbes& probes,
-                  uint64_t fingerprint, bool force) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Sends the set only, `fingerprint` being of its content; the caller
+  // tells applied_.
+  void SendProbes(ControlReactor* reactor, const HostProbes& probes, uint64_t fingerprint,
+                  bool force) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   Registry* const registry_;
   const ProbeConfigs* const probes_;
@@ -103,6 +104,7 @@ class AgentControlService final : public v1::AgentControl::CallbackService {
   ControllerMetrics* const metrics_;
   ApplyTracker applied_;
 
+  absl::Mutex walk_mu_ ABSL_ACQUIRED_BEFORE(mu_);  // one PushProbeChanges() at a time
   mutable absl::Mutex mu_;
   // A reactor found here under mu_ is alive until mu_ is released (it
   // detaches before dropping gRPC's reference); Ref() it to use it later.

@@ -116,9 +116,27 @@ void ApplyTracker::Enter(const std::string& host_id, HostRecord& record) {
 void ApplyTracker::Pushed(const std::string& host_id, const HostProbes& probes,
                           uint64_t pushed_version) {
   absl::MutexLock lock(&mu_);
+  PushedLocked(host_id, Intern(probes), pushed_version);
+}
+
+void ApplyTracker::PushedAll(const std::vector<PushedHost>& hosts) {
+  absl::MutexLock lock(&mu_);
+  const HostProbes* last = nullptr;
+  std::shared_ptr<const Plan> plan;
+  for (const PushedHost& h : hosts) {
+    if (h.probes != last) {
+      plan = Intern(*h.probes);
+      last = h.probes;
+    }
+    PushedLocked(*h.host_id, plan, h.pushed_version);
+  }
+}
+
+void ApplyTracker::PushedLocked(const std::string& host_id, std::shared_ptr<const Plan> plan,
+                                uint64_t pushed_version) {
   HostRecord& record = hosts_[host_id];
   Withdraw(host_id, record);
-  record.plan = Intern(probes);
+  record.plan = std::move(plan);
   record.pushed = pushed_version;
   Enter(host_id, record);
 }

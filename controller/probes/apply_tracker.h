@@ -41,6 +41,13 @@ class ApplyTracker {
   // the last set its stream was sent (which may be older than probes.set
   // when only the version moved).
   void Pushed(const std::string& host_id, const HostProbes& probes, uint64_t pushed_version);
+  struct PushedHost {
+    const std::string* host_id;
+    const HostProbes* probes;  // hosts sharing one are judged against one plan
+    uint64_t pushed_version;
+  };
+  // Pushed() for many hosts under one lock (a walk over the fleet).
+  void PushedAll(const std::vector<PushedHost>& hosts);
   // Ignored for hosts not pushed to (or forgotten since).
   void Heartbeat(const std::string& host_id, const v1::Heartbeat& heartbeat);
   void Forget(const std::string& host_id);
@@ -92,6 +99,8 @@ class ApplyTracker {
   static int Rank(State s);
   static Verdict Judge(const ConfigPlan& plan, const HostRecord& record);
   std::shared_ptr<const Plan> Intern(const HostProbes& probes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void PushedLocked(const std::string& host_id, std::shared_ptr<const Plan> plan,
+                    uint64_t pushed_version) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Takes the host's verdicts out of the tallies / judges it anew and puts
   // them in.
   void Withdraw(const std::string& host_id, const HostRecord& record)
