@@ -211,7 +211,8 @@ TEST_F(ControllerClientTest, RetriesWhileUnreachableAndStopsPromptly) {
   }  // now nothing listens on `port`
   ControllerClientOptions o = Options(absl::StrCat("127.0.0.1:", port));
   o.backoff_initial = absl::Seconds(30);  // Stop() must not wait it out
-  o.register_timeout = absl::Milliseconds(300);  // a registration waits for the controller this long
+  o.register_timeout =
+      absl::Milliseconds(300);  // a registration waits for the controller this long
   ControllerClient client(o, Callbacks(), metrics_, RealClock::Get());
   client.Start();
   // A failed attempt puts it into its 30 s backoff; Stop() cuts that short

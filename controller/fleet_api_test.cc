@@ -18,15 +18,11 @@ namespace {
 
 using ::testing::HasSubstr;
 
-class AggregatorDrainApiTest : public ::testing::Test {
+class AggregatorDrainApiTest : public RegistryTestBase {
  protected:
   void SetUp() override {
-    auto store = OpenRocksDbStore(dir_.path());
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = std::move(*store);
-    auto registry = Registry::Open(store_.get(), &clock_);
-    ASSERT_TRUE(registry.ok()) << registry.status();
-    registry_ = std::move(*registry);
+    RegistryTestBase::SetUp();
+    if (HasFatalFailure()) return;
     auto audit = AuditLog::Open(store_.get(), &clock_);
     ASSERT_TRUE(audit.ok()) << audit.status();
     audit_ = std::move(*audit);
@@ -74,10 +70,6 @@ class AggregatorDrainApiTest : public ::testing::Test {
     return fleet_->DrainAggregator(&ctx, Request(id, drain), out);
   }
 
-  TempDir dir_;
-  FakeClock clock_{absl::FromUnixSeconds(1700000000)};
-  std::unique_ptr<KvStore> store_;
-  std::unique_ptr<Registry> registry_;
   std::unique_ptr<AuditLog> audit_;
   std::unique_ptr<FleetService> service_;
   std::unique_ptr<grpc::Server> server_;

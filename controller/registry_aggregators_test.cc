@@ -13,21 +13,8 @@ namespace {
 
 using ::testing::HasSubstr;
 
-class RegistryAggregatorsTest : public ::testing::Test {
+class RegistryAggregatorsTest : public RegistryTestBase {
  protected:
-  void SetUp() override { Reopen(); }
-
-  void Reopen() {
-    registry_.reset();
-    store_.reset();
-    auto store = OpenRocksDbStore(dir_.path());
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = std::move(*store);
-    auto registry = Registry::Open(store_.get(), &clock_);
-    ASSERT_TRUE(registry.ok()) << registry.status();
-    registry_ = std::move(*registry);
-  }
-
   void AddAggregator(const std::string& id, uint32_t weight = 0,
                      v1::AggregatorRole role = v1::AGGREGATOR_LEAF,
                      const std::string& parent = "") {
@@ -64,11 +51,6 @@ class RegistryAggregatorsTest : public ::testing::Test {
     }
     return out;
   }
-
-  TempDir dir_;
-  FakeClock clock_{absl::FromUnixSeconds(1700000000)};
-  std::unique_ptr<KvStore> store_;
-  std::unique_ptr<Registry> registry_;
 };
 
 TEST_F(RegistryAggregatorsTest, WeightsComeFromRegistrationZeroMeaningTheDefault) {

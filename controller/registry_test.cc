@@ -9,21 +9,8 @@ namespace {
 
 using ::testing::HasSubstr;
 
-class RegistryTest : public ::testing::Test {
+class RegistryTest : public RegistryTestBase {
  protected:
-  void SetUp() override { Reopen(); }
-
-  void Reopen() {
-    registry_.reset();
-    store_.reset();
-    auto store = OpenRocksDbStore(dir_.path());
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = std::move(*store);
-    auto registry = Registry::Open(store_.get(), &clock_);
-    ASSERT_TRUE(registry.ok()) << registry.status();
-    registry_ = std::move(*registry);
-  }
-
   void AddAggregator(const std::string& id, const std::string& address,
                      const std::string& parent = "",
                      v1::AggregatorRole role = v1::AGGREGATOR_LEAF) {
@@ -40,11 +27,6 @@ class RegistryTest : public ::testing::Test {
     for (const auto& r : refs) out.push_back(r.id());
     return out;
   }
-
-  TempDir dir_;
-  FakeClock clock_{absl::FromUnixSeconds(1700000000)};
-  std::unique_ptr<KvStore> store_;
-  std::unique_ptr<Registry> registry_;
 };
 
 TEST_F(RegistryTest, KeepsTheTreeShardsOnlyOnLeavesAndFindsItsTop) {

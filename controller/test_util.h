@@ -6,9 +6,14 @@
 
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <string>
 
+#include "absl/time/time.h"
 #include "andon/v1/agent.pb.h"
+#include "common/clock.h"
+#include "controller/kv_store.h"
+#include "controller/registry.h"
 #include "gtest/gtest.h"
 
 namespace andon::controller {
@@ -28,6 +33,29 @@ class TempDir {
 
  private:
   std::string path_;
+};
+
+// What most controller tests start from: a RocksDB store in a fresh
+// directory, a fake clock, and a Registry on them; Reopen() is a restart.
+class RegistryTestBase : public ::testing::Test {
+ protected:
+  void SetUp() override { Reopen(); }
+
+  void Reopen() {
+    registry_.reset();
+    store_.reset();
+    auto store = OpenRocksDbStore(dir_.path());
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = std::move(*store);
+    auto registry = Registry::Open(store_.get(), &clock_);
+    ASSERT_TRUE(registry.ok()) << registry.status();
+    registry_ = std::move(*registry);
+  }
+
+  TempDir dir_;
+  FakeClock clock_{absl::FromUnixSeconds(1700000000)};
+  std::unique_ptr<KvStore> store_;
+  std::unique_ptr<Registry> registry_;
 };
 
 inline v1::HostInfo MakeHostInfo(const std::string& host_id,

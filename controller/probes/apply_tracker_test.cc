@@ -13,15 +13,11 @@ namespace {
 
 using HostState = v1::ProbeConfigStatus::HostState;
 
-class ApplyTrackerTest : public ::testing::Test {
+class ApplyTrackerTest : public RegistryTestBase {
  protected:
   void SetUp() override {
-    auto store = OpenRocksDbStore(dir_.path());
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = std::move(*store);
-    auto registry = Registry::Open(store_.get(), &clock_);
-    ASSERT_TRUE(registry.ok()) << registry.status();
-    registry_ = std::move(*registry);
+    RegistryTestBase::SetUp();
+    if (HasFatalFailure()) return;
     auto configs = ProbeConfigs::Open(store_.get(), &clock_, &catalog_);
     ASSERT_TRUE(configs.ok()) << configs.status();
     configs_ = std::move(*configs);
@@ -85,10 +81,6 @@ class ApplyTrackerTest : public ::testing::Test {
     return config.ok() ? *config : v1::ProbeConfig();
   }
 
-  TempDir dir_;
-  FakeClock clock_{absl::FromUnixSeconds(1700000000)};
-  std::unique_ptr<KvStore> store_;
-  std::unique_ptr<Registry> registry_;
   MetricCatalog catalog_;
   std::unique_ptr<ProbeConfigs> configs_;
   ApplyTracker tracker_;
