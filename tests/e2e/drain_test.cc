@@ -229,7 +229,9 @@ TEST_F(DrainTest, DrainMovesExactlyTheLeafsHostsAndUndrainBringsThemBack) {
       << cluster_->LogTails();
   EXPECT_EQ(Placement(), before) << "every host back where it started, none else moved";
   for (const auto& h : hosts_) {
-    if (!on_drained.count(h->host_id())) EXPECT_TRUE(h->assignments().empty()) << h->host_id();
+    if (!on_drained.count(h->host_id())) {
+      EXPECT_TRUE(h->assignments().empty()) << h->host_id();
+    }
   }
   SendFromEvery(3, 10000, absl::Now() - absl::Seconds(10));
   ExpectEverythingCountedOnce();
@@ -265,7 +267,9 @@ TEST_F(DrainTest, AStoppedLeafsHostsMoveAndComeBackWhenItReturns) {
                   .ok())
       << cluster_->LogTails();
   for (const auto& [host, leaf] : after) {
-    if (!on_stopped.count(host)) EXPECT_EQ(leaf, before.at(host)) << host << " moved for nothing";
+    if (!on_stopped.count(host)) {
+      EXPECT_EQ(leaf, before.at(host)) << host << " moved for nothing";
+    }
   }
 
   ASSERT_TRUE(cluster_->ResumeLeaf(index).ok()) << cluster_->LogTails();
