@@ -11,7 +11,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "absl/synchronization/mutex.h"
 #include "common/log.h"
 
 namespace andon::agent {
@@ -22,28 +21,23 @@ namespace {
 // knows it only as "Unknown error 524".
 constexpr int kKernelENOTSUPP = 524;
 
-absl::Mutex g_mu;
-std::string* g_last_warning ABSL_GUARDED_BY(g_mu) = nullptr;
+// libbpf prints on the thread that called it, so the warning that explains
+// a failure is the calling thread's own: per thread, one probe's failure is
+// never explained by another's warning loading at the same time.
+thread_local std::string last_warning;
 
 int PrintToLog(enum libbpf_print_level level, const char* format, va_list args) {
   char buf[1024];
   vsnprintf(buf, sizeof(buf), format, args);
   absl::string_view line = absl::StripTrailingAsciiWhitespace(buf);
-  if (level == LIBBPF_WARN) {
-    absl::MutexLock lock(&g_mu);
-    if (g_last_warning == nullptr) g_last_warning = new std::string;
-    *g_last_warning = std::string(line);
-  }
+  if (level == LIBBPF_WARN) last_warning = std::string(line);
   if (level != LIBBPF_DEBUG) {
     ANDON_LOG(DEBUG) << "libbpf: " << line;
   }
   return 0;
 }
 
-std::string LastWarning() {
-  absl::MutexLock lock(&g_mu);
-  return g_last_warning ? *g_last_warning : std::string();
-}
+std::string LastWarning() { return last_warning; }
 
 }  // namespace
 

@@ -11,7 +11,7 @@ namespace andon::agent {
 // can tell the user to run as root. The kernel's internal ENOTSUPP (524,
 // which strerror() does not know) reads "not supported by this kernel" and,
 // like EOPNOTSUPP, becomes UNIMPLEMENTED. For other errors the last warning libbpf
-// printed (often the verifier's reason) is appended.
+// printed on the calling thread (often the verifier's reason) is appended.
 absl::Status LibbpfStatus(int err, absl::string_view what);
 
 // Routes libbpf's own printouts into ANDON_LOG(DEBUG) and remembers the last
