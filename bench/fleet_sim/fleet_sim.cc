@@ -454,11 +454,14 @@ bool Simulation::Run() {
       .leaf_admission_delay =
           absl::FormatDuration(absl::GetFlag(FLAGS_ingest_interval) + absl::Seconds(2)),
       .aggregator_nice = absl::GetFlag(FLAGS_fleet_nice)});
+  bool ok = true;
   if (absl::Status s = cluster_->Start(); !s.ok()) {
-    return Fail(absl::StrCat("cluster: ", s.message()));
+    ok = Fail(absl::StrCat("cluster: ", s.message()));
   }
-  bool ok = ColdStart() && SteadyState() && ConfigChanges() && Queries() &&
-            (!absl::GetFlag(FLAGS_restart) || ControllerRestart());
+  // Then the workers are told to quit and their readers joined, however it
+  // ended.
+  ok = ok && ColdStart() && SteadyState() && ConfigChanges() && Queries() &&
+       (!absl::GetFlag(FLAGS_restart) || ControllerRestart());
   Tell(workers_, "quit");
   for (Worker& w : workers_) {
     int status = 0;

@@ -10,9 +10,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "andon/v1/query.grpc.pb.h"
 #include "common/status_macros.h"
@@ -42,17 +44,27 @@ std::string BinDir() {
   return ANDON_BIN_DIR;
 }
 
+// A port free now that this process has not handed out before. The port is
+// released at once (the daemon binds it later), so the kernel may offer it
+// again to the next call before that daemon has bound it: remembering what
+// was handed out keeps two daemons of one cluster off the same port.
 int PickFreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
+  static absl::Mutex mu(absl::kConstInit);
+  static std::set<int>* handed_out ABSL_GUARDED_BY(mu) = new std::set<int>;
+  absl::MutexLock lock(&mu);
+  for (int attempt = 0;; ++attempt) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = 0;
+    ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+    socklen_t len = sizeof(addr);
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    ::close(fd);
+    const int port = ntohs(addr.sin_port);
+    if (handed_out->insert(port).second || attempt >= 100) return port;
+  }
 }
 
 LocalCluster::LocalCluster(Options options) : options_(std::move(options)) {
