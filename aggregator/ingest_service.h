@@ -5,7 +5,7 @@
 #include "absl/status/status.h"
 #include "aggregator/batch_validator.h"
 #include "aggregator/ingest_metrics.h"
-#include "aggregator/series_store.h"
+#include "aggregator/storage/series_store.h"
 #include "andon/v1/ingest.grpc.pb.h"
 
 namespace andon::aggregator {

@@ -9,7 +9,7 @@
 #include "aggregator/batch_validator.h"
 #include "aggregator/query_engine.h"
 #include "aggregator/query_service.h"
-#include "aggregator/rocksdb_series_store.h"
+#include "aggregator/storage/rocksdb_series_store.h"
 #include "aggregator/test_batches.h"
 #include "andon/v1/query.grpc.pb.h"
 #include "common/clock.h"

@@ -21,7 +21,7 @@
 #include "aggregator/ingest_service.h"
 #include "aggregator/query_engine.h"
 #include "aggregator/query_service.h"
-#include "aggregator/rocksdb_series_store.h"
+#include "aggregator/storage/rocksdb_series_store.h"
 #include "common/clock.h"
 #include "common/grpc_server.h"
 #include "common/http_server.h"

@@ -5,7 +5,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "aggregator/series_store.h"
+#include "aggregator/storage/series_store.h"
 #include "andon/v1/query.pb.h"
 #include "common/clock.h"
 #include "common/metric_catalog.h"

@@ -6,7 +6,7 @@
 #include <map>
 #include <string>
 
-#include "aggregator/rocksdb_series_store.h"
+#include "aggregator/storage/rocksdb_series_store.h"
 #include "aggregator/test_batches.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

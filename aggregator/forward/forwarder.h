@@ -14,7 +14,7 @@
 #include "aggregator/forward/outbox.h"
 #include "aggregator/forward/window_reducer.h"
 #include "aggregator/ingest_service.h"
-#include "aggregator/series_store.h"
+#include "aggregator/storage/series_store.h"
 #include "andon/v1/agent.pb.h"
 #include "andon/v1/ingest.grpc.pb.h"
 #include "common/clock.h"

@@ -10,7 +10,7 @@
 #include "aggregator/batch_validator.h"
 #include "aggregator/ingest_metrics.h"
 #include "aggregator/ingest_service.h"
-#include "aggregator/rocksdb_series_store.h"
+#include "aggregator/storage/rocksdb_series_store.h"
 #include "aggregator/test_batches.h"
 #include "common/clock.h"
 #include "common/grpc_server.h"

@@ -2,7 +2,7 @@
 
 #include <utility>
 
-#include "aggregator/storage_keys.h"
+#include "aggregator/storage/storage_keys.h"
 #include "common/log.h"
 #include "common/value_merge.h"
 

@@ -1,4 +1,4 @@
-#include "aggregator/storage_keys.h"
+#include "aggregator/storage/storage_keys.h"
 
 #include <cstdint>
 

@@ -9,7 +9,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "aggregator/series_store.h"
+#include "aggregator/storage/series_store.h"
 
 namespace rocksdb {
 class DB;

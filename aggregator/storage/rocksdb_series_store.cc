@@ -1,12 +1,12 @@
-#include "aggregator/rocksdb_series_store.h"
+#include "aggregator/storage/rocksdb_series_store.h"
 
 #include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "aggregator/storage_keys.h"
-#include "aggregator/value_merge_operator.h"
+#include "aggregator/storage/storage_keys.h"
+#include "aggregator/storage/value_merge_operator.h"
 #include "common/series_key.h"
 #include "common/status_macros.h"
 #include "rocksdb/db.h"

@@ -1,4 +1,4 @@
-#include "aggregator/rocksdb_series_store.h"
+#include "aggregator/storage/rocksdb_series_store.h"
 
 #include <stdlib.h>
 

@@ -1,4 +1,4 @@
-#include "aggregator/value_merge_operator.h"
+#include "aggregator/storage/value_merge_operator.h"
 
 #include "andon/v1/types.pb.h"
 #include "common/log.h"
