@@ -45,7 +45,7 @@ ABSL_FLAG(uint32_t, series_budget, 10000,
           "At most this many series of one metric per window; beyond, processes fold into "
           "comm=\"other\" (0: no limit).");
 ABSL_FLAG(absl::Duration, window, absl::Seconds(1),
-          "Aggregation window, aligned to the wall clock (e.g. 1s, 10s).");
+          "Aggregation window, aligned to the wall clock; divides 10s (e.g. 1s, 5s, 10s).");
 
 namespace andon::agent {
 namespace {
@@ -75,9 +75,11 @@ int Main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
 
   const absl::Duration window = absl::GetFlag(FLAGS_window);
-  if (window < absl::Milliseconds(10) || window > absl::Hours(1)) {
-    return Fail(
-        absl::StrCat("--window=", absl::FormatDuration(window), " must be between 10ms and 1h"));
+  if (window < absl::Milliseconds(10) || window > absl::Seconds(10) ||
+      absl::Seconds(10) % window != absl::ZeroDuration()) {
+    return Fail(absl::StrCat("--window=", absl::FormatDuration(window),
+                             " must be at least 10ms and divide 10s evenly (e.g. 100ms, 1s, 2s, "
+                             "5s, 10s): aggregators roll windows up into 10s, 1m and 1h"));
   }
   auto labels = ParseLabels(absl::GetFlag(FLAGS_labels));
   if (!labels.ok()) return Fail(absl::StrCat("--labels: ", labels.status().message()));

@@ -58,6 +58,10 @@ absl::Status CheckLabels(const v1::Point& point, const v1::MetricInfo& metric) {
           absl::StrCat("label '", label.name(), "' is not declared for metric '", metric.name(),
                        "' (declared: ", absl::StrJoin(metric.labels(), ", "), ")"));
     }
+    if (label.value().find('\0') != std::string::npos) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("the value of label '", label.name(), "' holds a NUL byte"));
+    }
     if (!seen.insert(label.name()).second) {
       return absl::InvalidArgumentError(absl::StrCat("label '", label.name(), "' appears twice"));
     }
@@ -67,9 +71,11 @@ absl::Status CheckLabels(const v1::Point& point, const v1::MetricInfo& metric) {
 
 absl::Status CheckWindow(const v1::Point& point, int64_t max_start_ns) {
   const int64_t window = point.window_ns();
-  if (window <= 0 || window > kMaxWindowNs) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("window_ns ", window, " is out of range (must be > 0 and <= 1h)"));
+  if (window <= 0 || window > kMaxWindowNs || kMaxWindowNs % window != 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "window_ns ", window,
+        " is not a window the store keeps: it must divide 10s evenly (e.g. 100ms, 1s, 2s, 5s, "
+        "10s), so that each window rolls up into exactly one 10s, 1m and 1h window"));
   }
   if (point.window_start_ns() % window != 0) {
     return absl::InvalidArgumentError(absl::StrCat("window_start_ns ", point.window_start_ns(),

@@ -13,7 +13,8 @@ namespace andon::aggregator {
 
 // Limits on what one ingest batch may carry.
 inline constexpr int kMaxPointsPerBatch = 50000;
-inline constexpr int64_t kMaxWindowNs = int64_t{3600} * 1000 * 1000 * 1000;  // 1 h
+// The widest window: every window must divide it (aggregator/storage/resolution.h).
+inline constexpr int64_t kMaxWindowNs = int64_t{10} * 1000 * 1000 * 1000;  // 10 s
 inline constexpr absl::Duration kMaxFutureSkew = absl::Minutes(10);
 
 // Checks an ingest batch against the metric catalog before anything of it is
@@ -32,9 +33,9 @@ class BatchValidator {
   // OK, or INVALID_ARGUMENT naming the sender, sequence, offending point and
   // rule: empty sender_id, sequence 0, more than kMaxPointsPerBatch points,
   // unknown metric, a value kind other than the catalog's, an invalid or
-  // undeclared label name, a window not in (0, 1h], a window start not
-  // aligned to the window, or a window starting more than 10 min in the
-  // future.
+  // undeclared label name, a label value holding a NUL, a window that does
+  // not divide 10 s, a window start not aligned to the window, or a window
+  // starting more than 10 min in the future.
   absl::Status Validate(const v1::IngestBatch& batch) const;
 
  private:

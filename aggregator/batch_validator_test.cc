@@ -95,16 +95,25 @@ TEST_F(BatchValidatorTest, RejectsRepeatedLabel) {
       HasSubstr("label 'comm' appears twice"));
 }
 
-TEST_F(BatchValidatorTest, RejectsWindowOutOfRange) {
+TEST_F(BatchValidatorTest, RejectsWindowsThatDoNotDivideTenSeconds) {
   EXPECT_THAT(Rejection(WithBadPoint(CounterPoint("execs", {}, kT0Ns, 1, 0))),
-              HasSubstr("window_ns 0 is out of range"));
+              HasSubstr("window_ns 0 is not a window the store keeps: it must divide 10s"));
   EXPECT_THAT(Rejection(WithBadPoint(CounterPoint("execs", {}, kT0Ns, 1, -kSecondNs))),
-              HasSubstr("out of range"));
-  EXPECT_THAT(Rejection(WithBadPoint(CounterPoint("execs", {}, 0, 1, 3601 * kSecondNs))),
-              HasSubstr("out of range"));
-  EXPECT_TRUE(
-      validator_.Validate(Batch("h1", 1, {CounterPoint("execs", {}, 0, 1, 3600 * kSecondNs)}))
-          .ok());
+              HasSubstr("must divide 10s"));
+  EXPECT_THAT(Rejection(WithBadPoint(CounterPoint("execs", {}, 0, 1, 60 * kSecondNs))),
+              HasSubstr("must divide 10s"));
+  EXPECT_THAT(Rejection(WithBadPoint(CounterPoint("execs", {}, 0, 1, 3 * kSecondNs))),
+              HasSubstr("must divide 10s"));
+  for (int64_t w : {kSecondNs / 10, kSecondNs, 2 * kSecondNs, 5 * kSecondNs, 10 * kSecondNs}) {
+    EXPECT_TRUE(validator_.Validate(Batch("h1", 1, {CounterPoint("execs", {}, 0, 1, w)})).ok())
+        << w;
+  }
+}
+
+TEST_F(BatchValidatorTest, RejectsLabelValuesHoldingNul) {
+  EXPECT_THAT(Rejection(WithBadPoint(
+                  CounterPoint("execs", {{"comm", std::string("a\0b", 3)}}, kT0Ns, 1))),
+              HasSubstr("the value of label 'comm' holds a NUL byte"));
 }
 
 TEST_F(BatchValidatorTest, RejectsUnalignedWindowStart) {

@@ -23,6 +23,9 @@ IngestMetrics IngestMetrics::Create(prometheus::Registry& registry) {
                                    "Serialized size of ingest batches read from streams."),
       .store_errors = NewCounter(registry, "andon_aggregator_store_errors_total",
                                  "Ingest batches the series store failed to write."),
+      .points_collided = NewCounter(
+          registry, "andon_aggregator_store_points_collided_total",
+          "Points left out because their series' 64-bit id belongs to another stored series."),
   };
 }
 

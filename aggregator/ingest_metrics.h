@@ -17,6 +17,7 @@ struct IngestMetrics {
   prometheus::Counter& points_received;
   prometheus::Counter& bytes_received;
   prometheus::Counter& store_errors;
+  prometheus::Counter& points_collided;
 
   static IngestMetrics Create(prometheus::Registry& registry);
 };

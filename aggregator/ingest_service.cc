@@ -146,6 +146,9 @@ absl::Status IngestService::HandleBatch(const v1::IngestBatch& batch, v1::Ingest
   } else {
     ack.set_batches_accepted(ack.batches_accepted() + 1);
     ack.set_points_accepted(ack.points_accepted() + applied->points_applied);
+    if (applied->points_collided > 0) {
+      metrics_->points_collided.Increment(static_cast<double>(applied->points_collided));
+    }
     if (sink_ != nullptr) sink_->OnApplied(batch);
   }
   return absl::OkStatus();

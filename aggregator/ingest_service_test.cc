@@ -21,6 +21,7 @@
 namespace andon::aggregator {
 namespace {
 
+using ::andon::aggregator::testing::AllSeries;
 using ::andon::aggregator::testing::Batch;
 using ::andon::aggregator::testing::CounterPoint;
 using ::andon::aggregator::testing::kSecondNs;
@@ -41,7 +42,8 @@ class IngestServiceTest : public ::testing::Test {
     ASSERT_TRUE(opened.ok()) << opened.status();
     store_ = std::move(*opened);
     ingest_ = std::make_unique<IngestService>(store_.get(), &validator_, &metrics_);
-    engine_ = std::make_unique<QueryEngine>(store_.get(), &catalog_);
+    engine_ = std::make_unique<QueryEngine>(store_.get(), &catalog_,
+                                           QueryEngine::kDefaultMaxPointsScanned, &clock_);
     query_ = std::make_unique<QueryService>(engine_.get());
     int port = 0;
     auto server = StartGrpcServer("127.0.0.1:0", {ingest_.get(), query_.get()}, &port);
@@ -104,7 +106,7 @@ TEST_F(IngestServiceTest, ValidBatchesAreStoredAndAcked) {
   EXPECT_EQ(ack.batches_accepted(), 2u);
   EXPECT_EQ(ack.points_accepted(), 3u);
   EXPECT_EQ(ack.batches_duplicate(), 0u);
-  EXPECT_EQ(store_->SeriesOfMetric("syscalls").size(), 2u);
+  EXPECT_EQ(AllSeries(*store_, "syscalls").size(), 2u);
 
   // The stored data is visible through the Query service.
   grpc::ClientContext context;
@@ -149,7 +151,7 @@ TEST_F(IngestServiceTest, MalformedBatchEndsStreamWithInvalidArgumentStoringNoth
   EXPECT_EQ(*store_->LastSequence("h1"), 1u);
   EXPECT_EQ(*store_->LastSequence("h2"), 0u);
   EXPECT_EQ(*store_->LastSequence("h3"), 0u);
-  EXPECT_EQ(store_->SeriesOfMetric("syscalls").size(), 1u);
+  EXPECT_EQ(AllSeries(*store_, "syscalls").size(), 1u);
   EXPECT_EQ(metrics_.batches_rejected.Value(), 1);
   ExpectNoStreamsOpen();
 }
@@ -163,7 +165,7 @@ TEST_F(IngestServiceTest, OversizedMessageIsRefusedByGrpc) {
   grpc::Status status = Push({batch}, &ack);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
   EXPECT_EQ(*store_->LastSequence("h1"), 0u);
-  EXPECT_THAT(store_->SeriesOfMetric("syscalls"), IsEmpty());
+  EXPECT_THAT(AllSeries(*store_, "syscalls"), IsEmpty());
 }
 
 TEST_F(IngestServiceTest, ListMetricsServesTheCatalog) {

@@ -48,6 +48,9 @@ ABSL_FLAG(uint32_t, weight, 100,
 ABSL_FLAG(absl::Duration, admission_delay, absl::Seconds(3),
           "with --parent: forward a window this long after it ends; later data goes up as an "
           "amendment (give an inner aggregator a longer delay than its children)");
+ABSL_FLAG(std::string, retention, "",
+          "how long each resolution of stored windows is kept, as LEVEL=DURATION pairs over the "
+          "defaults raw=2h,10s=2d,1m=14d,1h=400d (e.g. raw=6h,1h=730d)");
 ABSL_FLAG(int64_t, forward_outbox_batches, 7200,
           "with --parent: batches kept for the parent while it is unreachable; the oldest are "
           "dropped (and counted) past this");
@@ -105,8 +108,12 @@ absl::Status Run() {
   const std::string grpc_addr = absl::GetFlag(FLAGS_grpc_addr);
   const std::string http_addr = absl::GetFlag(FLAGS_http_addr);
 
+  absl::StatusOr<Retention> retention = ParseRetention(absl::GetFlag(FLAGS_retention));
+  if (!retention.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--retention: ", retention.status().message()));
+  }
   ANDON_ASSIGN_OR_RETURN(std::unique_ptr<RocksDbSeriesStore> store,
-                         RocksDbSeriesStore::Open(data_dir));
+                         RocksDbSeriesStore::Open(data_dir, StoreOptions{.retention = *retention}));
   auto registry = std::make_shared<prometheus::Registry>();
   IngestMetrics ingest_metrics = IngestMetrics::Create(*registry);
   MetricCatalog catalog;
@@ -148,7 +155,8 @@ absl::Status Run() {
                   << (role == v1::AGGREGATOR_LEAF ? "leaf" : "inner")
                   << (parent.empty() ? ", a root" : absl::StrCat(", forwarding to '", parent, "'"))
                   << ") serving gRPC on port " << grpc_port << " (advertised as " << advertise
-                  << "), HTTP on " << http_addr << ", data in " << data_dir;
+                  << "), HTTP on " << http_addr << ", data in " << data_dir << " (kept: "
+                  << RetentionToString(*retention) << ")";
   if (forwarder != nullptr) forwarder->Start();
 
   std::unique_ptr<ControllerRegistrar> registrar;

@@ -15,13 +15,6 @@ namespace {
 // The deadline and cancellation are checked once per this many windows.
 constexpr int64_t kCheckEvery = 4096;
 
-bool MatchesAll(const std::vector<LabelMatcher>& matchers, const v1::SeriesKey& key) {
-  for (const LabelMatcher& m : matchers) {
-    if (!m.Matches(key)) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 absl::StatusOr<v1::QueryResponse> QueryEngine::Run(const v1::QueryRequest& request,
@@ -49,18 +42,22 @@ absl::StatusOr<v1::QueryResponse> QueryEngine::Run(const v1::QueryRequest& reque
     return stopped.ok() && cut.empty();
   };
 
-  for (const SeriesRef& ref : store_->SeriesOfMetric(plan.metric.name())) {
-    if (!MatchesAll(plan.matchers, ref.key)) continue;
+  const LevelChoice level = ChooseLevel(plan.start_ns, plan.end_ns, plan.step_ns,
+                                       absl::ToUnixNanos(clock_->Now()), store_->retention());
+  ANDON_ASSIGN_OR_RETURN(std::vector<SeriesRef> series,
+                         store_->SelectSeries(plan.metric.name(), plan.matchers));
+  for (const SeriesRef& ref : series) {
     std::vector<std::string> values;
     values.reserve(plan.group_by.size());
     for (const std::string& name : plan.group_by) values.emplace_back(LabelValue(ref.key, name));
     absl::Status merged;
-    ANDON_RETURN_IF_ERROR(store_->ScanPoints(ref.id, plan.start_ns, plan.end_ns,
-                                             [&](int64_t window_start_ns, const v1::Value& value) {
-                                               if (!keep_going()) return false;
-                                               merged = reducer.Add(values, window_start_ns, value);
-                                               return merged.ok();
-                                             }));
+    ANDON_RETURN_IF_ERROR(store_->ScanPoints(
+        level.level, ref.id, plan.start_ns, plan.end_ns,
+        [&](int64_t window_start_ns, int64_t /*window_ns*/, const v1::Value& value) {
+          if (!keep_going()) return false;
+          merged = reducer.Add(values, window_start_ns, value);
+          return merged.ok();
+        }));
     ANDON_RETURN_IF_ERROR(stopped);
     if (!merged.ok()) {
       return absl::InternalError(absl::StrCat("stored windows of series ",
@@ -74,6 +71,7 @@ absl::StatusOr<v1::QueryResponse> QueryEngine::Run(const v1::QueryRequest& reque
     out.set_partial(true);
     out.add_warnings(std::move(cut));
   }
+  if (!level.warning.empty()) out.add_warnings(level.warning);
   return out;
 }
 

@@ -8,6 +8,7 @@
 
 #include "aggregator/storage/rocksdb_series_store.h"
 #include "aggregator/test_batches.h"
+#include "common/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -67,7 +68,8 @@ class QueryEngineTest : public ::testing::Test {
                Syscalls("b", "bash", "read", kT0Ns + 5 * kSecondNs, 1),
                CounterPoint("execs", {{"host", "a"}, {"comm", "ls"}}, kT0Ns, 4)}));
     ASSERT_TRUE(applied.ok()) << applied.status();
-    engine_ = std::make_unique<QueryEngine>(store_.get(), &catalog_);
+    engine_ = std::make_unique<QueryEngine>(store_.get(), &catalog_,
+                                           QueryEngine::kDefaultMaxPointsScanned, &clock_);
   }
   void TearDown() override {
     engine_.reset();
@@ -106,6 +108,8 @@ class QueryEngineTest : public ::testing::Test {
   std::string dir_;
   std::unique_ptr<RocksDbSeriesStore> store_;
   MetricCatalog catalog_;
+  // The stored windows are recent: raw windows answer.
+  FakeClock clock_{absl::FromUnixNanos(kT0Ns + 60 * kSecondNs)};
   std::unique_ptr<QueryEngine> engine_;
 };
 
@@ -268,14 +272,14 @@ namespace {
 
 TEST_F(QueryEngineTest, QueryReadingTooManyWindowsIsCutAndSaysSo) {
   QueryEngine small(store_.get(), &catalog_,
-                    /*max_points_scanned=*/5);  // the fixture stores 6 syscalls windows
+                    /*max_points_scanned=*/5, &clock_);  // the fixture stores 6 syscalls windows
   auto r = small.Run(Request());
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_TRUE(r->partial());
   ASSERT_EQ(r->warnings_size(), 1);
   EXPECT_THAT(r->warnings(0), HasSubstr("limit of 5 stored windows"));
   EXPECT_THAT(r->warnings(0), HasSubstr("narrow the query"));
-  QueryEngine enough(store_.get(), &catalog_, /*max_points_scanned=*/6);
+  QueryEngine enough(store_.get(), &catalog_, /*max_points_scanned=*/6, &clock_);
   auto whole = enough.Run(Request());
   ASSERT_TRUE(whole.ok());
   EXPECT_FALSE(whole->partial());
@@ -318,7 +322,8 @@ TEST_F(QueryEngineTest, TypedAnswersCarryTheMergedValues) {
 TEST_F(QueryEngineTest, CancelledQueryStops) {
   QueryControl control;
   control.cancelled = [] { return true; };
-  QueryEngine every_window(store_.get(), &catalog_);
+  QueryEngine every_window(store_.get(), &catalog_, QueryEngine::kDefaultMaxPointsScanned,
+                           &clock_);
   // The check runs every few thousand windows: store enough of them.
   std::vector<v1::Point> points;
   for (int i = 0; i < 5000; ++i)
@@ -326,9 +331,50 @@ TEST_F(QueryEngineTest, CancelledQueryStops) {
   ASSERT_TRUE(store_->ApplyBatch(Batch("agg", 2, points)).ok());
   v1::QueryRequest r = Request();
   r.mutable_end()->set_seconds(kT0Ns / kSecondNs + 6000);
-  r.mutable_step()->set_seconds(60);
+  r.mutable_step()->set_seconds(1);  // read from the raw windows, all 5000 of them
   auto result = every_window.Run(r, control);
   EXPECT_EQ(result.status().code(), absl::StatusCode::kCancelled);
+}
+
+TEST_F(QueryEngineTest, CoarseStepsAreAnsweredFromRollupsExactlyAsFromRawWindows) {
+  // 2 hours of 1 s windows of one series, from a start on an hour boundary.
+  const int64_t hour = 3600 * kSecondNs;
+  const int64_t start = (kT0Ns / hour + 1) * hour;
+  std::vector<v1::Point> points;
+  uint64_t expected = 0;
+  for (int i = 0; i < 7200; ++i) {
+    points.push_back(Syscalls("r", "cron", "read", start + i * kSecondNs, 1 + i % 7));
+    expected += 1 + i % 7;
+  }
+  ASSERT_TRUE(store_->ApplyBatch(Batch("agg", 2, points)).ok());
+  clock_.Set(absl::FromUnixNanos(start + 2 * hour));
+  QueryEngine engine(store_.get(), &catalog_, QueryEngine::kDefaultMaxPointsScanned, &clock_);
+  QueryEngine scans_few(store_.get(), &catalog_, /*max_points_scanned=*/2, &clock_);
+  for (int64_t step_s : {1, 10, 60, 600, 3600}) {
+    v1::QueryRequest r = Request();
+    r.mutable_start()->set_seconds(start / kSecondNs);
+    r.mutable_end()->set_seconds(start / kSecondNs + 7200);
+    r.mutable_step()->set_seconds(step_s);
+    v1::LabelMatcher* m = r.add_matchers();
+    m->set_name("host");
+    m->set_value("r");
+    auto coarse = engine.Run(r);
+    ASSERT_TRUE(coarse.ok()) << coarse.status();
+    ASSERT_EQ(coarse->series_size(), 1);
+    uint64_t total = 0;
+    for (const auto& p : coarse->series(0).points()) total += static_cast<uint64_t>(p.value());
+    EXPECT_EQ(coarse->series(0).points_size(), 7200 / step_s) << step_s;
+    EXPECT_EQ(total, expected) << step_s;
+    EXPECT_TRUE(coarse->warnings().empty()) << step_s;
+  }
+  // The hour step read two stored windows (the 1 h level), not 7200.
+  v1::QueryRequest r = Request();
+  r.mutable_start()->set_seconds(start / kSecondNs);
+  r.mutable_end()->set_seconds(start / kSecondNs + 7200);
+  r.mutable_step()->set_seconds(3600);
+  auto few = scans_few.Run(r);
+  ASSERT_TRUE(few.ok()) << few.status();
+  EXPECT_FALSE(few->partial());
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "aggregator/storage/series_store.h"
 #include "andon/v1/ingest.pb.h"
 
 namespace andon::aggregator::testing {
@@ -47,6 +48,12 @@ inline v1::IngestBatch Batch(const std::string& sender, uint64_t sequence,
   b.set_sequence(sequence);
   for (auto& p : points) *b.add_points() = std::move(p);
   return b;
+}
+
+// Every series of `metric` in `store`; empty if the store cannot read.
+inline std::vector<SeriesRef> AllSeries(const SeriesStore& store, const std::string& metric) {
+  absl::StatusOr<std::vector<SeriesRef>> series = store.SelectSeries(metric, {});
+  return series.ok() ? *std::move(series) : std::vector<SeriesRef>{};
 }
 
 }  // namespace andon::aggregator::testing

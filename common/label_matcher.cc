@@ -37,7 +37,10 @@ absl::StatusOr<LabelMatcher> LabelMatcher::Compile(const v1::LabelMatcher& spec)
 }
 
 bool LabelMatcher::Matches(const v1::SeriesKey& key) const {
-  const absl::string_view value = LabelValue(key, spec_.name());
+  return MatchesValue(LabelValue(key, spec_.name()));
+}
+
+bool LabelMatcher::MatchesValue(absl::string_view value) const {
   switch (spec_.op()) {
     case v1::LabelMatcher::EQ:
       return value == spec_.value();

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "andon/v1/query.pb.h"
 #include "andon/v1/types.pb.h"
 
@@ -24,6 +25,12 @@ class LabelMatcher {
   static absl::StatusOr<LabelMatcher> Compile(const v1::LabelMatcher& spec);
 
   bool Matches(const v1::SeriesKey& key) const;
+  // Whether a label value (the empty string for a missing label) matches.
+  bool MatchesValue(absl::string_view value) const;
+
+  const std::string& name() const { return spec_.name(); }
+  v1::LabelMatcher::Op op() const { return spec_.op(); }
+  const std::string& value() const { return spec_.value(); }
 
  private:
   LabelMatcher(v1::LabelMatcher spec, std::shared_ptr<const re2::RE2> pattern)

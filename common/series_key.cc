@@ -38,6 +38,17 @@ uint64_t SeriesId(const v1::SeriesKey& key) {
   return h;
 }
 
+uint64_t SeriesFingerprint(const v1::SeriesKey& key) {
+  uint64_t h = Mix64(kFnv1aOffset ^ 0x9e3779b97f4a7c15ull);
+  auto add = [&h](absl::string_view s) { h = Mix64(Fnv1a(h, s) ^ s.size()); };
+  add(key.metric());
+  for (const auto& l : key.labels()) {
+    add(l.name());
+    add(l.value());
+  }
+  return h;
+}
+
 std::string SeriesKeyToString(const v1::SeriesKey& key) {
   std::string out = key.metric();
   out += '{';

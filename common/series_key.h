@@ -16,6 +16,11 @@ void CanonicalizeSeriesKey(v1::SeriesKey& key);
 // labels). Stable across processes and versions: it is stored on disk.
 uint64_t SeriesId(const v1::SeriesKey& canonical_key);
 
+// A second 64-bit hash of a canonical series key, independent of SeriesId:
+// two keys with the same SeriesId and the same fingerprint are taken to be
+// the same key (a chance of 2^-64 per collision of ids).
+uint64_t SeriesFingerprint(const v1::SeriesKey& canonical_key);
+
 // "metric{a=\"x\",b=\"y\"}", for logs and error messages.
 std::string SeriesKeyToString(const v1::SeriesKey& key);
 

@@ -118,8 +118,14 @@ v1::QueryRequest MakeRangeQuery(absl::string_view metric, absl::Time now, absl::
                                 absl::Duration step) {
   v1::QueryRequest req;
   req.set_metric(std::string(metric));
-  // Whole seconds, so one-bucket queries line up with stored windows.
-  absl::Time end = absl::FromUnixSeconds(absl::ToUnixSeconds(now) + 1);
+  // Whole seconds, so one-bucket queries line up with stored windows; with
+  // a step of whole seconds the end is on the step's grid (the last bucket
+  // is the one still filling), so that aggregators answer from the coarsest
+  // stored windows that fit the buckets (10 s, 1 min, 1 h).
+  int64_t end_s = absl::ToUnixSeconds(now) + 1;
+  const int64_t step_s = absl::ToInt64Seconds(step);
+  if (step_s > 0 && absl::Seconds(step_s) == step) end_s = (end_s + step_s - 1) / step_s * step_s;
+  absl::Time end = absl::FromUnixSeconds(end_s);
   absl::Time start = end - range;
   *req.mutable_start() = ToProtoTime(start);
   *req.mutable_end() = ToProtoTime(end);

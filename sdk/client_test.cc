@@ -27,5 +27,16 @@ TEST(ClientTest, RangeQueryIsWholeSecondsOneBucket) {
   EXPECT_EQ(req.step().seconds(), 60);
 }
 
+TEST(MakeRangeQueryTest, AStepOfWholeSecondsPutsTheBucketsOnItsGrid) {
+  auto req = MakeRangeQuery("syscalls", absl::FromUnixMillis(1700000123500), absl::Minutes(5),
+                            absl::Seconds(10));
+  EXPECT_EQ(req.end().seconds(), 1700000130);
+  EXPECT_EQ(req.start().seconds(), 1700000130 - 300);
+  EXPECT_EQ(req.step().seconds(), 10);
+  auto fine = MakeRangeQuery("syscalls", absl::FromUnixMillis(1700000123500), absl::Minutes(5),
+                             absl::Milliseconds(500));
+  EXPECT_EQ(fine.end().seconds(), 1700000124);
+}
+
 }  // namespace
 }  // namespace andon::sdk

@@ -16,10 +16,6 @@
 namespace andon::aggregator {
 namespace {
 
-// The series store keeps no window width yet; every agent window is 1 s, so
-// windows rebuilt from it after a restart are forwarded as 1 s windows.
-constexpr int64_t kRecoveredWindowNs = 1'000'000'000;
-
 }  // namespace
 
 Forwarder::Forwarder(ForwarderOptions options, Outbox* outbox, const SeriesStore* store,
@@ -52,18 +48,21 @@ absl::Status Forwarder::Recover() {
   }
   uint64_t recovered = 0;
   for (const v1::MetricInfo& metric : catalog_->List()) {
-    for (const SeriesRef& series : store_->SeriesOfMetric(metric.name())) {
-      absl::Status s = store_->ScanPoints(series.id, cursor, std::numeric_limits<int64_t>::max(),
-                                          [&](int64_t start, const v1::Value& value) {
-                                            v1::Point p;
-                                            *p.mutable_series() = series.key;
-                                            p.set_window_start_ns(start);
-                                            p.set_window_ns(kRecoveredWindowNs);
-                                            *p.mutable_value() = value;
-                                            reducer_->Add(p);
-                                            ++recovered;
-                                            return true;
-                                          });
+    absl::StatusOr<std::vector<SeriesRef>> series = store_->SelectSeries(metric.name(), {});
+    if (!series.ok()) return series.status();
+    for (const SeriesRef& ref : *series) {
+      absl::Status s = store_->ScanPoints(
+          Level::kRaw, ref.id, cursor, std::numeric_limits<int64_t>::max(),
+          [&](int64_t start, int64_t window_ns, const v1::Value& value) {
+            v1::Point p;
+            *p.mutable_series() = ref.key;
+            p.set_window_start_ns(start);
+            p.set_window_ns(window_ns);
+            *p.mutable_value() = value;
+            reducer_->Add(p);
+            ++recovered;
+            return true;
+          });
       if (!s.ok()) return s;
     }
   }

@@ -21,6 +21,7 @@
 namespace andon::aggregator {
 namespace {
 
+using testing::AllSeries;
 using testing::Batch;
 using testing::kSecondNs;
 using testing::kT0Ns;
@@ -52,7 +53,7 @@ struct Parent {
   // Every stored syscalls series as "key@second=count", summed per point.
   std::map<std::string, uint64_t> Stored() const {
     std::map<std::string, uint64_t> out;
-    for (const SeriesRef& s : store->SeriesOfMetric("syscalls")) {
+    for (const SeriesRef& s : AllSeries(*store, "syscalls")) {
       auto points = store->ReadPoints(s.id, 0, INT64_MAX);
       for (const StoredPoint& p : *points) {
         out[SeriesKeyToString(s.key) + "@" +

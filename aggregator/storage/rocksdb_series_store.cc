@@ -1,20 +1,33 @@
 #include "aggregator/storage/rocksdb_series_store.h"
 
+#include <algorithm>
+#include <iterator>
 #include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "aggregator/storage/retention_filter.h"
 #include "aggregator/storage/storage_keys.h"
 #include "aggregator/storage/value_merge_operator.h"
+#include "common/log.h"
 #include "common/series_key.h"
 #include "common/status_macros.h"
 #include "rocksdb/db.h"
+#include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
+#include "rocksdb/table.h"
 #include "rocksdb/write_batch.h"
 
 namespace andon::aggregator {
 namespace {
+
+// Series keys are read in chunks of this many per MultiGet.
+constexpr size_t kMultiGetChunk = 1024;
+// The upgrade writes this many windows per atomic batch.
+constexpr int kUpgradeBatch = 10000;
+// Format 1 kept only 1 s windows.
+constexpr int64_t kLegacyWindowNs = 1'000'000'000;
 
 absl::Status OpenError(const std::string& dir, const rocksdb::Status& s) {
   // RocksDB reports a held LOCK file as an IO error mentioning the lock.
@@ -25,25 +38,64 @@ absl::Status OpenError(const std::string& dir, const rocksdb::Status& s) {
   return absl::UnavailableError(absl::StrCat("cannot open data dir ", dir, ": ", s.ToString()));
 }
 
+int64_t FloorTo(int64_t t, int64_t width) {
+  const int64_t r = t % width;
+  return r < 0 ? t - r - width : t - r;
+}
+
+// Merges one window into the raw level and the coarser windows holding it.
+void AddPoint(rocksdb::WriteBatch& write, uint64_t id, int64_t start_ns, int64_t window_ns,
+              const rocksdb::Slice& value) {
+  write.Merge(PointKey(Level::kRaw, id, start_ns, window_ns), value);
+  for (Level level : {Level::k10s, Level::k1m, Level::k1h}) {
+    write.Merge(PointKey(level, id, FloorTo(start_ns, LevelWidthNs(level))), value);
+  }
+}
+
+absl::string_view View(const rocksdb::Slice& s) { return absl::string_view(s.data(), s.size()); }
+
+std::vector<uint64_t> Intersect(const std::vector<uint64_t>& a, const std::vector<uint64_t>& b) {
+  std::vector<uint64_t> out;
+  std::set_intersection(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
+  return out;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<RocksDbSeriesStore>> RocksDbSeriesStore::Open(
-    const std::string& dir) {
+    const std::string& dir, StoreOptions store_options) {
   if (dir.empty()) return absl::InvalidArgumentError("data dir is empty");
+  ANDON_RETURN_IF_ERROR(store_options.retention.Check());
+  std::unique_ptr<RocksDbSeriesStore> store(new RocksDbSeriesStore(dir, store_options));
+  store->filter_ =
+      std::make_unique<RetentionFilter>(store_options.retention, store_options.clock);
+
   rocksdb::Options options;
   options.create_if_missing = true;
   options.merge_operator = std::make_shared<ValueMergeOperator>();
+  options.compaction_filter = store->filter_.get();
+  // Files that see no writes are still compacted, so expired windows go.
+  options.periodic_compaction_seconds = static_cast<uint64_t>(std::clamp<int64_t>(
+      absl::ToInt64Seconds(store_options.retention.raw), 3600, 24 * 3600));
+  options.compression = rocksdb::kLZ4Compression;
+  options.bottommost_compression = rocksdb::kZSTD;
+  rocksdb::BlockBasedTableOptions table;
+  // Series lookups at ingest are mostly for ids that are absent or cached:
+  // a bloom filter keeps the absent ones off the disk.
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(options, dir, &raw);
   if (!s.ok()) return OpenError(dir, s);
-  std::unique_ptr<RocksDbSeriesStore> store(
-      new RocksDbSeriesStore(dir, std::unique_ptr<rocksdb::DB>(raw)));
-  ANDON_RETURN_IF_ERROR(store->LoadSeriesCache());
+  store->db_.reset(raw);
+  ANDON_RETURN_IF_ERROR(store->Upgrade());
   return store;
 }
 
-RocksDbSeriesStore::RocksDbSeriesStore(std::string dir, std::unique_ptr<rocksdb::DB> db)
-    : dir_(std::move(dir)), db_(std::move(db)) {}
+RocksDbSeriesStore::RocksDbSeriesStore(std::string dir, StoreOptions options)
+    : dir_(std::move(dir)),
+      options_(options),
+      known_(options.known_series_per_generation) {}
 
 RocksDbSeriesStore::~RocksDbSeriesStore() { Close().IgnoreError(); }
 
@@ -56,36 +108,95 @@ absl::Status RocksDbSeriesStore::Close() {
   return absl::OkStatus();
 }
 
-absl::Status RocksDbSeriesStore::LoadSeriesCache() {
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
-  const std::string prefix(1, kSeriesPrefix);
-  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-    uint64_t id = 0;
-    v1::SeriesKey key;
-    if (!DecodeUint64(absl::string_view(it->key().data() + 1, it->key().size() - 1), &id) ||
-        !key.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-      return absl::DataLossError(absl::StrCat("data dir ", dir_, ": corrupt series entry ",
-                                              it->key().ToString(/*hex=*/true)));
-    }
-    CacheSeries(id, key);
+absl::Status RocksDbSeriesStore::ReadError(const std::string& what,
+                                           const std::string& status) const {
+  return absl::UnavailableError(absl::StrCat("reading ", what, " from data dir ", dir_, ": ", status));
+}
+
+void RocksDbSeriesStore::AddSeries(rocksdb::WriteBatch& write, uint64_t id,
+                                   const v1::SeriesKey& key) const {
+  write.Put(SeriesKeyKey(id), key.SerializeAsString());
+  write.Put(MetricIndexKey(key.metric(), id), "");
+  for (const v1::Label& label : key.labels()) {
+    write.Put(LabelIndexKey(key.metric(), label.name(), label.value(), id), "");
   }
-  if (!it->status().ok()) {
-    return absl::UnavailableError(
-        absl::StrCat("reading series from data dir ", dir_, ": ", it->status().ToString()));
+}
+
+absl::Status RocksDbSeriesStore::Upgrade() {
+  std::string version;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), kFormatKey, &version);
+  if (s.ok()) {
+    uint64_t v = 0;
+    if (!DecodeUint64(version, &v)) {
+      return absl::DataLossError(absl::StrCat("data dir ", dir_, ": corrupt format version"));
+    }
+    if (v > kFormatVersion) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "data dir ", dir_, " has format ", v, ", written by a newer andon-aggregator; this one "
+          "reads format ", kFormatVersion, " (run the newer version, or give another --data_dir)"));
+    }
+    return absl::OkStatus();
+  }
+  if (!s.IsNotFound()) return ReadError("the format version", s.ToString());
+
+  // Format 1 (or a new, empty directory): index every series' labels, then
+  // move every window onto the levels. Each batch moves windows and deletes
+  // their old keys atomically, so an interrupted upgrade resumes where it
+  // stopped and counts nothing twice.
+  int64_t series = 0;
+  int64_t windows = 0;
+  rocksdb::WriteBatch write;
+  auto flush = [&]() -> absl::Status {
+    if (write.Count() == 0) return absl::OkStatus();
+    rocksdb::Status w = db_->Write(rocksdb::WriteOptions(), &write);
+    write.Clear();
+    if (!w.ok()) {
+      return absl::UnavailableError(
+          absl::StrCat("upgrading data dir ", dir_, ": ", w.ToString()));
+    }
+    return absl::OkStatus();
+  };
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+    const std::string prefix(1, kSeriesPrefix);
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      uint64_t id = 0;
+      v1::SeriesKey key;
+      if (!DecodeUint64(View(it->key()).substr(1), &id) ||
+          !key.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+        return absl::DataLossError(absl::StrCat("data dir ", dir_, ": corrupt series entry ",
+                                                it->key().ToString(/*hex=*/true)));
+      }
+      AddSeries(write, id, key);
+      if (++series % kUpgradeBatch == 0) ANDON_RETURN_IF_ERROR(flush());
+    }
+    if (!it->status().ok()) return ReadError("series", it->status().ToString());
+    ANDON_RETURN_IF_ERROR(flush());
+  }
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+    const std::string prefix(1, kLegacyPointPrefix);
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      uint64_t id = 0;
+      int64_t start = 0;
+      if (!DecodeLegacyPointKey(View(it->key()), &id, &start)) {
+        return absl::DataLossError(absl::StrCat("data dir ", dir_, ": corrupt point ",
+                                                it->key().ToString(/*hex=*/true)));
+      }
+      AddPoint(write, id, start, kLegacyWindowNs, it->value());
+      write.Delete(it->key());
+      if (++windows % kUpgradeBatch == 0) ANDON_RETURN_IF_ERROR(flush());
+    }
+    if (!it->status().ok()) return ReadError("points", it->status().ToString());
+  }
+  write.Put(kFormatKey, EncodeUint64(kFormatVersion));
+  ANDON_RETURN_IF_ERROR(flush());
+  if (series > 0 || windows > 0) {
+    ANDON_LOG(INFO) << "upgraded data dir " << dir_ << " to format " << kFormatVersion << ": "
+                    << series << " series indexed by label, " << windows
+                    << " windows moved onto the raw, 10s, 1m and 1h levels";
   }
   return absl::OkStatus();
-}
-
-bool RocksDbSeriesStore::CacheSeries(uint64_t id, const v1::SeriesKey& key) {
-  absl::MutexLock lock(&cache_mu_);
-  if (!known_ids_.insert(id).second) return false;
-  series_by_metric_[key.metric()].push_back(SeriesRef{id, key});
-  return true;
-}
-
-bool RocksDbSeriesStore::IsCached(uint64_t id) const {
-  absl::ReaderMutexLock lock(&cache_mu_);
-  return known_ids_.contains(id);
 }
 
 absl::StatusOr<uint64_t> RocksDbSeriesStore::LastSequence(absl::string_view sender_id) const {
@@ -94,9 +205,7 @@ absl::StatusOr<uint64_t> RocksDbSeriesStore::LastSequence(absl::string_view send
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), SequenceKey(sender_id), &value);
   if (s.IsNotFound()) return 0;
   uint64_t seq = 0;
-  if (!s.ok()) {
-    return absl::UnavailableError(absl::StrCat("reading data dir ", dir_, ": ", s.ToString()));
-  }
+  if (!s.ok()) return ReadError("a sequence", s.ToString());
   if (!DecodeUint64(value, &seq)) {
     return absl::DataLossError(
         absl::StrCat("data dir ", dir_, ": corrupt sequence for sender '", sender_id, "'"));
@@ -128,10 +237,7 @@ absl::StatusOr<std::vector<v1::MetricInfo>> RocksDbSeriesStore::LoadMetricInfos(
     }
     out.push_back(std::move(m));
   }
-  if (!it->status().ok()) {
-    return absl::UnavailableError(
-        absl::StrCat("reading data dir ", dir_, ": ", it->status().ToString()));
-  }
+  if (!it->status().ok()) return ReadError("metric descriptors", it->status().ToString());
   return out;
 }
 
@@ -147,65 +253,193 @@ absl::StatusOr<ApplyResult> RocksDbSeriesStore::ApplyBatch(const v1::IngestBatch
   }
 
   rocksdb::WriteBatch write;
-  std::vector<SeriesRef> new_series;
-  absl::flat_hash_set<uint64_t> new_ids;
+  std::vector<uint64_t> added;  // remembered now; forgotten again if the write fails
   std::string value;
+  std::string stored;
+  v1::SeriesKey key;
   for (const v1::Point& point : batch.points()) {
-    v1::SeriesKey key = point.series();
+    key = point.series();
     CanonicalizeSeriesKey(key);
     const uint64_t id = SeriesId(key);
-    if (!IsCached(id) && new_ids.insert(id).second) {
-      write.Put(SeriesKeyKey(id), key.SerializeAsString());
-      write.Put(MetricIndexKey(key.metric(), id), "");
-      new_series.push_back(SeriesRef{id, std::move(key)});
+    const uint64_t fingerprint = SeriesFingerprint(key);
+    KnownSeries::Found found = known_.Find(id, fingerprint);
+    if (found == KnownSeries::Found::kUnknown) {
+      rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), SeriesKeyKey(id), &stored);
+      if (s.ok()) {
+        v1::SeriesKey other;
+        if (!other.ParseFromString(stored)) {
+          return absl::DataLossError(
+              absl::StrCat("data dir ", dir_, ": corrupt series entry for id ", id));
+        }
+        const uint64_t other_fingerprint = SeriesFingerprint(other);
+        known_.Insert(id, other_fingerprint);
+        found = other_fingerprint == fingerprint ? KnownSeries::Found::kSame
+                                                 : KnownSeries::Found::kOther;
+        if (found == KnownSeries::Found::kOther) {
+          ANDON_LOG(ERROR) << "series " << SeriesKeyToString(key) << " has the id " << id
+                           << " of the stored series " << SeriesKeyToString(other)
+                           << ": its points are left out";
+        }
+      } else if (s.IsNotFound()) {
+        AddSeries(write, id, key);
+        known_.Insert(id, fingerprint);
+        added.push_back(id);
+        found = KnownSeries::Found::kSame;
+      } else {
+        for (uint64_t a : added) known_.Erase(a);
+        return ReadError("a series", s.ToString());
+      }
+    }
+    if (found == KnownSeries::Found::kOther) {
+      ++result.points_collided;
+      continue;
     }
     point.value().SerializeToString(&value);
-    write.Merge(PointKey(id, point.window_start_ns()), value);
+    AddPoint(write, id, point.window_start_ns(), point.window_ns(), value);
+    ++result.points_applied;
   }
   write.Put(SequenceKey(batch.sender_id()), EncodeUint64(batch.sequence()));
 
   rocksdb::Status s = db_->Write(rocksdb::WriteOptions(), &write);
   if (!s.ok()) {
+    for (uint64_t a : added) known_.Erase(a);
     return absl::UnavailableError(absl::StrCat("writing to data dir ", dir_, ": ", s.ToString()));
   }
-  for (const SeriesRef& ref : new_series) CacheSeries(ref.id, ref.key);
   result.last_sequence = batch.sequence();
-  result.points_applied = batch.points_size();
   return result;
 }
 
-std::vector<SeriesRef> RocksDbSeriesStore::SeriesOfMetric(absl::string_view metric) const {
-  absl::ReaderMutexLock lock(&cache_mu_);
-  auto it = series_by_metric_.find(metric);
-  if (it == series_by_metric_.end()) return {};
-  return it->second;
+absl::Status RocksDbSeriesStore::ScanIds(const std::string& prefix,
+                                         std::vector<uint64_t>* ids) const {
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    uint64_t id = 0;
+    if (it->key().size() == prefix.size() + 8 && DecodeIndexSeriesId(View(it->key()), &id)) {
+      ids->push_back(id);
+    }
+  }
+  if (!it->status().ok()) return ReadError("the series index", it->status().ToString());
+  return absl::OkStatus();
 }
 
-absl::Status RocksDbSeriesStore::ScanPoints(uint64_t series_id, int64_t start_ns, int64_t end_ns,
-                                            const PointVisitor& visit) const {
+absl::Status RocksDbSeriesStore::ScanRegex(absl::string_view metric, const LabelMatcher& matcher,
+                                           std::vector<uint64_t>* ids) const {
+  const std::string prefix = LabelIndexPrefix(metric, matcher.name());
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  it->Seek(prefix);
+  while (it->Valid() && it->key().starts_with(prefix)) {
+    const absl::string_view key = View(it->key());
+    if (key.size() < prefix.size() + 9) {
+      it->Next();
+      continue;
+    }
+    const std::string value(key.substr(prefix.size(), key.size() - prefix.size() - 9));
+    if (!matcher.MatchesValue(value)) {
+      // Label values hold no NUL, so this is past every posting of `value`.
+      it->Seek(absl::StrCat(prefix, value, "\x01"));
+      continue;
+    }
+    const std::string value_prefix = LabelValuePrefix(metric, matcher.name(), value);
+    bool moved = false;
+    for (; it->Valid() && it->key().starts_with(value_prefix); it->Next()) {
+      moved = true;
+      uint64_t id = 0;
+      if (it->key().size() == value_prefix.size() + 8 &&
+          DecodeIndexSeriesId(View(it->key()), &id)) {
+        ids->push_back(id);
+      }
+    }
+    if (!moved) it->Next();
+  }
+  if (!it->status().ok()) return ReadError("the label index", it->status().ToString());
+  std::sort(ids->begin(), ids->end());
+  ids->erase(std::unique(ids->begin(), ids->end()), ids->end());
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<SeriesRef>> RocksDbSeriesStore::SelectSeries(
+    absl::string_view metric, const std::vector<LabelMatcher>& matchers) const {
+  if (db_ == nullptr) return absl::FailedPreconditionError("series store is closed");
+  // Candidates from the index: a matcher that a missing label (value "")
+  // would satisfy cannot use it, and only filters below.
+  std::vector<uint64_t> ids;
+  bool narrowed = false;
+  for (const LabelMatcher& m : matchers) {
+    if (m.MatchesValue("")) continue;
+    std::vector<uint64_t> found;
+    if (m.op() == v1::LabelMatcher::EQ) {
+      ANDON_RETURN_IF_ERROR(ScanIds(LabelValuePrefix(metric, m.name(), m.value()), &found));
+    } else if (m.op() == v1::LabelMatcher::REGEX) {
+      ANDON_RETURN_IF_ERROR(ScanRegex(metric, m, &found));
+    } else {
+      continue;
+    }
+    ids = narrowed ? Intersect(ids, found) : std::move(found);
+    narrowed = true;
+    if (ids.empty()) return std::vector<SeriesRef>{};
+  }
+  if (!narrowed) ANDON_RETURN_IF_ERROR(ScanIds(MetricIndexPrefix(metric), &ids));
+
+  std::vector<SeriesRef> out;
+  std::vector<std::string> keys;
+  std::vector<rocksdb::Slice> slices;
+  std::vector<std::string> values;
+  for (size_t begin = 0; begin < ids.size(); begin += kMultiGetChunk) {
+    const size_t end = std::min(ids.size(), begin + kMultiGetChunk);
+    keys.clear();
+    for (size_t i = begin; i < end; ++i) keys.push_back(SeriesKeyKey(ids[i]));
+    slices.assign(keys.begin(), keys.end());
+    values.clear();
+    std::vector<rocksdb::Status> statuses =
+        db_->MultiGet(rocksdb::ReadOptions(), slices, &values);
+    for (size_t i = 0; i < statuses.size(); ++i) {
+      if (statuses[i].IsNotFound()) continue;
+      if (!statuses[i].ok()) return ReadError("series", statuses[i].ToString());
+      SeriesRef ref{ids[begin + i], {}};
+      if (!ref.key.ParseFromString(values[i])) {
+        return absl::DataLossError(
+            absl::StrCat("data dir ", dir_, ": corrupt series entry for id ", ref.id));
+      }
+      if (ref.key.metric() != metric) continue;
+      bool all = true;
+      for (const LabelMatcher& m : matchers) all = all && m.Matches(ref.key);
+      if (all) out.push_back(std::move(ref));
+    }
+  }
+  return out;
+}
+
+absl::Status RocksDbSeriesStore::ScanPoints(Level level, uint64_t series_id, int64_t start_ns,
+                                            int64_t end_ns, const PointVisitor& visit) const {
   if (db_ == nullptr) return absl::FailedPreconditionError("series store is closed");
   if (end_ns <= start_ns) return absl::OkStatus();
-  const std::string upper = PointKey(series_id, end_ns);
+  const std::string upper = PointKeyLowerBound(level, series_id, end_ns);
   rocksdb::Slice upper_slice(upper);
   rocksdb::ReadOptions options;
   options.iterate_upper_bound = &upper_slice;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options));
   v1::Value value;
-  for (it->Seek(PointKey(series_id, start_ns)); it->Valid(); it->Next()) {
-    uint64_t id = 0;
-    int64_t window_start_ns = 0;
+  for (it->Seek(PointKeyLowerBound(level, series_id, start_ns)); it->Valid(); it->Next()) {
+    DecodedPointKey key;
     value.Clear();
-    if (!DecodePointKey(absl::string_view(it->key().data(), it->key().size()), &id,
-                        &window_start_ns) ||
+    if (!DecodePointKey(View(it->key()), &key) || key.series_id != series_id ||
         !value.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
       return absl::DataLossError(
           absl::StrCat("data dir ", dir_, ": corrupt point ", it->key().ToString(/*hex=*/true)));
     }
-    if (!visit(window_start_ns, value)) break;
+    if (!visit(key.window_start_ns, key.window_ns, value)) break;
   }
-  if (!it->status().ok()) {
-    return absl::UnavailableError(
-        absl::StrCat("reading data dir ", dir_, ": ", it->status().ToString()));
+  if (!it->status().ok()) return ReadError("points", it->status().ToString());
+  return absl::OkStatus();
+}
+
+absl::Status RocksDbSeriesStore::CompactAll() {
+  if (db_ == nullptr) return absl::FailedPreconditionError("series store is closed");
+  rocksdb::CompactRangeOptions options;
+  options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  rocksdb::Status s = db_->CompactRange(options, nullptr, nullptr);
+  if (!s.ok()) {
+    return absl::UnavailableError(absl::StrCat("compacting data dir ", dir_, ": ", s.ToString()));
   }
   return absl::OkStatus();
 }

@@ -5,66 +5,94 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "aggregator/storage/known_series.h"
+#include "aggregator/storage/resolution.h"
 #include "aggregator/storage/series_store.h"
+#include "common/clock.h"
 
 namespace rocksdb {
 class DB;
-}
+class Iterator;
+class WriteBatch;
+}  // namespace rocksdb
 
 namespace andon::aggregator {
 
+class RetentionFilter;
+
+struct StoreOptions {
+  Retention retention;
+  // Drives retention; tests pass a fake one.
+  const Clock* clock = RealClock::Get();
+  // Series ids remembered by ingest, per generation (KnownSeries): about
+  // 32 bytes each, so the default holds at most about 64 MiB.
+  size_t known_series_per_generation = size_t{1} << 20;
+};
+
 // SeriesStore on an embedded RocksDB in one data directory (key layout in
-// storage_keys.h). Series keys are cached in memory per metric, loaded at
-// Open(), so queries never rescan metadata.
+// storage_keys.h): every window at the raw level and rolled up into 10 s,
+// 1 min and 1 h windows by the merge operator, a label index that answers
+// matchers, retention by a compaction filter. Nothing grows in memory with
+// the number of series: series keys are read from the index when a query
+// needs them, and ingest remembers a bounded set of recent ids.
 //
 // Thread-safe: ApplyBatch calls are serialized by a mutex (the duplicate
 // check and the write must be atomic per sender); reads run concurrently
 // with them and with each other.
 class RocksDbSeriesStore final : public SeriesStore {
  public:
-  // Opens (creating if needed) the store in `dir`. Fails with a message
-  // naming the directory, e.g. FAILED_PRECONDITION "data dir X is in use by
-  // another andon-aggregator" when another process holds it.
-  static absl::StatusOr<std::unique_ptr<RocksDbSeriesStore>> Open(const std::string& dir);
+  // Opens (creating if needed) the store in `dir`, upgrading a data dir of
+  // format 1 in place (each step atomic, so an interrupted upgrade resumes).
+  // Fails with a message naming the directory, e.g. FAILED_PRECONDITION
+  // "data dir X is in use by another andon-aggregator" when another process
+  // holds it, or when a newer format is found.
+  static absl::StatusOr<std::unique_ptr<RocksDbSeriesStore>> Open(const std::string& dir,
+                                                                  StoreOptions options = {});
 
   ~RocksDbSeriesStore() override;
   RocksDbSeriesStore(const RocksDbSeriesStore&) = delete;
   RocksDbSeriesStore& operator=(const RocksDbSeriesStore&) = delete;
 
   absl::StatusOr<ApplyResult> ApplyBatch(const v1::IngestBatch& batch) override;
-  std::vector<SeriesRef> SeriesOfMetric(absl::string_view metric) const override;
-  absl::Status ScanPoints(uint64_t series_id, int64_t start_ns, int64_t end_ns,
+  absl::StatusOr<std::vector<SeriesRef>> SelectSeries(
+      absl::string_view metric, const std::vector<LabelMatcher>& matchers) const override;
+  absl::Status ScanPoints(Level level, uint64_t series_id, int64_t start_ns, int64_t end_ns,
                           const PointVisitor& visit) const override;
+  const Retention& retention() const override { return options_.retention; }
   absl::StatusOr<uint64_t> LastSequence(absl::string_view sender_id) const override;
   absl::Status PutMetricInfo(const v1::MetricInfo& metric) override;
   absl::StatusOr<std::vector<v1::MetricInfo>> LoadMetricInfos() const override;
+
+  // Compacts the whole store now, dropping expired windows (tests, tools).
+  absl::Status CompactAll();
 
   // Flushes and closes the database; later calls fail. Idempotent. Must not
   // race with other calls.
   absl::Status Close();
 
  private:
-  RocksDbSeriesStore(std::string dir, std::unique_ptr<rocksdb::DB> db);
+  RocksDbSeriesStore(std::string dir, StoreOptions options);
 
-  absl::Status LoadSeriesCache();
-  // Adds a series to the cache; false if it was already there.
-  bool CacheSeries(uint64_t id, const v1::SeriesKey& key) ABSL_LOCKS_EXCLUDED(cache_mu_);
-  bool IsCached(uint64_t id) const ABSL_LOCKS_EXCLUDED(cache_mu_);
+  absl::Status Upgrade();
+  // The ids under every key starting with `prefix` followed by exactly an id.
+  absl::Status ScanIds(const std::string& prefix, std::vector<uint64_t>* ids) const;
+  // The ids of the series whose `matcher.name()` label has a value it matches.
+  absl::Status ScanRegex(absl::string_view metric, const LabelMatcher& matcher,
+                         std::vector<uint64_t>* ids) const;
+  // Writes a new series' key and index entries into `write`.
+  void AddSeries(rocksdb::WriteBatch& write, uint64_t id, const v1::SeriesKey& key) const;
+  absl::Status ReadError(const std::string& what, const std::string& status) const;
 
   const std::string dir_;
+  const StoreOptions options_;
+  std::unique_ptr<RetentionFilter> filter_;  // outlives db_
   std::unique_ptr<rocksdb::DB> db_;
 
   // Serializes ApplyBatch.
   absl::Mutex apply_mu_;
-
-  mutable absl::Mutex cache_mu_;
-  absl::flat_hash_map<std::string, std::vector<SeriesRef>> series_by_metric_
-      ABSL_GUARDED_BY(cache_mu_);
-  absl::flat_hash_set<uint64_t> known_ids_ ABSL_GUARDED_BY(cache_mu_);
+  KnownSeries known_ ABSL_GUARDED_BY(apply_mu_);
 };
 
 }  // namespace andon::aggregator

@@ -6,18 +6,25 @@
 #include <string>
 
 #include "aggregator/batch_validator.h"
+#include "aggregator/storage/storage_keys.h"
+#include "aggregator/storage/value_merge_operator.h"
 #include "aggregator/test_batches.h"
 #include "common/clock.h"
+#include "common/series_key.h"
+#include "rocksdb/db.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace andon::aggregator {
 namespace {
 
+using ::andon::aggregator::testing::AllSeries;
 using ::andon::aggregator::testing::Batch;
 using ::andon::aggregator::testing::kSecondNs;
 using ::andon::aggregator::testing::kT0Ns;
 using ::andon::aggregator::testing::Syscalls;
+using ::andon::aggregator::testing::CounterPoint;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::SizeIs;
@@ -27,6 +34,17 @@ std::string MakeTempDir() {
   char* dir = mkdtemp(pattern.data());
   EXPECT_NE(dir, nullptr);
   return pattern;
+}
+
+using Counts = std::vector<std::pair<int64_t, uint64_t>>;
+
+v1::LabelMatcher Matcher(const std::string& name, v1::LabelMatcher::Op op,
+                         const std::string& value) {
+  v1::LabelMatcher m;
+  m.set_name(name);
+  m.set_op(op);
+  m.set_value(value);
+  return m;
 }
 
 class RocksDbSeriesStoreTest : public ::testing::Test {
@@ -39,20 +57,53 @@ class RocksDbSeriesStoreTest : public ::testing::Test {
     store_.reset();
     std::filesystem::remove_all(dir_);
   }
-  void Reopen() {
+  void Reopen(StoreOptions options = {}) {
     store_.reset();
-    auto opened = RocksDbSeriesStore::Open(dir_);
+    auto opened = RocksDbSeriesStore::Open(dir_, options);
     ASSERT_TRUE(opened.ok()) << opened.status();
     store_ = std::move(*opened);
   }
+  // Opens the data dir with RocksDB alone (the store closed), to lay down
+  // what an older version or a collision would have left.
+  std::unique_ptr<rocksdb::DB> OpenRaw() {
+    store_.reset();
+    rocksdb::Options options;
+    options.create_if_missing = true;
+    options.merge_operator = std::make_shared<ValueMergeOperator>();
+    rocksdb::DB* db = nullptr;
+    rocksdb::Status s = rocksdb::DB::Open(options, dir_, &db);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return std::unique_ptr<rocksdb::DB>(db);
+  }
+  std::vector<std::string> Select(const std::string& metric,
+                                  const std::vector<v1::LabelMatcher>& specs) {
+    std::vector<LabelMatcher> matchers;
+    for (const v1::LabelMatcher& spec : specs) matchers.push_back(*LabelMatcher::Compile(spec));
+    auto series = store_->SelectSeries(metric, matchers);
+    EXPECT_TRUE(series.ok()) << series.status();
+    std::vector<std::string> out;
+    for (const SeriesRef& ref : *series) out.push_back(SeriesKeyToString(ref.key));
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+  // The counts of one series at `level`, by window start offset in seconds.
+  Counts CountsAt(uint64_t id, Level level) {
+    auto points = store_->ReadPoints(id, kT0Ns - 7200 * kSecondNs, kT0Ns + 7200 * kSecondNs, level);
+    EXPECT_TRUE(points.ok()) << points.status();
+    Counts out;
+    for (const StoredPoint& p : *points) {
+      out.emplace_back((p.window_start_ns - kT0Ns) / kSecondNs, p.value.counter());
+    }
+    return out;
+  }
   // Counts of the only series of syscalls, by window start offset in seconds.
-  std::vector<std::pair<int64_t, uint64_t>> OnlySeriesCounts() {
-    std::vector<SeriesRef> series = store_->SeriesOfMetric("syscalls");
+  Counts OnlySeriesCounts() {
+    std::vector<SeriesRef> series = AllSeries(*store_, "syscalls");
     EXPECT_THAT(series, SizeIs(1));
     if (series.empty()) return {};
     auto points = store_->ReadPoints(series[0].id, 0, kT0Ns + 3600 * kSecondNs);
     EXPECT_TRUE(points.ok()) << points.status();
-    std::vector<std::pair<int64_t, uint64_t>> out;
+    Counts out;
     for (const StoredPoint& p : *points) {
       out.emplace_back((p.window_start_ns - kT0Ns) / kSecondNs, p.value.counter());
     }
@@ -62,8 +113,6 @@ class RocksDbSeriesStoreTest : public ::testing::Test {
   std::string dir_;
   std::unique_ptr<RocksDbSeriesStore> store_;
 };
-
-using Counts = std::vector<std::pair<int64_t, uint64_t>>;
 
 TEST_F(RocksDbSeriesStoreTest, CountersMergeAcrossBatchesAndWithinOne) {
   ASSERT_TRUE(store_->ApplyBatch(Batch("h1", 1, {Syscalls("h1", "nginx", "read", kT0Ns, 3)})).ok());
@@ -113,7 +162,7 @@ TEST_F(RocksDbSeriesStoreTest, ReopenKeepsPointsSeriesAndSequences) {
                   .ok());
   ASSERT_TRUE(store_->Close().ok());
   Reopen();
-  EXPECT_THAT(store_->SeriesOfMetric("syscalls"), SizeIs(2));
+  EXPECT_THAT(AllSeries(*store_, "syscalls"), SizeIs(2));
   auto seq = store_->LastSequence("h1");
   ASSERT_TRUE(seq.ok());
   EXPECT_EQ(*seq, 1u);
@@ -122,7 +171,7 @@ TEST_F(RocksDbSeriesStoreTest, ReopenKeepsPointsSeriesAndSequences) {
   EXPECT_TRUE(replay->duplicate);
   // New points for a series known only from disk merge with the stored ones.
   ASSERT_TRUE(store_->ApplyBatch(Batch("h1", 2, {Syscalls("h1", "nginx", "read", kT0Ns, 2)})).ok());
-  for (const SeriesRef& ref : store_->SeriesOfMetric("syscalls")) {
+  for (const SeriesRef& ref : AllSeries(*store_, "syscalls")) {
     auto points = store_->ReadPoints(ref.id, kT0Ns, kT0Ns + kSecondNs);
     ASSERT_TRUE(points.ok());
     ASSERT_THAT(*points, SizeIs(1));
@@ -139,7 +188,7 @@ TEST_F(RocksDbSeriesStoreTest, ReadPointsIsHalfOpenAndPerSeries) {
                                       Syscalls("h1", "nginx", "read", kT0Ns + 2 * kSecondNs, 3),
                                       Syscalls("h2", "nginx", "read", kT0Ns, 9)}))
                   .ok());
-  std::vector<SeriesRef> series = store_->SeriesOfMetric("syscalls");
+  std::vector<SeriesRef> series = AllSeries(*store_, "syscalls");
   ASSERT_THAT(series, SizeIs(2));
   const SeriesRef& h1 = series[0].key.labels(1).value() == "h1" ? series[0] : series[1];
   auto points = store_->ReadPoints(h1.id, kT0Ns + kSecondNs, kT0Ns + 2 * kSecondNs);
@@ -147,7 +196,7 @@ TEST_F(RocksDbSeriesStoreTest, ReadPointsIsHalfOpenAndPerSeries) {
   ASSERT_THAT(*points, SizeIs(1));
   EXPECT_EQ((*points)[0].window_start_ns, kT0Ns + kSecondNs);
   EXPECT_EQ((*points)[0].value.counter(), 2u);
-  EXPECT_THAT(store_->SeriesOfMetric("execs"), IsEmpty());
+  EXPECT_THAT(AllSeries(*store_, "execs"), IsEmpty());
 }
 
 TEST_F(RocksDbSeriesStoreTest, InvalidBatchLeavesStoreUnchanged) {
@@ -159,15 +208,180 @@ TEST_F(RocksDbSeriesStoreTest, InvalidBatchLeavesStoreUnchanged) {
                                  testing::CounterPoint("no_such_metric", {}, kT0Ns, 1)});
   // The ingest path stores a batch only after it validates.
   ASSERT_FALSE(validator.Validate(batch).ok());
-  EXPECT_THAT(store_->SeriesOfMetric("syscalls"), IsEmpty());
+  EXPECT_THAT(AllSeries(*store_, "syscalls"), IsEmpty());
   EXPECT_EQ(*store_->LastSequence("h1"), 0u);
   // A batch the store itself refuses writes nothing either.
   batch.set_sender_id("");
   EXPECT_FALSE(store_->ApplyBatch(batch).ok());
-  EXPECT_THAT(store_->SeriesOfMetric("syscalls"), IsEmpty());
+  EXPECT_THAT(AllSeries(*store_, "syscalls"), IsEmpty());
   Reopen();
-  EXPECT_THAT(store_->SeriesOfMetric("syscalls"), IsEmpty());
+  EXPECT_THAT(AllSeries(*store_, "syscalls"), IsEmpty());
   EXPECT_EQ(*store_->LastSequence("h1"), 0u);
+}
+
+TEST_F(RocksDbSeriesStoreTest, WindowsRollUpInto10sOneMinuteAndOneHourWindows) {
+  // kT0Ns is on a minute boundary; 1 s windows at +0..+69 s and a 5 s one.
+  std::vector<v1::Point> points;
+  for (int i = 0; i < 70; ++i) {
+    points.push_back(Syscalls("h1", "nginx", "read", kT0Ns + i * kSecondNs, 1));
+  }
+  points.push_back(CounterPoint("syscalls", {{"host", "h1"}, {"comm", "nginx"}, {"syscall", "read"}},
+                                kT0Ns + 5 * kSecondNs, 100, 5 * kSecondNs));
+  auto result = store_->ApplyBatch(Batch("h1", 1, std::move(points)));
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->points_applied, 71);
+  std::vector<SeriesRef> series = AllSeries(*store_, "syscalls");
+  ASSERT_THAT(series, SizeIs(1));
+  const uint64_t id = series[0].id;
+
+  // Raw windows keep their own widths; two widths at one start stay apart.
+  auto raw = store_->ReadPoints(id, kT0Ns + 5 * kSecondNs, kT0Ns + 6 * kSecondNs);
+  ASSERT_TRUE(raw.ok());
+  ASSERT_THAT(*raw, SizeIs(2));
+  EXPECT_EQ((*raw)[0].window_ns, kSecondNs);
+  EXPECT_EQ((*raw)[0].value.counter(), 1u);
+  EXPECT_EQ((*raw)[1].window_ns, 5 * kSecondNs);
+  EXPECT_EQ((*raw)[1].value.counter(), 100u);
+
+  EXPECT_EQ(CountsAt(id, Level::k10s), (Counts{{0, 110}, {10, 10}, {20, 10}, {30, 10}, {40, 10},
+                                                {50, 10}, {60, 10}}));
+  EXPECT_EQ(CountsAt(id, Level::k1m), (Counts{{0, 160}, {60, 10}}));
+  // kT0Ns is 14 minutes into its hour.
+  const int64_t hour_start = (kT0Ns / (3600 * kSecondNs)) * 3600 * kSecondNs;
+  auto hour = store_->ReadPoints(id, hour_start, hour_start + 1, Level::k1h);
+  ASSERT_TRUE(hour.ok());
+  ASSERT_THAT(*hour, SizeIs(1));
+  EXPECT_EQ((*hour)[0].window_ns, 3600 * kSecondNs);
+  EXPECT_EQ((*hour)[0].value.counter(), 170u);
+}
+
+TEST_F(RocksDbSeriesStoreTest, SelectSeriesAnswersMatchersFromTheLabelIndex) {
+  ASSERT_TRUE(store_
+                  ->ApplyBatch(Batch("h1", 1,
+                                     {Syscalls("web-1", "nginx", "read", kT0Ns, 1),
+                                      Syscalls("web-2", "nginx", "write", kT0Ns, 1),
+                                      Syscalls("db-1", "postgres", "read", kT0Ns, 1),
+                                      CounterPoint("execs", {{"host", "web-1"}, {"comm", "nginx"}},
+                                                   kT0Ns, 1)}))
+                  .ok());
+  using Op = v1::LabelMatcher;
+  EXPECT_THAT(Select("syscalls", {}), SizeIs(3));
+  EXPECT_THAT(Select("syscalls", {Matcher("comm", Op::EQ, "nginx")}),
+              ElementsAre(HasSubstr("web-1"), HasSubstr("web-2")));
+  EXPECT_THAT(Select("syscalls", {Matcher("host", Op::REGEX, "web-.*"),
+                                  Matcher("syscall", Op::EQ, "read")}),
+              ElementsAre(HasSubstr("web-1")));
+  EXPECT_THAT(Select("syscalls", {Matcher("host", Op::REGEX, "db-.*|web-2")}), SizeIs(2));
+  EXPECT_THAT(Select("syscalls", {Matcher("host", Op::NEQ, "web-1")}), SizeIs(2));
+  EXPECT_THAT(Select("syscalls", {Matcher("host", Op::NOT_REGEX, "web-.*")}),
+              ElementsAre(HasSubstr("db-1")));
+  // A label no series has: "=''" matches all, "=x" none.
+  EXPECT_THAT(Select("syscalls", {Matcher("rack", Op::EQ, "")}), SizeIs(3));
+  EXPECT_THAT(Select("syscalls", {Matcher("rack", Op::EQ, "r1")}), IsEmpty());
+  // The index is per metric: execs' series is not a syscalls one.
+  EXPECT_THAT(Select("execs", {Matcher("host", Op::EQ, "web-1")}), SizeIs(1));
+  EXPECT_THAT(Select("sys", {}), IsEmpty());
+  // A value that is a prefix of another selects only itself.
+  EXPECT_THAT(Select("syscalls", {Matcher("host", Op::EQ, "web")}), IsEmpty());
+  EXPECT_THAT(Select("syscalls", {Matcher("host", Op::REGEX, "web")}), IsEmpty());
+}
+
+TEST_F(RocksDbSeriesStoreTest, ASeriesWhoseIdIsTakenIsLeftOutAndCounted) {
+  // Lay down another series under the id that nginx's series would have.
+  v1::SeriesKey victim = Syscalls("h1", "nginx", "read", kT0Ns, 1).series();
+  CanonicalizeSeriesKey(victim);
+  v1::SeriesKey squatter = Syscalls("h9", "other", "open", kT0Ns, 1).series();
+  CanonicalizeSeriesKey(squatter);
+  {
+    std::unique_ptr<rocksdb::DB> db = OpenRaw();
+    ASSERT_TRUE(db->Put({}, SeriesKeyKey(SeriesId(victim)), squatter.SerializeAsString()).ok());
+    ASSERT_TRUE(db->Put({}, kFormatKey, EncodeUint64(kFormatVersion)).ok());
+  }
+  Reopen();
+  for (uint64_t seq : {1, 2}) {  // the second time from the known-series memory
+    auto result = store_->ApplyBatch(Batch("h1", seq,
+                                           {Syscalls("h1", "nginx", "read", kT0Ns, 1),
+                                            Syscalls("h1", "bash", "read", kT0Ns, 1)}));
+    ASSERT_TRUE(result.ok()) << result.status();
+    EXPECT_EQ(result->points_applied, 1);
+    EXPECT_EQ(result->points_collided, 1);
+  }
+  auto points = store_->ReadPoints(SeriesId(victim), 0, INT64_MAX);
+  ASSERT_TRUE(points.ok());
+  EXPECT_THAT(*points, IsEmpty());
+}
+
+TEST_F(RocksDbSeriesStoreTest, ADataDirOfFormatOneIsUpgradedOnceWithNothingLost) {
+  v1::SeriesKey key = Syscalls("h1", "nginx", "read", kT0Ns, 1).series();
+  CanonicalizeSeriesKey(key);
+  const uint64_t id = SeriesId(key);
+  {
+    std::unique_ptr<rocksdb::DB> db = OpenRaw();
+    ASSERT_TRUE(db->Delete({}, kFormatKey).ok());
+    ASSERT_TRUE(db->Put({}, SeriesKeyKey(id), key.SerializeAsString()).ok());
+    ASSERT_TRUE(db->Put({}, MetricIndexKey("syscalls", id), "").ok());
+    v1::Value value;
+    for (int i = 0; i < 12; ++i) {
+      value.set_counter(static_cast<uint64_t>(i + 1));
+      ASSERT_TRUE(
+          db->Put({}, LegacyPointKey(id, kT0Ns + i * kSecondNs), value.SerializeAsString()).ok());
+    }
+    ASSERT_TRUE(db->Put({}, SequenceKey("h1"), EncodeUint64(7)).ok());
+  }
+  for (int open = 0; open < 2; ++open) {
+    Reopen();
+    EXPECT_EQ(CountsAt(id, Level::k10s), (Counts{{0, 55}, {10, 23}})) << "open " << open;
+    EXPECT_THAT(CountsAt(id, Level::kRaw), SizeIs(12));
+    EXPECT_EQ(Select("syscalls", {Matcher("comm", v1::LabelMatcher::EQ, "nginx")}).size(), 1u);
+    EXPECT_EQ(*store_->LastSequence("h1"), 7u);
+  }
+  std::unique_ptr<rocksdb::DB> db = OpenRaw();
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator({}));
+  it->Seek(std::string(1, kLegacyPointPrefix));
+  EXPECT_TRUE(!it->Valid() || it->key()[0] != kLegacyPointPrefix) << "old keys are left";
+}
+
+TEST_F(RocksDbSeriesStoreTest, ANewerFormatIsRefusedNamingIt) {
+  {
+    std::unique_ptr<rocksdb::DB> db = OpenRaw();
+    ASSERT_TRUE(db->Put({}, kFormatKey, EncodeUint64(kFormatVersion + 1)).ok());
+  }
+  auto opened = RocksDbSeriesStore::Open(dir_);
+  ASSERT_FALSE(opened.ok());
+  EXPECT_EQ(opened.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(opened.status().message(), HasSubstr("written by a newer andon-aggregator"));
+}
+
+TEST_F(RocksDbSeriesStoreTest, CompactionDropsEachLevelPastItsRetention) {
+  FakeClock clock(absl::FromUnixNanos(kT0Ns));
+  StoreOptions options;
+  options.clock = &clock;
+  options.retention = *ParseRetention("raw=1h,10s=3h,1m=1d,1h=30d");
+  Reopen(options);
+  ASSERT_TRUE(store_->ApplyBatch(Batch("h1", 1, {Syscalls("h1", "nginx", "read", kT0Ns, 4)})).ok());
+  const uint64_t id = AllSeries(*store_, "syscalls")[0].id;
+  auto levels_left = [&] {
+    std::vector<std::string> out;
+    for (Level level : kLevels) {
+      auto points = store_->ReadPoints(id, kT0Ns - 3600 * kSecondNs, kT0Ns + kSecondNs, level);
+      if (points.ok() && !points->empty()) out.push_back(LevelName(level));
+    }
+    return out;
+  };
+  ASSERT_TRUE(store_->CompactAll().ok());
+  EXPECT_THAT(levels_left(), ElementsAre("raw", "10s", "1m", "1h"));
+  clock.Advance(absl::Hours(2));
+  ASSERT_TRUE(store_->CompactAll().ok());
+  EXPECT_THAT(levels_left(), ElementsAre("10s", "1m", "1h"));
+  clock.Advance(absl::Hours(2));
+  ASSERT_TRUE(store_->CompactAll().ok());
+  EXPECT_THAT(levels_left(), ElementsAre("1m", "1h"));
+  clock.Advance(absl::Hours(24 * 40));
+  ASSERT_TRUE(store_->CompactAll().ok());
+  EXPECT_THAT(levels_left(), IsEmpty());
+  // The series and the sender's sequence are kept.
+  EXPECT_THAT(AllSeries(*store_, "syscalls"), SizeIs(1));
+  EXPECT_EQ(*store_->LastSequence("h1"), 1u);
 }
 
 TEST_F(RocksDbSeriesStoreTest, SecondOpenOfSameDirFailsNamingIt) {

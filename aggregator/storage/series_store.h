@@ -6,8 +6,10 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "aggregator/storage/resolution.h"
 #include "andon/v1/ingest.pb.h"
 #include "andon/v1/types.pb.h"
+#include "common/label_matcher.h"
 
 namespace andon::aggregator {
 
@@ -20,6 +22,7 @@ struct SeriesRef {
 // One stored window of one series.
 struct StoredPoint {
   int64_t window_start_ns = 0;
+  int64_t window_ns = 0;
   v1::Value value;
 };
 
@@ -32,6 +35,10 @@ struct ApplyResult {
   uint64_t last_sequence = 0;
   // Points written (0 for a duplicate).
   int64_t points_applied = 0;
+  // Points left out because their series' id is taken by another series (a
+  // 64-bit hash collision: vanishingly rare, but never merged into the
+  // wrong series).
+  int64_t points_collided = 0;
 };
 
 // Where the aggregator keeps series and their windows. Implementations hide
@@ -44,31 +51,42 @@ class SeriesStore {
   // Applies every point of an already validated batch and records the
   // sender's sequence, in one atomic write: either all of it is stored or
   // none. Points of a window already stored merge with it (counters add).
+  // Each point is stored at the raw level and merged into the 10 s, 1 min
+  // and 1 h windows that hold it.
   // A batch whose sequence is <= the sender's stored last sequence is a
   // duplicate: applied zero times and reported as such. Fails (storing
   // nothing) when the storage engine cannot write.
   virtual absl::StatusOr<ApplyResult> ApplyBatch(const v1::IngestBatch& batch) = 0;
 
-  // Every series of `metric` ever stored, in no particular order. Served
-  // from memory.
-  virtual std::vector<SeriesRef> SeriesOfMetric(absl::string_view metric) const = 0;
+  // The series of `metric` that every matcher matches, in id order, read
+  // from the label index (not from memory): equality and regex matchers
+  // narrow the candidates through it; the rest filter them. Fails when the
+  // storage engine cannot read.
+  virtual absl::StatusOr<std::vector<SeriesRef>> SelectSeries(
+      absl::string_view metric, const std::vector<LabelMatcher>& matchers) const = 0;
 
-  // Calls `visit` with each window of one series whose start lies in
-  // [start_ns, end_ns), in time order, without holding them all in memory;
-  // stops early when `visit` returns false. Fails when the storage engine
-  // cannot read.
-  using PointVisitor = std::function<bool(int64_t window_start_ns, const v1::Value& value)>;
-  virtual absl::Status ScanPoints(uint64_t series_id, int64_t start_ns, int64_t end_ns,
-                                  const PointVisitor& visit) const = 0;
+  // Calls `visit` with each window of one series at `level` whose start lies
+  // in [start_ns, end_ns), in time order, without holding them all in
+  // memory; stops early when `visit` returns false. Fails when the storage
+  // engine cannot read.
+  using PointVisitor =
+      std::function<bool(int64_t window_start_ns, int64_t window_ns, const v1::Value& value)>;
+  virtual absl::Status ScanPoints(Level level, uint64_t series_id, int64_t start_ns,
+                                  int64_t end_ns, const PointVisitor& visit) const = 0;
+
+  // How long each level is kept.
+  virtual const Retention& retention() const = 0;
 
   // The same windows, collected. For small ranges (tests, tools).
   absl::StatusOr<std::vector<StoredPoint>> ReadPoints(uint64_t series_id, int64_t start_ns,
-                                                      int64_t end_ns) const {
+                                                      int64_t end_ns,
+                                                      Level level = Level::kRaw) const {
     std::vector<StoredPoint> points;
-    absl::Status s = ScanPoints(series_id, start_ns, end_ns, [&](int64_t t, const v1::Value& v) {
-      points.push_back({t, v});
-      return true;
-    });
+    absl::Status s = ScanPoints(level, series_id, start_ns, end_ns,
+                                [&](int64_t t, int64_t w, const v1::Value& v) {
+                                  points.push_back({t, w, v});
+                                  return true;
+                                });
     if (!s.ok()) return s;
     return points;
   }

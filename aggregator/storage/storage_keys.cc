@@ -11,6 +11,17 @@ void AppendUint64(std::string& out, uint64_t v) {
   for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>(v >> shift));
 }
 
+uint64_t ReadUint64(absl::string_view bytes) {
+  uint64_t out = 0;
+  for (int i = 0; i < 8; ++i) out = (out << 8) | static_cast<unsigned char>(bytes[i]);
+  return out;
+}
+
+void AppendName(std::string& out, absl::string_view name) {
+  out.append(name.data(), name.size());
+  out.push_back('\0');
+}
+
 }  // namespace
 
 std::string EncodeUint64(uint64_t v) {
@@ -21,26 +32,49 @@ std::string EncodeUint64(uint64_t v) {
 
 bool DecodeUint64(absl::string_view bytes, uint64_t* v) {
   if (bytes.size() != 8) return false;
-  uint64_t out = 0;
-  for (unsigned char c : bytes) out = (out << 8) | c;
-  *v = out;
+  *v = ReadUint64(bytes);
   return true;
 }
 
-std::string PointKey(uint64_t series_id, int64_t window_start_ns) {
+std::string PointKey(Level level, uint64_t series_id, int64_t window_start_ns,
+                     int64_t window_ns) {
+  std::string key = PointKeyLowerBound(level, series_id, window_start_ns);
+  if (level == Level::kRaw) AppendUint64(key, static_cast<uint64_t>(window_ns));
+  return key;
+}
+
+std::string PointKeyLowerBound(Level level, uint64_t series_id, int64_t window_start_ns) {
   std::string key(1, kPointPrefix);
+  key.push_back(static_cast<char>(level));
   AppendUint64(key, series_id);
   AppendUint64(key, static_cast<uint64_t>(window_start_ns) ^ kSignBit);
   return key;
 }
 
-bool DecodePointKey(absl::string_view key, uint64_t* series_id, int64_t* window_start_ns) {
-  if (key.size() != 17 || key[0] != kPointPrefix) return false;
-  uint64_t start = 0;
-  if (!DecodeUint64(key.substr(1, 8), series_id) || !DecodeUint64(key.substr(9, 8), &start)) {
-    return false;
-  }
-  *window_start_ns = static_cast<int64_t>(start ^ kSignBit);
+bool DecodePointKey(absl::string_view key, DecodedPointKey* out) {
+  if (key.size() < 18 || key[0] != kPointPrefix) return false;
+  const auto level = static_cast<uint8_t>(key[1]);
+  if (level >= kLevelCount) return false;
+  out->level = static_cast<Level>(level);
+  if (key.size() != (out->level == Level::kRaw ? 26u : 18u)) return false;
+  out->series_id = ReadUint64(key.substr(2, 8));
+  out->window_start_ns = static_cast<int64_t>(ReadUint64(key.substr(10, 8)) ^ kSignBit);
+  out->window_ns = out->level == Level::kRaw ? static_cast<int64_t>(ReadUint64(key.substr(18, 8)))
+                                             : LevelWidthNs(out->level);
+  return true;
+}
+
+std::string LegacyPointKey(uint64_t series_id, int64_t window_start_ns) {
+  std::string key(1, kLegacyPointPrefix);
+  AppendUint64(key, series_id);
+  AppendUint64(key, static_cast<uint64_t>(window_start_ns) ^ kSignBit);
+  return key;
+}
+
+bool DecodeLegacyPointKey(absl::string_view key, uint64_t* series_id, int64_t* window_start_ns) {
+  if (key.size() != 17 || key[0] != kLegacyPointPrefix) return false;
+  *series_id = ReadUint64(key.substr(1, 8));
+  *window_start_ns = static_cast<int64_t>(ReadUint64(key.substr(9, 8)) ^ kSignBit);
   return true;
 }
 
@@ -50,12 +84,43 @@ std::string SeriesKeyKey(uint64_t series_id) {
   return key;
 }
 
-std::string MetricIndexKey(absl::string_view metric, uint64_t series_id) {
+std::string MetricIndexPrefix(absl::string_view metric) {
   std::string key(1, kMetricIndexPrefix);
-  key.append(metric.data(), metric.size());
-  key.push_back('\0');
+  AppendName(key, metric);
+  return key;
+}
+
+std::string MetricIndexKey(absl::string_view metric, uint64_t series_id) {
+  std::string key = MetricIndexPrefix(metric);
   AppendUint64(key, series_id);
   return key;
+}
+
+std::string LabelIndexPrefix(absl::string_view metric, absl::string_view label) {
+  std::string key(1, kLabelIndexPrefix);
+  AppendName(key, metric);
+  AppendName(key, label);
+  return key;
+}
+
+std::string LabelValuePrefix(absl::string_view metric, absl::string_view label,
+                             absl::string_view value) {
+  std::string key = LabelIndexPrefix(metric, label);
+  AppendName(key, value);
+  return key;
+}
+
+std::string LabelIndexKey(absl::string_view metric, absl::string_view label,
+                          absl::string_view value, uint64_t series_id) {
+  std::string key = LabelValuePrefix(metric, label, value);
+  AppendUint64(key, series_id);
+  return key;
+}
+
+bool DecodeIndexSeriesId(absl::string_view key, uint64_t* series_id) {
+  if (key.size() < 9) return false;
+  *series_id = ReadUint64(key.substr(key.size() - 8));
+  return true;
 }
 
 std::string MetricInfoKey(absl::string_view metric) {

@@ -4,26 +4,65 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "aggregator/storage/resolution.h"
 
 namespace andon::aggregator {
 
-// The key layout of the aggregator's data directory. Integers are big-endian
-// so that byte order is numeric order: one series over a time range is one
-// range scan.
-//   'p' + series_id + window_start  -> serialized v1::Value (merged in place)
+// The key layout of the aggregator's data directory (format 2). Integers are
+// big-endian so that byte order is numeric order: one series at one level
+// over a time range is one range scan.
+//   'P' + level + series_id + window_start [+ window_ns, raw level only]
+//                                   -> serialized v1::Value (merged in place)
 //   's' + series_id                 -> serialized v1::SeriesKey
-//   'm' + metric + '\0' + series_id -> ""   (metric index)
+//   'm' + metric + '\0' + series_id -> ""   (the series of a metric)
+//   'l' + metric + '\0' + label + '\0' + value + '\0' + series_id
+//                                   -> ""   (the series with a label value)
 //   'q' + sender_id                 -> last applied sequence
 //   'd' + metric                    -> serialized v1::MetricInfo (declared metrics)
-inline constexpr char kPointPrefix = 'p';
+//   'F'                             -> format version
+// Format 1 had no levels and no label index: 'p' + series_id + window_start
+// held 1 s windows. RocksDbSeriesStore::Open() upgrades it.
+inline constexpr char kPointPrefix = 'P';
+inline constexpr char kLegacyPointPrefix = 'p';
 inline constexpr char kSeriesPrefix = 's';
 inline constexpr char kMetricIndexPrefix = 'm';
+inline constexpr char kLabelIndexPrefix = 'l';
 inline constexpr char kSequencePrefix = 'q';
 inline constexpr char kMetricInfoPrefix = 'd';
+inline constexpr char kFormatKey[] = "F";
+inline constexpr uint64_t kFormatVersion = 2;
 
-std::string PointKey(uint64_t series_id, int64_t window_start_ns);
+// A point key. `window_ns` is kept in the key only at the raw level, where
+// windows of one series may have different widths.
+std::string PointKey(Level level, uint64_t series_id, int64_t window_start_ns,
+                     int64_t window_ns = 0);
+// The smallest point key of a series at a level at or after `window_start_ns`.
+std::string PointKeyLowerBound(Level level, uint64_t series_id, int64_t window_start_ns);
+
+struct DecodedPointKey {
+  Level level = Level::kRaw;
+  uint64_t series_id = 0;
+  int64_t window_start_ns = 0;
+  int64_t window_ns = 0;  // the level's width, or the raw window's own
+};
+// False if `key` is not a point key.
+bool DecodePointKey(absl::string_view key, DecodedPointKey* out);
+
+// Format 1's point key, for the upgrade.
+std::string LegacyPointKey(uint64_t series_id, int64_t window_start_ns);
+bool DecodeLegacyPointKey(absl::string_view key, uint64_t* series_id, int64_t* window_start_ns);
+
 std::string SeriesKeyKey(uint64_t series_id);
 std::string MetricIndexKey(absl::string_view metric, uint64_t series_id);
+std::string MetricIndexPrefix(absl::string_view metric);
+std::string LabelIndexKey(absl::string_view metric, absl::string_view label,
+                          absl::string_view value, uint64_t series_id);
+// Every posting of one label of a metric; with `value`, of that value only.
+std::string LabelIndexPrefix(absl::string_view metric, absl::string_view label);
+std::string LabelValuePrefix(absl::string_view metric, absl::string_view label,
+                             absl::string_view value);
+// The series id at the end of a metric or label index key (its last 8 bytes).
+bool DecodeIndexSeriesId(absl::string_view key, uint64_t* series_id);
 std::string SequenceKey(absl::string_view sender_id);
 std::string MetricInfoKey(absl::string_view metric);
 
@@ -31,8 +70,5 @@ std::string MetricInfoKey(absl::string_view metric);
 std::string EncodeUint64(uint64_t v);
 // Decodes 8 bytes written by EncodeUint64; false if `bytes` is not 8 long.
 bool DecodeUint64(absl::string_view bytes, uint64_t* v);
-
-// The window start of a key made by PointKey; false if it is not one.
-bool DecodePointKey(absl::string_view key, uint64_t* series_id, int64_t* window_start_ns);
 
 }  // namespace andon::aggregator

@@ -7,32 +7,53 @@
 namespace andon::aggregator {
 namespace {
 
-TEST(StorageKeysTest, PointKeysSortBySeriesThenTime) {
-  EXPECT_LT(PointKey(1, -5), PointKey(1, 0));
-  EXPECT_LT(PointKey(1, 0), PointKey(1, 1));
-  EXPECT_LT(PointKey(1, 255), PointKey(1, 256));
-  EXPECT_LT(PointKey(1, INT64_MAX), PointKey(2, INT64_MIN));
-  EXPECT_LT(PointKey(0xff, 0), PointKey(0x100, 0));
+TEST(StorageKeysTest, PointKeysSortByLevelThenSeriesThenTime) {
+  EXPECT_LT(PointKey(Level::k10s, 1, -5), PointKey(Level::k10s, 1, 0));
+  EXPECT_LT(PointKey(Level::k10s, 1, 0), PointKey(Level::k10s, 1, 1));
+  EXPECT_LT(PointKey(Level::k10s, 1, 255), PointKey(Level::k10s, 1, 256));
+  EXPECT_LT(PointKey(Level::k10s, 1, INT64_MAX), PointKey(Level::k10s, 2, INT64_MIN));
+  EXPECT_LT(PointKey(Level::k10s, 0xff, 0), PointKey(Level::k10s, 0x100, 0));
+  EXPECT_LT(PointKey(Level::kRaw, 9, 9, 1), PointKey(Level::k10s, 0, 0));
+  // A raw window's lower bound sorts before every width at that start.
+  EXPECT_LT(PointKeyLowerBound(Level::kRaw, 1, 7), PointKey(Level::kRaw, 1, 7, 1));
+  EXPECT_LT(PointKey(Level::kRaw, 1, 7, INT64_MAX), PointKeyLowerBound(Level::kRaw, 1, 8));
 }
 
 TEST(StorageKeysTest, PointKeyRoundTrips) {
   for (int64_t t : {int64_t{0}, int64_t{-1}, int64_t{1700000000000000000}, INT64_MIN, INT64_MAX}) {
-    uint64_t id = 0;
-    int64_t start = 0;
-    ASSERT_TRUE(DecodePointKey(PointKey(0xdeadbeefcafef00d, t), &id, &start));
-    EXPECT_EQ(id, 0xdeadbeefcafef00d);
-    EXPECT_EQ(start, t);
+    DecodedPointKey raw;
+    ASSERT_TRUE(DecodePointKey(PointKey(Level::kRaw, 0xdeadbeefcafef00d, t, 5000), &raw));
+    EXPECT_EQ(raw.level, Level::kRaw);
+    EXPECT_EQ(raw.series_id, 0xdeadbeefcafef00d);
+    EXPECT_EQ(raw.window_start_ns, t);
+    EXPECT_EQ(raw.window_ns, 5000);
+    DecodedPointKey hour;
+    ASSERT_TRUE(DecodePointKey(PointKey(Level::k1h, 3, t), &hour));
+    EXPECT_EQ(hour.level, Level::k1h);
+    EXPECT_EQ(hour.window_start_ns, t);
+    EXPECT_EQ(hour.window_ns, int64_t{3600} * 1000 * 1000 * 1000);
   }
+  DecodedPointKey key;
+  EXPECT_FALSE(DecodePointKey(SeriesKeyKey(1), &key));
+  EXPECT_FALSE(DecodePointKey(LegacyPointKey(1, 2), &key));
   uint64_t id = 0;
   int64_t start = 0;
-  EXPECT_FALSE(DecodePointKey(SeriesKeyKey(1), &id, &start));
+  ASSERT_TRUE(DecodeLegacyPointKey(LegacyPointKey(11, -3), &id, &start));
+  EXPECT_EQ(id, 11u);
+  EXPECT_EQ(start, -3);
 }
 
-TEST(StorageKeysTest, MetricIndexKeysOfOneMetricShareAPrefix) {
+TEST(StorageKeysTest, IndexKeysOfOneMetricAndLabelValueShareAPrefix) {
   // "sys" must not be a prefix match of "syscalls" entries.
-  const std::string prefix = MetricIndexKey("sys", 0).substr(0, 5);
-  EXPECT_NE(MetricIndexKey("syscalls", 7).substr(0, 5), prefix);
-  EXPECT_EQ(MetricIndexKey("sys", 7).substr(0, 5), prefix);
+  EXPECT_FALSE(MetricIndexKey("syscalls", 7).starts_with(MetricIndexPrefix("sys")));
+  EXPECT_TRUE(MetricIndexKey("sys", 7).starts_with(MetricIndexPrefix("sys")));
+  EXPECT_TRUE(LabelIndexKey("m", "host", "web-1", 7).starts_with(LabelValuePrefix("m", "host", "web-1")));
+  EXPECT_FALSE(LabelIndexKey("m", "host", "web-10", 7).starts_with(LabelValuePrefix("m", "host", "web-1")));
+  EXPECT_TRUE(LabelIndexKey("m", "host", "web-10", 7).starts_with(LabelIndexPrefix("m", "host")));
+  EXPECT_FALSE(LabelIndexKey("m", "hostname", "x", 7).starts_with(LabelIndexPrefix("m", "host")));
+  uint64_t id = 0;
+  ASSERT_TRUE(DecodeIndexSeriesId(LabelIndexKey("m", "host", "a", 0x1234), &id));
+  EXPECT_EQ(id, 0x1234u);
 }
 
 TEST(StorageKeysTest, Uint64RoundTrips) {
