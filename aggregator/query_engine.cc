@@ -1,5 +1,6 @@
 #include "aggregator/query_engine.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -46,18 +47,30 @@ absl::StatusOr<v1::QueryResponse> QueryEngine::Run(const v1::QueryRequest& reque
                                        absl::ToUnixNanos(clock_->Now()), store_->retention());
   ANDON_ASSIGN_OR_RETURN(std::vector<SeriesRef> series,
                          store_->SelectSeries(plan.metric.name(), plan.matchers));
+  // Coarse windows from the roll-up point on are not complete yet.
+  int64_t split = plan.end_ns;
+  if (level.level != Level::kRaw) {
+    const int64_t width = LevelWidthNs(level.level);
+    const int64_t rolled = store_->rolled_up_until_ns();
+    split = rolled - ((rolled % width) + width) % width;
+  }
   for (const SeriesRef& ref : series) {
     std::vector<std::string> values;
     values.reserve(plan.group_by.size());
     for (const std::string& name : plan.group_by) values.emplace_back(LabelValue(ref.key, name));
     absl::Status merged;
-    ANDON_RETURN_IF_ERROR(store_->ScanPoints(
-        level.level, ref.id, plan.start_ns, plan.end_ns,
-        [&](int64_t window_start_ns, int64_t /*window_ns*/, const v1::Value& value) {
-          if (!keep_going()) return false;
-          merged = reducer.Add(values, window_start_ns, value);
-          return merged.ok();
-        }));
+    auto add = [&](int64_t window_start_ns, int64_t /*window_ns*/, const v1::Value& value) {
+      if (!keep_going()) return false;
+      merged = reducer.Add(values, window_start_ns, value);
+      return merged.ok();
+    };
+    // Coarse windows up to the roll-up point, raw ones after it.
+    ANDON_RETURN_IF_ERROR(
+        store_->ScanPoints(level.level, ref.id, plan.start_ns, std::min(plan.end_ns, split), add));
+    if (merged.ok() && stopped.ok() && cut.empty() && split < plan.end_ns) {
+      ANDON_RETURN_IF_ERROR(store_->ScanPoints(Level::kRaw, ref.id, std::max(plan.start_ns, split),
+                                               plan.end_ns, add));
+    }
     ANDON_RETURN_IF_ERROR(stopped);
     if (!merged.ok()) {
       return absl::InternalError(absl::StrCat("stored windows of series ",

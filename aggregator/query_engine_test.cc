@@ -377,5 +377,46 @@ TEST_F(QueryEngineTest, CoarseStepsAreAnsweredFromRollupsExactlyAsFromRawWindows
   EXPECT_FALSE(few->partial());
 }
 
+
+TEST_F(QueryEngineTest, WindowsNotRolledUpYetAreReadFromTheRawLevel) {
+  // A store of its own, whose clock says the data is recent: the last
+  // windows are still open for roll-up when the query runs.
+  const int64_t hour = 3600 * kSecondNs;
+  const int64_t start = (kT0Ns / hour + 1) * hour;
+  FakeClock clock(absl::FromUnixNanos(start));
+  const std::string dir = dir_ + "/recent";
+  StoreOptions options;
+  options.clock = &clock;
+  auto store = RocksDbSeriesStore::Open(dir, options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  std::vector<v1::Point> points;
+  for (int i = 0; i < 120; ++i) {
+    points.push_back(Syscalls("r", "cron", "read", start + i * kSecondNs, 1 + i % 3));
+  }
+  clock.Advance(absl::Seconds(100));  // rolled up to 90 s; 90..119 s still open
+  ASSERT_TRUE((*store)->ApplyBatch(Batch("agg", 1, points)).ok());
+  ASSERT_EQ((*store)->rolled_up_until_ns(), start + 90 * kSecondNs);
+  QueryEngine engine(store->get(), &catalog_, QueryEngine::kDefaultMaxPointsScanned, &clock);
+  std::map<int64_t, std::vector<double>> by_step;
+  for (int64_t step_s : {1, 10, 60}) {
+    v1::QueryRequest r = Request();
+    r.mutable_start()->set_seconds(start / kSecondNs);
+    r.mutable_end()->set_seconds(start / kSecondNs + 120);
+    r.mutable_step()->set_seconds(step_s);
+    auto answer = engine.Run(r);
+    ASSERT_TRUE(answer.ok()) << answer.status();
+    ASSERT_EQ(answer->series_size(), 1);
+    // Sum each answer into 60 s buckets to compare them.
+    std::vector<double> minutes(2, 0);
+    for (const auto& p : answer->series(0).points()) {
+      minutes[(p.time_ms() - start / 1'000'000) / 60'000] += p.value();
+    }
+    by_step[step_s] = minutes;
+  }
+  EXPECT_EQ(by_step[10], by_step[1]);
+  EXPECT_EQ(by_step[60], by_step[1]);
+  EXPECT_EQ(by_step[1], (std::vector<double>{120, 120}));
+}
+
 }  // namespace
 }  // namespace andon::aggregator

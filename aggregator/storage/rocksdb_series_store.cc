@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <limits>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -16,6 +17,7 @@
 #include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
+#include "rocksdb/slice_transform.h"
 #include "rocksdb/table.h"
 #include "rocksdb/write_batch.h"
 
@@ -26,6 +28,8 @@ namespace {
 constexpr size_t kMultiGetChunk = 1024;
 // The upgrade writes this many windows per atomic batch.
 constexpr int kUpgradeBatch = 10000;
+// 'P' + level + series id: the windows of one series at one level.
+constexpr size_t kSeriesPrefixLength = 10;
 // Format 1 kept only 1 s windows.
 constexpr int64_t kLegacyWindowNs = 1'000'000'000;
 
@@ -43,13 +47,19 @@ int64_t FloorTo(int64_t t, int64_t width) {
   return r < 0 ? t - r - width : t - r;
 }
 
-// Merges one window into the raw level and the coarser windows holding it.
-void AddPoint(rocksdb::WriteBatch& write, uint64_t id, int64_t start_ns, int64_t window_ns,
-              const rocksdb::Slice& value) {
-  write.Merge(PointKey(Level::kRaw, id, start_ns, window_ns), value);
+constexpr int64_t k10sNs = int64_t{10} * 1000 * 1000 * 1000;
+
+// Merges a value into the 10 s, 1 min and 1 h windows holding `start_ns`.
+void AddCoarse(rocksdb::WriteBatch& write, uint64_t id, int64_t start_ns,
+               const rocksdb::Slice& value) {
   for (Level level : {Level::k10s, Level::k1m, Level::k1h}) {
     write.Merge(PointKey(level, id, FloorTo(start_ns, LevelWidthNs(level))), value);
   }
+}
+
+// Cursor values are stored sign-flipped, like window starts in keys.
+std::string EncodeTime(int64_t ns) {
+  return EncodeUint64(static_cast<uint64_t>(ns) ^ (uint64_t{1} << 63));
 }
 
 absl::string_view View(const rocksdb::Slice& s) { return absl::string_view(s.data(), s.size()); }
@@ -77,6 +87,11 @@ absl::StatusOr<std::unique_ptr<RocksDbSeriesStore>> RocksDbSeriesStore::Open(
   // Files that see no writes are still compacted, so expired windows go.
   options.periodic_compaction_seconds = static_cast<uint64_t>(std::clamp<int64_t>(
       absl::ToInt64Seconds(store_options.retention.raw), 3600, 24 * 3600));
+  // The windows of one series at one level arrive in time order (or as
+  // repeated merges of the same window): a per-prefix insert hint saves most
+  // of the memtable's skip-list search, the bulk of ingest's cost.
+  options.memtable_insert_with_hint_prefix_extractor.reset(
+      rocksdb::NewFixedPrefixTransform(kSeriesPrefixLength));
   options.compression = rocksdb::kLZ4Compression;
   options.bottommost_compression = rocksdb::kZSTD;
   rocksdb::BlockBasedTableOptions table;
@@ -89,6 +104,7 @@ absl::StatusOr<std::unique_ptr<RocksDbSeriesStore>> RocksDbSeriesStore::Open(
   if (!s.ok()) return OpenError(dir, s);
   store->db_.reset(raw);
   ANDON_RETURN_IF_ERROR(store->Upgrade());
+  ANDON_RETURN_IF_ERROR(store->LoadRollups());
   return store;
 }
 
@@ -183,7 +199,8 @@ absl::Status RocksDbSeriesStore::Upgrade() {
         return absl::DataLossError(absl::StrCat("data dir ", dir_, ": corrupt point ",
                                                 it->key().ToString(/*hex=*/true)));
       }
-      AddPoint(write, id, start, kLegacyWindowNs, it->value());
+      write.Merge(PointKey(Level::kRaw, id, start, kLegacyWindowNs), it->value());
+      AddCoarse(write, id, start, it->value());
       write.Delete(it->key());
       if (++windows % kUpgradeBatch == 0) ANDON_RETURN_IF_ERROR(flush());
     }
@@ -254,6 +271,9 @@ absl::StatusOr<ApplyResult> RocksDbSeriesStore::ApplyBatch(const v1::IngestBatch
 
   rocksdb::WriteBatch write;
   std::vector<uint64_t> added;  // remembered now; forgotten again if the write fails
+  // Raw windows whose 10 s window is still open: into rollups_ once written.
+  std::vector<std::pair<const v1::Point*, uint64_t>> open;
+  const int64_t cursor = rollup_cursor_ns_.load();
   std::string value;
   std::string stored;
   v1::SeriesKey key;
@@ -295,7 +315,12 @@ absl::StatusOr<ApplyResult> RocksDbSeriesStore::ApplyBatch(const v1::IngestBatch
       continue;
     }
     point.value().SerializeToString(&value);
-    AddPoint(write, id, point.window_start_ns(), point.window_ns(), value);
+    write.Merge(PointKey(Level::kRaw, id, point.window_start_ns(), point.window_ns()), value);
+    if (FloorTo(point.window_start_ns(), k10sNs) >= cursor) {
+      open.emplace_back(&point, id);
+    } else {
+      AddCoarse(write, id, point.window_start_ns(), value);  // late: rolled up already
+    }
     ++result.points_applied;
   }
   write.Put(SequenceKey(batch.sender_id()), EncodeUint64(batch.sequence()));
@@ -306,15 +331,107 @@ absl::StatusOr<ApplyResult> RocksDbSeriesStore::ApplyBatch(const v1::IngestBatch
     return absl::UnavailableError(absl::StrCat("writing to data dir ", dir_, ": ", s.ToString()));
   }
   result.last_sequence = batch.sequence();
+  for (const auto& [point, id] : open) {
+    absl::Status merged =
+        rollups_.Add(id, FloorTo(point->window_start_ns(), k10sNs), point->value());
+    if (!merged.ok()) {
+      ANDON_LOG(ERROR) << "rolling up a window of " << SeriesKeyToString(point->series()) << ": "
+                       << merged.message();
+    }
+  }
+  if (absl::Status s = RollUpDue(); !s.ok()) {
+    // The batch is stored; its windows stay open and are rolled up later.
+    ANDON_LOG(ERROR) << "rolling up windows: " << s.message();
+  }
   return result;
 }
 
-absl::Status RocksDbSeriesStore::ScanIds(const std::string& prefix,
-                                         std::vector<uint64_t>* ids) const {
+absl::Status RocksDbSeriesStore::LoadRollups() {
+  std::string stored;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), kRollupCursorKey, &stored);
+  if (s.IsNotFound()) {
+    // A new data dir, or one whose levels were all written directly: windows
+    // from the next 10 s on are rolled up here.
+    const int64_t cursor =
+        FloorTo(absl::ToUnixNanos(options_.clock->Now()), k10sNs) + k10sNs;
+    s = db_->Put(rocksdb::WriteOptions(), kRollupCursorKey, EncodeTime(cursor));
+    if (!s.ok()) {
+      return absl::UnavailableError(absl::StrCat("writing data dir ", dir_, ": ", s.ToString()));
+    }
+    rollup_cursor_ns_ = cursor;
+    return absl::OkStatus();
+  }
+  uint64_t bits = 0;
+  if (!s.ok()) return ReadError("the roll-up cursor", s.ToString());
+  if (!DecodeUint64(stored, &bits)) {
+    return absl::DataLossError(absl::StrCat("data dir ", dir_, ": corrupt roll-up cursor"));
+  }
+  const int64_t cursor = static_cast<int64_t>(bits ^ (uint64_t{1} << 63));
+  rollup_cursor_ns_ = cursor;
+  // Every raw window at or after the cursor is not rolled up yet.
+  std::vector<uint64_t> ids;
+  ANDON_RETURN_IF_ERROR(ScanIds(std::string(1, kMetricIndexPrefix), &ids, /*any_prefix=*/true));
+  absl::MutexLock lock(&apply_mu_);
+  for (uint64_t id : ids) {
+    ANDON_RETURN_IF_ERROR(ScanPoints(Level::kRaw, id, cursor, std::numeric_limits<int64_t>::max(),
+                                     [&](int64_t start, int64_t, const v1::Value& value) {
+                                       rollups_.Add(id, FloorTo(start, k10sNs), value)
+                                           .IgnoreError();
+                                       return true;
+                                     }));
+  }
+  if (rollups_.size() > 0) {
+    ANDON_LOG(INFO) << "data dir " << dir_ << ": " << rollups_.size()
+                    << " open 10s windows of " << ids.size()
+                    << " series rebuilt from raw windows for roll-up";
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RocksDbSeriesStore::RollUpBefore(int64_t until_ns) {
+  absl::MutexLock lock(&apply_mu_);
+  return RollUpBeforeLocked(until_ns);
+}
+
+absl::Status RocksDbSeriesStore::RollUpBeforeLocked(int64_t until_ns) {
+  if (db_ == nullptr) return absl::FailedPreconditionError("series store is closed");
+  const int64_t until = FloorTo(until_ns, k10sNs);
+  if (until <= rollup_cursor_ns_.load()) return absl::OkStatus();
+  std::vector<RollupBuffer::Window> windows = rollups_.TakeBefore(until);
+  rocksdb::WriteBatch write;
+  std::string value;
+  for (const RollupBuffer::Window& w : windows) {
+    w.value.SerializeToString(&value);
+    AddCoarse(write, w.series_id, w.start_ns, value);
+  }
+  write.Put(kRollupCursorKey, EncodeTime(until));
+  rocksdb::Status s = db_->Write(rocksdb::WriteOptions(), &write);
+  if (!s.ok()) {
+    for (const RollupBuffer::Window& w : windows) {
+      rollups_.Add(w.series_id, w.start_ns, w.value).IgnoreError();
+    }
+    return absl::UnavailableError(absl::StrCat("writing to data dir ", dir_, ": ", s.ToString()));
+  }
+  rollup_cursor_ns_ = until;
+  return absl::OkStatus();
+}
+
+absl::Status RocksDbSeriesStore::RollUpDue() {
+  const int64_t due = absl::ToUnixNanos(options_.clock->Now() - options_.rollup_delay);
+  ANDON_RETURN_IF_ERROR(RollUpBeforeLocked(due));
+  while (rollups_.size() > options_.max_open_rollups) {
+    ANDON_RETURN_IF_ERROR(RollUpBeforeLocked(rollups_.oldest_start_ns() + k10sNs));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RocksDbSeriesStore::ScanIds(const std::string& prefix, std::vector<uint64_t>* ids,
+                                         bool any_prefix) const {
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     uint64_t id = 0;
-    if (it->key().size() == prefix.size() + 8 && DecodeIndexSeriesId(View(it->key()), &id)) {
+    if ((any_prefix || it->key().size() == prefix.size() + 8) &&
+        DecodeIndexSeriesId(View(it->key()), &id)) {
       ids->push_back(id);
     }
   }
@@ -431,6 +548,22 @@ absl::Status RocksDbSeriesStore::ScanPoints(Level level, uint64_t series_id, int
   }
   if (!it->status().ok()) return ReadError("points", it->status().ToString());
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::array<uint64_t, kLevelCount>> RocksDbSeriesStore::BytesByLevel() const {
+  if (db_ == nullptr) return absl::FailedPreconditionError("series store is closed");
+  std::array<std::string, kLevelCount + 1> bounds;
+  for (int i = 0; i <= kLevelCount; ++i) bounds[i] = {kPointPrefix, static_cast<char>(i)};
+  std::array<rocksdb::Range, kLevelCount> ranges;
+  for (int i = 0; i < kLevelCount; ++i) ranges[i] = rocksdb::Range(bounds[i], bounds[i + 1]);
+  std::array<uint64_t, kLevelCount> sizes{};
+  rocksdb::SizeApproximationOptions options;
+  options.include_files = true;
+  options.include_memtables = false;
+  rocksdb::Status s = db_->GetApproximateSizes(options, db_->DefaultColumnFamily(), ranges.data(),
+                                               kLevelCount, sizes.data());
+  if (!s.ok()) return ReadError("file sizes", s.ToString());
+  return sizes;
 }
 
 absl::Status RocksDbSeriesStore::CompactAll() {

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <array>
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -9,6 +11,7 @@
 #include "absl/synchronization/mutex.h"
 #include "aggregator/storage/known_series.h"
 #include "aggregator/storage/resolution.h"
+#include "aggregator/storage/rollup_buffer.h"
 #include "aggregator/storage/series_store.h"
 #include "common/clock.h"
 
@@ -29,11 +32,19 @@ struct StoreOptions {
   // Series ids remembered by ingest, per generation (KnownSeries): about
   // 32 bytes each, so the default holds at most about 64 MiB.
   size_t known_series_per_generation = size_t{1} << 20;
+  // A 10 s window is rolled up into the coarser levels this long after it
+  // ends; raw windows arriving later are merged into them directly.
+  absl::Duration rollup_delay = absl::Seconds(5);
+  // Open 10 s windows (series x window) held for roll-up; past it the
+  // oldest are rolled up early. About 100 bytes each for a counter.
+  size_t max_open_rollups = size_t{1} << 20;
 };
 
 // SeriesStore on an embedded RocksDB in one data directory (key layout in
-// storage_keys.h): every window at the raw level and rolled up into 10 s,
-// 1 min and 1 h windows by the merge operator, a label index that answers
+// storage_keys.h): every window at the raw level, rolled up into 10 s,
+// 1 min and 1 h windows once its 10 s window closes (RollupBuffer holds the
+// open ones; the stored cursor says how far the roll-up got, and a restart
+// rebuilds the rest from the raw level), a label index that answers
 // matchers, retention by a compaction filter. Nothing grows in memory with
 // the number of series: series keys are read from the index when a query
 // needs them, and ingest remembers a bounded set of recent ids.
@@ -61,12 +72,21 @@ class RocksDbSeriesStore final : public SeriesStore {
   absl::Status ScanPoints(Level level, uint64_t series_id, int64_t start_ns, int64_t end_ns,
                           const PointVisitor& visit) const override;
   const Retention& retention() const override { return options_.retention; }
+  int64_t rolled_up_until_ns() const override { return rollup_cursor_ns_.load(); }
   absl::StatusOr<uint64_t> LastSequence(absl::string_view sender_id) const override;
   absl::Status PutMetricInfo(const v1::MetricInfo& metric) override;
   absl::StatusOr<std::vector<v1::MetricInfo>> LoadMetricInfos() const override;
 
+  // Rolls up every open 10 s window starting before `until_ns` (floored to
+  // 10 s) now. ApplyBatch does this as windows come due.
+  absl::Status RollUpBefore(int64_t until_ns) ABSL_LOCKS_EXCLUDED(apply_mu_);
+
   // Compacts the whole store now, dropping expired windows (tests, tools).
   absl::Status CompactAll();
+
+  // The bytes the point windows of each level take in the store's files
+  // (RocksDB's estimate; memtables left out), by Level.
+  absl::StatusOr<std::array<uint64_t, kLevelCount>> BytesByLevel() const;
 
   // Flushes and closes the database; later calls fail. Idempotent. Must not
   // race with other calls.
@@ -76,8 +96,17 @@ class RocksDbSeriesStore final : public SeriesStore {
   RocksDbSeriesStore(std::string dir, StoreOptions options);
 
   absl::Status Upgrade();
-  // The ids under every key starting with `prefix` followed by exactly an id.
-  absl::Status ScanIds(const std::string& prefix, std::vector<uint64_t>* ids) const;
+  // Loads the roll-up cursor (starting one for a new data dir) and rebuilds
+  // the open windows after it from the raw level.
+  absl::Status LoadRollups();
+  absl::Status RollUpBeforeLocked(int64_t until_ns) ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
+  // Rolls up what is due by the clock, and the oldest windows while more
+  // than max_open_rollups are open.
+  absl::Status RollUpDue() ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
+  // The ids under every key starting with `prefix` followed by exactly an id
+  // (with `any_prefix`, by anything and ending in an id).
+  absl::Status ScanIds(const std::string& prefix, std::vector<uint64_t>* ids,
+                       bool any_prefix = false) const;
   // The ids of the series whose `matcher.name()` label has a value it matches.
   absl::Status ScanRegex(absl::string_view metric, const LabelMatcher& matcher,
                          std::vector<uint64_t>* ids) const;
@@ -93,6 +122,8 @@ class RocksDbSeriesStore final : public SeriesStore {
   // Serializes ApplyBatch.
   absl::Mutex apply_mu_;
   KnownSeries known_ ABSL_GUARDED_BY(apply_mu_);
+  RollupBuffer rollups_ ABSL_GUARDED_BY(apply_mu_);
+  std::atomic<int64_t> rollup_cursor_ns_{0};
 };
 
 }  // namespace andon::aggregator

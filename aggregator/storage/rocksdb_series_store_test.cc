@@ -63,6 +63,13 @@ class RocksDbSeriesStoreTest : public ::testing::Test {
     ASSERT_TRUE(opened.ok()) << opened.status();
     store_ = std::move(*opened);
   }
+  // Empties the data dir, so that a store opened next starts its roll-up by
+  // its own clock.
+  void FreshDir() {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+  }
   // Opens the data dir with RocksDB alone (the store closed), to lay down
   // what an older version or a collision would have left.
   std::unique_ptr<rocksdb::DB> OpenRaw() {
@@ -382,6 +389,73 @@ TEST_F(RocksDbSeriesStoreTest, CompactionDropsEachLevelPastItsRetention) {
   // The series and the sender's sequence are kept.
   EXPECT_THAT(AllSeries(*store_, "syscalls"), SizeIs(1));
   EXPECT_EQ(*store_->LastSequence("h1"), 1u);
+}
+
+TEST_F(RocksDbSeriesStoreTest, OpenWindowsAreRolledUpOnceWhenDueAndAfterARestart) {
+  // A clock on a 10 s boundary; the first window rolled up here is the next.
+  const int64_t t = (kT0Ns / (10 * kSecondNs)) * 10 * kSecondNs;
+  FakeClock clock(absl::FromUnixNanos(t));
+  StoreOptions options;
+  options.clock = &clock;
+  options.retention = *ParseRetention("raw=30d,10s=30d,1m=30d,1h=400d");
+  FreshDir();
+  Reopen(options);
+  EXPECT_EQ(store_->rolled_up_until_ns(), t + 10 * kSecondNs);
+  auto window = [&](int64_t s, uint64_t n) { return Syscalls("h1", "nginx", "read", t + s * kSecondNs, n); };
+  uint64_t seq = 0;
+  auto apply = [&](std::vector<v1::Point> points) {
+    auto r = store_->ApplyBatch(Batch("h1", ++seq, std::move(points)));
+    ASSERT_TRUE(r.ok()) << r.status();
+  };
+  // Windows of 10..29 s: open, so only raw windows exist yet.
+  apply({window(10, 1), window(11, 2), window(25, 4)});
+  const uint64_t id = AllSeries(*store_, "syscalls")[0].id;
+  auto tens = [&] {
+    auto points = store_->ReadPoints(id, t, t + 600 * kSecondNs, Level::k10s);
+    Counts out;
+    for (const StoredPoint& p : *points) out.emplace_back((p.window_start_ns - t) / kSecondNs, p.value.counter());
+    return out;
+  };
+  EXPECT_THAT(tens(), IsEmpty());
+  EXPECT_THAT(*store_->ReadPoints(id, t, t + 600 * kSecondNs), SizeIs(3));
+  // 25 s later the 10 s and 20 s windows are due (5 s after they end).
+  clock.Advance(absl::Seconds(35));
+  apply({window(31, 8)});
+  EXPECT_EQ(store_->rolled_up_until_ns(), t + 30 * kSecondNs);
+  EXPECT_EQ(tens(), (Counts{{10, 3}, {20, 4}}));
+  // A late window for a rolled-up 10 s window goes straight in.
+  apply({window(12, 16)});
+  EXPECT_EQ(tens(), (Counts{{10, 19}, {20, 4}}));
+  // A restart with the 30 s window open rebuilds it from the raw windows.
+  Reopen(options);
+  EXPECT_EQ(store_->rolled_up_until_ns(), t + 30 * kSecondNs);
+  apply({window(33, 32)});
+  clock.Advance(absl::Seconds(10));
+  ASSERT_TRUE(store_->RollUpBefore(t + 40 * kSecondNs).ok());
+  EXPECT_EQ(tens(), (Counts{{10, 19}, {20, 4}, {30, 40}}));
+  auto minute = store_->ReadPoints(id, t, t + 600 * kSecondNs, Level::k1m);
+  ASSERT_TRUE(minute.ok());
+  uint64_t minute_total = 0;
+  for (const StoredPoint& p : *minute) minute_total += p.value.counter();
+  EXPECT_EQ(minute_total, 63u);
+}
+
+TEST_F(RocksDbSeriesStoreTest, PastItsBoundTheRollupBufferRollsUpTheOldestWindowsEarly) {
+  const int64_t t = (kT0Ns / (10 * kSecondNs)) * 10 * kSecondNs;
+  FakeClock clock(absl::FromUnixNanos(t));
+  StoreOptions options;
+  options.clock = &clock;
+  options.retention = *ParseRetention("raw=30d,10s=30d,1m=30d,1h=400d");
+  options.max_open_rollups = 2;
+  FreshDir();
+  Reopen(options);
+  std::vector<v1::Point> points;
+  for (int s = 10; s < 60; s += 10) points.push_back(Syscalls("h1", "a", "read", t + s * kSecondNs, 1));
+  ASSERT_TRUE(store_->ApplyBatch(Batch("h1", 1, std::move(points))).ok());
+  // Five open windows, two allowed: the three oldest are rolled up.
+  EXPECT_EQ(store_->rolled_up_until_ns(), t + 40 * kSecondNs);
+  const uint64_t id = AllSeries(*store_, "syscalls")[0].id;
+  EXPECT_THAT(*store_->ReadPoints(id, t, t + 600 * kSecondNs, Level::k10s), SizeIs(3));
 }
 
 TEST_F(RocksDbSeriesStoreTest, SecondOpenOfSameDirFailsNamingIt) {

@@ -51,8 +51,8 @@ class SeriesStore {
   // Applies every point of an already validated batch and records the
   // sender's sequence, in one atomic write: either all of it is stored or
   // none. Points of a window already stored merge with it (counters add).
-  // Each point is stored at the raw level and merged into the 10 s, 1 min
-  // and 1 h windows that hold it.
+  // Each point is stored at the raw level, and later merged into the 10 s,
+  // 1 min and 1 h windows that hold it (see rolled_up_until_ns()).
   // A batch whose sequence is <= the sender's stored last sequence is a
   // duplicate: applied zero times and reported as such. Fails (storing
   // nothing) when the storage engine cannot write.
@@ -76,6 +76,12 @@ class SeriesStore {
 
   // How long each level is kept.
   virtual const Retention& retention() const = 0;
+
+  // Raw windows are rolled up into the coarser levels a few seconds after
+  // their 10 s window ends. A coarse window starting before this time
+  // floored to its width holds all of its raw windows; from there on, read
+  // the raw level.
+  virtual int64_t rolled_up_until_ns() const = 0;
 
   // The same windows, collected. For small ranges (tests, tools).
   absl::StatusOr<std::vector<StoredPoint>> ReadPoints(uint64_t series_id, int64_t start_ns,

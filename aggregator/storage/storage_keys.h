@@ -20,6 +20,8 @@ namespace andon::aggregator {
 //   'q' + sender_id                 -> last applied sequence
 //   'd' + metric                    -> serialized v1::MetricInfo (declared metrics)
 //   'F'                             -> format version
+//   'R'                             -> roll-up cursor: every 10 s window
+//                                      starting before it is rolled up
 // Format 1 had no levels and no label index: 'p' + series_id + window_start
 // held 1 s windows. RocksDbSeriesStore::Open() upgrades it.
 inline constexpr char kPointPrefix = 'P';
@@ -30,6 +32,7 @@ inline constexpr char kLabelIndexPrefix = 'l';
 inline constexpr char kSequencePrefix = 'q';
 inline constexpr char kMetricInfoPrefix = 'd';
 inline constexpr char kFormatKey[] = "F";
+inline constexpr char kRollupCursorKey[] = "R";
 inline constexpr uint64_t kFormatVersion = 2;
 
 // A point key. `window_ns` is kept in the key only at the raw level, where
