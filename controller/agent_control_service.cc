@@ -95,21 +95,22 @@ std::string LabelsKey(const google::protobuf::Map<std::string, std::string>& lab
 
 }  // namespace
 
-void AgentControlService::PushProbes(const std::string& host_id, ControlReactor* reactor,
-                                     const HostProbes& probes, bool force) {
-  SendProbes(reactor, probes, SetFingerprint(probes), force);
-  applied_.Pushed(host_id, probes, reactor->probes_version);
+bool AgentControlService::ProbesDue(ControlReactor* reactor, const HostProbes& probes,
+                                    uint64_t fingerprint, bool force) {
+  if (!force && fingerprint == reactor->probes_fingerprint) return false;
+  reactor->probes_fingerprint = fingerprint;
+  reactor->probes_version = probes.set.version();
+  return true;
 }
 
-void AgentControlService::SendProbes(ControlReactor* reactor, const HostProbes& probes,
-                                     uint64_t fingerprint, bool force) {
-  if (force || fingerprint != reactor->probes_fingerprint) {
-    reactor->probes_fingerprint = fingerprint;
-    reactor->probes_version = probes.set.version();
+void AgentControlService::PushProbes(const std::string& host_id, ControlReactor* reactor,
+                                     const HostProbes& probes, bool force) {
+  if (ProbesDue(reactor, probes, SetFingerprint(probes), force)) {
     v1::ControlMessage message;
     *message.mutable_probes() = probes.set;
     reactor->Push(std::move(message));
   }
+  applied_.Pushed(host_id, probes, reactor->probes_version);
 }
 
 void AgentControlService::PushProbeChanges() {
@@ -161,9 +162,7 @@ void AgentControlService::PushProbeChanges() {
         computed->probes = probes_->ForHost(host_id, labels->second);
         computed->fingerprint = SetFingerprint(computed->probes);
       }
-      if (computed->fingerprint != reactor->probes_fingerprint) {
-        reactor->probes_fingerprint = computed->fingerprint;
-        reactor->probes_version = computed->probes.set.version();
+      if (ProbesDue(reactor, computed->probes, computed->fingerprint, /*force=*/false)) {
         version = reactor->probes_version;
         reactor->Ref();
         outgoing.emplace_back(reactor, &computed->probes.set);

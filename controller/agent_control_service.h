@@ -93,10 +93,12 @@ class AgentControlService final : public v1::AgentControl::CallbackService {
   // sent (always when `force`).
   void PushProbes(const std::string& host_id, ControlReactor* reactor, const HostProbes& probes,
                   bool force) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Sends the set only, `fingerprint` being of its content; the caller
-  // tells applied_.
-  void SendProbes(ControlReactor* reactor, const HostProbes& probes, uint64_t fingerprint,
-                  bool force) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Whether `probes` (`fingerprint` being of its content) must be sent on
+  // `reactor`: it differs from what the stream was last sent, or `force`.
+  // If so, records it as the stream's set; the caller sends it (PushProbes
+  // at once, the walk after releasing mu_) and tells applied_.
+  bool ProbesDue(ControlReactor* reactor, const HostProbes& probes, uint64_t fingerprint,
+                 bool force) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   Registry* const registry_;
   const ProbeConfigs* const probes_;

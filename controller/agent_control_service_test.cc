@@ -17,15 +17,10 @@ namespace {
 
 using ::testing::HasSubstr;
 
-class AgentControlServiceTest : public ::testing::Test {
+class AgentControlServiceTest : public RegistryTestBase {
  protected:
   void SetUp() override {
-    auto store = OpenRocksDbStore(dir_.path());
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = std::move(*store);
-    auto registry = Registry::Open(store_.get(), &clock_);
-    ASSERT_TRUE(registry.ok()) << registry.status();
-    registry_ = std::move(*registry);
+    RegistryTestBase::SetUp();
     auto probes = ProbeConfigs::Open(store_.get(), &clock_, &catalog_);
     ASSERT_TRUE(probes.ok()) << probes.status();
     probes_ = std::move(*probes);
@@ -86,12 +81,8 @@ class AgentControlServiceTest : public ::testing::Test {
     return m;
   }
 
-  TempDir dir_;
-  FakeClock clock_{absl::FromUnixSeconds(1700000000)};
   prometheus::Registry prometheus_;
   ControllerMetrics metrics_{prometheus_};
-  std::unique_ptr<KvStore> store_;
-  std::unique_ptr<Registry> registry_;
   MetricCatalog catalog_;
   std::unique_ptr<ProbeConfigs> probes_;
   std::unique_ptr<AgentControlService> service_;

@@ -27,15 +27,10 @@ using ::testing::StartsWith;
 
 // Changes made through the real gRPC services are listed by the Audit
 // service with the caller's peer address and the objects before and after.
-class AuditServiceTest : public ::testing::Test {
+class AuditServiceTest : public RegistryTestBase {
  protected:
   void SetUp() override {
-    auto store = OpenRocksDbStore(dir_.path());
-    ASSERT_TRUE(store.ok()) << store.status();
-    store_ = std::move(*store);
-    auto registry = Registry::Open(store_.get(), &clock_);
-    ASSERT_TRUE(registry.ok()) << registry.status();
-    registry_ = std::move(*registry);
+    RegistryTestBase::SetUp();
     ASSERT_TRUE(registry_->RegisterHost(MakeHostInfo("web-1", {{"role", "web"}}), "inst-a").ok());
     auto audit = AuditLog::Open(store_.get(), &clock_);
     ASSERT_TRUE(audit.ok()) << audit.status();
@@ -79,11 +74,7 @@ class AuditServiceTest : public ::testing::Test {
     return resp;
   }
 
-  TempDir dir_;
-  FakeClock clock_{absl::FromUnixSeconds(1700000000)};
   MetricCatalog catalog_;
-  std::unique_ptr<KvStore> store_;
-  std::unique_ptr<Registry> registry_;
   std::unique_ptr<AuditLog> audit_;
   std::unique_ptr<ProbeConfigs> configs_;
   ApplyTracker applied_;
