@@ -60,9 +60,10 @@ TEST(ChooseLevelTest, PastAFineLevelsRetentionTakesACoarserOneAndSaysSo) {
 TEST(RetentionFilterTest, AWindowExpiresWhenItEndedLongerAgoThanItsLevelKeepsIt) {
   const Retention r = *ParseRetention("raw=1h,10s=2h,1m=1d,1h=30d");
   const int64_t hour_ago = kNow - 3600 * kS;
-  EXPECT_FALSE(RetentionFilter::Expired(PointKey(Level::kRaw, 1, hour_ago - kS, kS), r, kNow));
-  EXPECT_TRUE(RetentionFilter::Expired(PointKey(Level::kRaw, 1, hour_ago - 2 * kS, kS), r, kNow));
-  EXPECT_FALSE(RetentionFilter::Expired(PointKey(Level::k10s, 1, hour_ago, 0), r, kNow));
+  // A raw block holds 10 s: it goes when its last window is past retention.
+  EXPECT_FALSE(RetentionFilter::Expired(PointKey(Level::kRaw, 1, hour_ago - 10 * kS), r, kNow));
+  EXPECT_TRUE(RetentionFilter::Expired(PointKey(Level::kRaw, 1, hour_ago - 20 * kS), r, kNow));
+  EXPECT_FALSE(RetentionFilter::Expired(PointKey(Level::k10s, 1, hour_ago), r, kNow));
   EXPECT_TRUE(RetentionFilter::Expired(PointKey(Level::k10s, 1, kNow - 3 * 3600 * kS), r, kNow));
   EXPECT_FALSE(RetentionFilter::Expired(SeriesKeyKey(1), r, kNow));
   EXPECT_FALSE(RetentionFilter::Expired(LegacyPointKey(1, 0), r, kNow));

@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <iterator>
 #include <limits>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "aggregator/storage/raw_block.h"
 #include "aggregator/storage/retention_filter.h"
 #include "aggregator/storage/storage_keys.h"
 #include "aggregator/storage/value_merge_operator.h"
@@ -61,6 +63,10 @@ void AddCoarse(rocksdb::WriteBatch& write, uint64_t id, int64_t start_ns,
 std::string EncodeTime(int64_t ns) {
   return EncodeUint64(static_cast<uint64_t>(ns) ^ (uint64_t{1} << 63));
 }
+int64_t DecodeTime(uint64_t bits) { return static_cast<int64_t>(bits ^ (uint64_t{1} << 63)); }
+
+// Series rolled up per atomic write.
+constexpr size_t kRollupChunk = 10000;
 
 absl::string_view View(const rocksdb::Slice& s) { return absl::string_view(s.data(), s.size()); }
 
@@ -199,7 +205,14 @@ absl::Status RocksDbSeriesStore::Upgrade() {
         return absl::DataLossError(absl::StrCat("data dir ", dir_, ": corrupt point ",
                                                 it->key().ToString(/*hex=*/true)));
       }
-      write.Merge(PointKey(Level::kRaw, id, start, kLegacyWindowNs), it->value());
+      v1::Value value;
+      if (!value.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+        return absl::DataLossError(absl::StrCat("data dir ", dir_, ": corrupt point ",
+                                                it->key().ToString(/*hex=*/true)));
+      }
+      const int64_t block = FloorTo(start, k10sNs);
+      write.Merge(PointKey(Level::kRaw, id, block),
+                  EncodeRawBlock(block, {RawWindow{start, kLegacyWindowNs, value}}));
       AddCoarse(write, id, start, it->value());
       write.Delete(it->key());
       if (++windows % kUpgradeBatch == 0) ANDON_RETURN_IF_ERROR(flush());
@@ -271,10 +284,11 @@ absl::StatusOr<ApplyResult> RocksDbSeriesStore::ApplyBatch(const v1::IngestBatch
 
   rocksdb::WriteBatch write;
   std::vector<uint64_t> added;  // remembered now; forgotten again if the write fails
-  // Raw windows whose 10 s window is still open: into rollups_ once written.
+  // Raw windows whose 10 s window is still open: into rollups_ once the
+  // batch is logged.
   std::vector<std::pair<const v1::Point*, uint64_t>> open;
   const int64_t cursor = rollup_cursor_ns_.load();
-  std::string value;
+  int64_t newest_open = std::numeric_limits<int64_t>::min();
   std::string stored;
   v1::SeriesKey key;
   for (const v1::Point& point : batch.points()) {
@@ -288,6 +302,7 @@ absl::StatusOr<ApplyResult> RocksDbSeriesStore::ApplyBatch(const v1::IngestBatch
       if (s.ok()) {
         v1::SeriesKey other;
         if (!other.ParseFromString(stored)) {
+          for (uint64_t a : added) known_.Erase(a);
           return absl::DataLossError(
               absl::StrCat("data dir ", dir_, ": corrupt series entry for id ", id));
         }
@@ -314,15 +329,23 @@ absl::StatusOr<ApplyResult> RocksDbSeriesStore::ApplyBatch(const v1::IngestBatch
       ++result.points_collided;
       continue;
     }
-    point.value().SerializeToString(&value);
-    write.Merge(PointKey(Level::kRaw, id, point.window_start_ns(), point.window_ns()), value);
-    if (FloorTo(point.window_start_ns(), k10sNs) >= cursor) {
+    const int64_t block = FloorTo(point.window_start_ns(), k10sNs);
+    if (block >= cursor) {
       open.emplace_back(&point, id);
+      newest_open = std::max(newest_open, block);
     } else {
-      AddCoarse(write, id, point.window_start_ns(), value);  // late: rolled up already
+      // Late: its 10 s window is rolled up already; merge into the levels.
+      const std::string raw = EncodeRawBlock(
+          block, {RawWindow{point.window_start_ns(), point.window_ns(), point.value()}});
+      write.Merge(PointKey(Level::kRaw, id, block), raw);
+      AddCoarse(write, id, point.window_start_ns(), point.value().SerializeAsString());
     }
     ++result.points_applied;
   }
+  // Windows held in memory are kept durable by logging the batch until they
+  // are rolled up.
+  const uint64_t log_sequence = next_log_sequence_;
+  if (!open.empty()) write.Put(LogKey(log_sequence), batch.SerializeAsString());
   write.Put(SequenceKey(batch.sender_id()), EncodeUint64(batch.sequence()));
 
   rocksdb::Status s = db_->Write(rocksdb::WriteOptions(), &write);
@@ -331,17 +354,23 @@ absl::StatusOr<ApplyResult> RocksDbSeriesStore::ApplyBatch(const v1::IngestBatch
     return absl::UnavailableError(absl::StrCat("writing to data dir ", dir_, ": ", s.ToString()));
   }
   result.last_sequence = batch.sequence();
-  for (const auto& [point, id] : open) {
-    absl::Status merged =
-        rollups_.Add(id, FloorTo(point->window_start_ns(), k10sNs), point->value());
-    if (!merged.ok()) {
-      ANDON_LOG(ERROR) << "rolling up a window of " << SeriesKeyToString(point->series()) << ": "
-                       << merged.message();
+  if (!open.empty()) {
+    ++next_log_sequence_;
+    log_.push_back({log_sequence, newest_open});
+    absl::MutexLock buffer(&buffer_mu_);
+    for (const auto& [point, id] : open) {
+      absl::Status added_window =
+          rollups_.Add(id, FloorTo(point->window_start_ns(), k10sNs),
+                       RawWindow{point->window_start_ns(), point->window_ns(), point->value()});
+      if (!added_window.ok()) {
+        ANDON_LOG(ERROR) << "keeping a window of " << SeriesKeyToString(point->series()) << ": "
+                         << added_window.message();
+      }
     }
   }
-  if (absl::Status s = RollUpDue(); !s.ok()) {
-    // The batch is stored; its windows stay open and are rolled up later.
-    ANDON_LOG(ERROR) << "rolling up windows: " << s.message();
+  if (absl::Status due = RollUpDue(); !due.ok()) {
+    // The batch is stored (logged); its windows stay open and roll up later.
+    ANDON_LOG(ERROR) << "rolling up windows: " << due.message();
   }
   return result;
 }
@@ -351,7 +380,7 @@ absl::Status RocksDbSeriesStore::LoadRollups() {
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), kRollupCursorKey, &stored);
   if (s.IsNotFound()) {
     // A new data dir, or one whose levels were all written directly: windows
-    // from the next 10 s on are rolled up here.
+    // from the next 10 s on are held for roll-up here.
     const int64_t cursor =
         FloorTo(absl::ToUnixNanos(options_.clock->Now()), k10sNs) + k10sNs;
     s = db_->Put(rocksdb::WriteOptions(), kRollupCursorKey, EncodeTime(cursor));
@@ -361,29 +390,66 @@ absl::Status RocksDbSeriesStore::LoadRollups() {
     rollup_cursor_ns_ = cursor;
     return absl::OkStatus();
   }
-  uint64_t bits = 0;
   if (!s.ok()) return ReadError("the roll-up cursor", s.ToString());
+  uint64_t bits = 0;
   if (!DecodeUint64(stored, &bits)) {
     return absl::DataLossError(absl::StrCat("data dir ", dir_, ": corrupt roll-up cursor"));
   }
-  const int64_t cursor = static_cast<int64_t>(bits ^ (uint64_t{1} << 63));
+  const int64_t cursor = DecodeTime(bits);
   rollup_cursor_ns_ = cursor;
-  // Every raw window at or after the cursor is not rolled up yet.
-  std::vector<uint64_t> ids;
-  ANDON_RETURN_IF_ERROR(ScanIds(std::string(1, kMetricIndexPrefix), &ids, /*any_prefix=*/true));
-  absl::MutexLock lock(&apply_mu_);
-  for (uint64_t id : ids) {
-    ANDON_RETURN_IF_ERROR(ScanPoints(Level::kRaw, id, cursor, std::numeric_limits<int64_t>::max(),
-                                     [&](int64_t start, int64_t, const v1::Value& value) {
-                                       rollups_.Add(id, FloorTo(start, k10sNs), value)
-                                           .IgnoreError();
-                                       return true;
-                                     }));
+  // A roll-up cut off in the middle of the window at the cursor: the series
+  // up to this id have it on disk already.
+  uint64_t done_up_to = 0;
+  bool partial = false;
+  s = db_->Get(rocksdb::ReadOptions(), kRollupProgressKey, &stored);
+  if (s.ok()) {
+    uint64_t window = 0;
+    if (stored.size() != 16 || !DecodeUint64(stored.substr(0, 8), &window) ||
+        !DecodeUint64(stored.substr(8), &done_up_to)) {
+      return absl::DataLossError(absl::StrCat("data dir ", dir_, ": corrupt roll-up progress"));
+    }
+    partial = DecodeTime(window) == cursor;
+  } else if (!s.IsNotFound()) {
+    return ReadError("the roll-up progress", s.ToString());
   }
-  if (rollups_.size() > 0) {
+
+  // Replay the logged batches: their windows at or after the cursor are
+  // the ones not rolled up.
+  absl::MutexLock lock(&apply_mu_);
+  absl::MutexLock buffer(&buffer_mu_);
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  const std::string prefix(1, kLogPrefix);
+  int64_t batches = 0;
+  v1::IngestBatch batch;
+  v1::SeriesKey key;
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    uint64_t sequence = 0;
+    if (!DecodeUint64(View(it->key()).substr(1), &sequence) ||
+        !batch.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return absl::DataLossError(absl::StrCat("data dir ", dir_, ": corrupt logged batch ",
+                                              it->key().ToString(/*hex=*/true)));
+    }
+    int64_t newest = std::numeric_limits<int64_t>::min();
+    for (const v1::Point& point : batch.points()) {
+      const int64_t block = FloorTo(point.window_start_ns(), k10sNs);
+      if (block < cursor) continue;
+      key = point.series();
+      CanonicalizeSeriesKey(key);
+      const uint64_t id = SeriesId(key);
+      if (partial && block == cursor && id <= done_up_to) continue;
+      rollups_.Add(id, block, RawWindow{point.window_start_ns(), point.window_ns(), point.value()})
+          .IgnoreError();
+      newest = std::max(newest, block);
+    }
+    log_.push_back({sequence, newest});
+    next_log_sequence_ = sequence + 1;
+    ++batches;
+  }
+  if (!it->status().ok()) return ReadError("the batch log", it->status().ToString());
+  if (batches > 0) {
     ANDON_LOG(INFO) << "data dir " << dir_ << ": " << rollups_.size()
-                    << " open 10s windows of " << ids.size()
-                    << " series rebuilt from raw windows for roll-up";
+                    << " open 10s windows rebuilt from " << batches
+                    << " logged batches for roll-up";
   }
   return absl::OkStatus();
 }
@@ -396,23 +462,63 @@ absl::Status RocksDbSeriesStore::RollUpBefore(int64_t until_ns) {
 absl::Status RocksDbSeriesStore::RollUpBeforeLocked(int64_t until_ns) {
   if (db_ == nullptr) return absl::FailedPreconditionError("series store is closed");
   const int64_t until = FloorTo(until_ns, k10sNs);
-  if (until <= rollup_cursor_ns_.load()) return absl::OkStatus();
-  std::vector<RollupBuffer::Window> windows = rollups_.TakeBefore(until);
-  rocksdb::WriteBatch write;
-  std::string value;
-  for (const RollupBuffer::Window& w : windows) {
-    w.value.SerializeToString(&value);
-    AddCoarse(write, w.series_id, w.start_ns, value);
-  }
-  write.Put(kRollupCursorKey, EncodeTime(until));
-  rocksdb::Status s = db_->Write(rocksdb::WriteOptions(), &write);
-  if (!s.ok()) {
-    for (const RollupBuffer::Window& w : windows) {
-      rollups_.Add(w.series_id, w.start_ns, w.value).IgnoreError();
+  while (rollup_cursor_ns_.load() < until) {
+    // The oldest open window (or, with none open before `until`, the cursor
+    // moves there at once: as if the window before it were rolled up).
+    int64_t window = until - k10sNs;
+    std::vector<uint64_t> ids;
+    {
+      absl::ReaderMutexLock buffer(&buffer_mu_);
+      if (rollups_.size() > 0 && rollups_.oldest_start_ns() < until) {
+        window = std::max(rollups_.oldest_start_ns(), rollup_cursor_ns_.load());
+        ids = rollups_.SeriesAt(window);
+      }
     }
-    return absl::UnavailableError(absl::StrCat("writing to data dir ", dir_, ": ", s.ToString()));
+    // In chunks, each one atomic with its progress, so that queries are
+    // not held up by one huge write; the last also moves the cursor on.
+    for (size_t begin = 0; begin < ids.size() || begin == 0; begin += kRollupChunk) {
+      const size_t end = std::min(ids.size(), begin + kRollupChunk);
+      const bool last = end == ids.size();
+      rocksdb::WriteBatch write;
+      std::string value;
+      for (size_t i = begin; i < end; ++i) {
+        const RollupBuffer::Entry* entry = rollups_.Find(window, ids[i]);
+        if (entry == nullptr) continue;
+        // Nothing is stored yet for this series' raw and 10 s windows here:
+        // only windows before the cursor are ever written.
+        write.Put(PointKey(Level::kRaw, ids[i], window), EncodeRawBlock(window, entry->raw));
+        entry->merged.SerializeToString(&value);
+        write.Put(PointKey(Level::k10s, ids[i], window), value);
+        for (Level level : {Level::k1m, Level::k1h}) {
+          write.Merge(PointKey(level, ids[i], FloorTo(window, LevelWidthNs(level))), value);
+        }
+      }
+      const int64_t next_cursor = window + k10sNs;
+      if (last) {
+        write.Put(kRollupCursorKey, EncodeTime(next_cursor));
+        write.Delete(kRollupProgressKey);
+        // Logged batches whose windows are all rolled up now.
+        uint64_t keep_from = next_log_sequence_;
+        size_t drop = 0;
+        while (drop < log_.size() && log_[drop].newest_block_ns < next_cursor) ++drop;
+        if (drop < log_.size()) keep_from = log_[drop].sequence;
+        if (drop > 0) write.DeleteRange(LogKey(0), LogKey(keep_from));
+        log_.erase(log_.begin(), log_.begin() + static_cast<std::ptrdiff_t>(drop));
+      } else {
+        write.Put(kRollupProgressKey,
+                  absl::StrCat(EncodeTime(window), EncodeUint64(ids[end - 1])));
+      }
+      absl::MutexLock buffer(&buffer_mu_);  // queries see a window in memory or on disk
+      rocksdb::Status s = db_->Write(rocksdb::WriteOptions(), &write);
+      if (!s.ok()) {
+        return absl::UnavailableError(
+            absl::StrCat("writing to data dir ", dir_, ": ", s.ToString()));
+      }
+      for (size_t i = begin; i < end; ++i) rollups_.Erase(window, ids[i]);
+      if (last) rollup_cursor_ns_ = next_cursor;
+      if (ids.empty()) break;
+    }
   }
-  rollup_cursor_ns_ = until;
   return absl::OkStatus();
 }
 
@@ -530,23 +636,49 @@ absl::Status RocksDbSeriesStore::ScanPoints(Level level, uint64_t series_id, int
                                             int64_t end_ns, const PointVisitor& visit) const {
   if (db_ == nullptr) return absl::FailedPreconditionError("series store is closed");
   if (end_ns <= start_ns) return absl::OkStatus();
-  const std::string upper = PointKeyLowerBound(level, series_id, end_ns);
+  const bool raw = level == Level::kRaw;
+  // Raw windows not rolled up yet are in memory: read both under one lock,
+  // so that a roll-up moving a window to disk meanwhile is seen once.
+  std::optional<absl::ReaderMutexLock> buffer;
+  if (raw) buffer.emplace(&buffer_mu_);
+  const std::string upper = PointKey(level, series_id, end_ns);
   rocksdb::Slice upper_slice(upper);
   rocksdb::ReadOptions options;
   options.iterate_upper_bound = &upper_slice;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(options));
+  const int64_t first = raw ? FloorTo(start_ns, k10sNs) : start_ns;
   v1::Value value;
-  for (it->Seek(PointKeyLowerBound(level, series_id, start_ns)); it->Valid(); it->Next()) {
+  std::vector<RawWindow> windows;
+  bool more = true;
+  for (it->Seek(PointKey(level, series_id, first)); more && it->Valid(); it->Next()) {
     DecodedPointKey key;
-    value.Clear();
-    if (!DecodePointKey(View(it->key()), &key) || key.series_id != series_id ||
-        !value.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+    bool ok = DecodePointKey(View(it->key()), &key) && key.series_id == series_id;
+    if (ok && raw) {
+      windows.clear();
+      ok = DecodeRawBlock(key.window_start_ns, View(it->value()), &windows).ok();
+      for (size_t i = 0; ok && more && i < windows.size(); ++i) {
+        const RawWindow& w = windows[i];
+        if (w.start_ns >= start_ns && w.start_ns < end_ns) {
+          more = visit(w.start_ns, w.window_ns, w.value);
+        }
+      }
+    } else if (ok) {
+      value.Clear();
+      ok = value.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()));
+      if (ok) more = visit(key.window_start_ns, key.window_ns, value);
+    }
+    if (!ok) {
       return absl::DataLossError(
           absl::StrCat("data dir ", dir_, ": corrupt point ", it->key().ToString(/*hex=*/true)));
     }
-    if (!visit(key.window_start_ns, key.window_ns, value)) break;
   }
   if (!it->status().ok()) return ReadError("points", it->status().ToString());
+  if (raw && more) {
+    rollups_.Visit(series_id, first, end_ns, [&](const RawWindow& w) {
+      if (w.start_ns < start_ns || w.start_ns >= end_ns) return true;
+      return visit(w.start_ns, w.window_ns, w.value);
+    });
+  }
   return absl::OkStatus();
 }
 

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <atomic>
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -41,11 +42,13 @@ struct StoreOptions {
 };
 
 // SeriesStore on an embedded RocksDB in one data directory (key layout in
-// storage_keys.h): every window at the raw level, rolled up into 10 s,
-// 1 min and 1 h windows once its 10 s window closes (RollupBuffer holds the
-// open ones; the stored cursor says how far the roll-up got, and a restart
-// rebuilds the rest from the raw level), a label index that answers
-// matchers, retention by a compaction filter. Nothing grows in memory with
+// storage_keys.h). A batch's windows are held in memory (RollupBuffer), the
+// batch itself logged in the same write that records its sequence; 5 s
+// after a 10 s window ends, each series' raw windows in it are written as
+// one raw block and their merged value into the 10 s, 1 min and 1 h levels,
+// and the log is trimmed; a restart replays the log. Windows arriving after
+// their 10 s window was rolled up merge into the levels directly. A label
+// index answers matchers; retention is a compaction filter. Nothing grows in memory with
 // the number of series: series keys are read from the index when a query
 // needs them, and ingest remembers a bounded set of recent ids.
 //
@@ -122,7 +125,18 @@ class RocksDbSeriesStore final : public SeriesStore {
   // Serializes ApplyBatch.
   absl::Mutex apply_mu_;
   KnownSeries known_ ABSL_GUARDED_BY(apply_mu_);
-  RollupBuffer rollups_ ABSL_GUARDED_BY(apply_mu_);
+  // Logged batches not yet rolled up, oldest first, with the newest 10 s
+  // window each holds in rollups_.
+  struct Logged {
+    uint64_t sequence = 0;
+    int64_t newest_block_ns = 0;
+  };
+  std::deque<Logged> log_ ABSL_GUARDED_BY(apply_mu_);
+  uint64_t next_log_sequence_ ABSL_GUARDED_BY(apply_mu_) = 1;
+  // Changed with apply_mu_ held too, so ApplyBatch and the roll-up read it
+  // without this lock; queries read it with it.
+  mutable absl::Mutex buffer_mu_ ABSL_ACQUIRED_AFTER(apply_mu_);
+  RollupBuffer rollups_;
   std::atomic<int64_t> rollup_cursor_ns_{0};
 };
 

@@ -438,6 +438,11 @@ TEST_F(RocksDbSeriesStoreTest, OpenWindowsAreRolledUpOnceWhenDueAndAfterARestart
   uint64_t minute_total = 0;
   for (const StoredPoint& p : *minute) minute_total += p.value.counter();
   EXPECT_EQ(minute_total, 63u);
+  // Every logged batch is rolled up now: the log is empty.
+  std::unique_ptr<rocksdb::DB> db = OpenRaw();
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator({}));
+  it->Seek(std::string(1, kLogPrefix));
+  EXPECT_TRUE(!it->Valid() || it->key()[0] != kLogPrefix) << "logged batches are left";
 }
 
 TEST_F(RocksDbSeriesStoreTest, PastItsBoundTheRollupBufferRollsUpTheOldestWindowsEarly) {

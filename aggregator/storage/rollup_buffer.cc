@@ -1,31 +1,63 @@
 #include "aggregator/storage/rollup_buffer.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "common/value_merge.h"
 
 namespace andon::aggregator {
 
-absl::Status RollupBuffer::Add(uint64_t series_id, int64_t start_ns, const v1::Value& value) {
+absl::Status RollupBuffer::Add(uint64_t series_id, int64_t start_ns, const RawWindow& window) {
   auto& series = windows_[start_ns];
   auto [it, inserted] = series.try_emplace(series_id);
+  Entry& entry = it->second;
   if (inserted) {
-    it->second = value;
+    entry.merged = window.value;
+    entry.raw.push_back(window);
     ++size_;
     return absl::OkStatus();
   }
-  return MergeValue(value, it->second);
+  v1::Value merged = entry.merged;
+  if (absl::Status s = MergeValue(window.value, merged); !s.ok()) return s;
+  if (absl::Status s = AddRawWindow(entry.raw, window); !s.ok()) return s;
+  entry.merged = std::move(merged);
+  return absl::OkStatus();
 }
 
-std::vector<RollupBuffer::Window> RollupBuffer::TakeBefore(int64_t until_ns) {
-  std::vector<Window> out;
-  auto end = windows_.lower_bound(until_ns);
-  for (auto it = windows_.begin(); it != end; ++it) {
-    for (auto& [id, value] : it->second) out.push_back({id, it->first, std::move(value)});
-  }
-  windows_.erase(windows_.begin(), end);
-  size_ -= out.size();
+std::vector<uint64_t> RollupBuffer::SeriesAt(int64_t start_ns) const {
+  std::vector<uint64_t> out;
+  auto it = windows_.find(start_ns);
+  if (it == windows_.end()) return out;
+  out.reserve(it->second.size());
+  for (const auto& [id, entry] : it->second) out.push_back(id);
+  std::sort(out.begin(), out.end());
   return out;
+}
+
+const RollupBuffer::Entry* RollupBuffer::Find(int64_t start_ns, uint64_t series_id) const {
+  auto it = windows_.find(start_ns);
+  if (it == windows_.end()) return nullptr;
+  auto e = it->second.find(series_id);
+  return e == it->second.end() ? nullptr : &e->second;
+}
+
+void RollupBuffer::Erase(int64_t start_ns, uint64_t series_id) {
+  auto it = windows_.find(start_ns);
+  if (it == windows_.end()) return;
+  size_ -= it->second.erase(series_id);
+  if (it->second.empty()) windows_.erase(it);
+}
+
+bool RollupBuffer::Visit(uint64_t series_id, int64_t from_ns, int64_t to_ns,
+                         const std::function<bool(const RawWindow&)>& visit) const {
+  for (auto it = windows_.lower_bound(from_ns); it != windows_.end() && it->first < to_ns; ++it) {
+    auto e = it->second.find(series_id);
+    if (e == it->second.end()) continue;
+    for (const RawWindow& w : e->second.raw) {
+      if (!visit(w)) return false;
+    }
+  }
+  return true;
 }
 
 }  // namespace andon::aggregator

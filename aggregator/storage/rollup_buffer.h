@@ -2,36 +2,46 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "absl/container/btree_map.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "aggregator/storage/raw_block.h"
 #include "andon/v1/types.pb.h"
 
 namespace andon::aggregator {
 
-// The 10 s windows still open for roll-up: raw windows merge here in memory,
-// and only when a 10 s window closes is it merged, once, into the stored
-// 10 s, 1 min and 1 h windows, so a raw window costs one write, not four.
-// The store keeps the windows before its roll-up cursor rolled up on disk
-// and rebuilds this buffer from the raw level after a restart. Not
-// thread-safe (the store's apply lock guards it).
+// The 10 s windows not rolled up yet, in memory: for each series and open
+// 10 s window, its raw windows and their merged value. When a 10 s window
+// closes, the store writes each series' raw windows as one raw block and the
+// merged value into the 10 s, 1 min and 1 h levels, so a raw window costs no
+// write of its own (the batch that brought it is logged until then). Not
+// thread-safe (the store's locks guard it).
 class RollupBuffer {
  public:
-  struct Window {
-    uint64_t series_id = 0;
-    int64_t start_ns = 0;  // of the 10 s window
-    v1::Value value;
+  struct Entry {
+    v1::Value merged;
+    std::vector<RawWindow> raw;  // sorted by start, then width
   };
 
-  // Merges `value` into the open 10 s window at `start_ns` of a series.
+  // Adds a raw window to the open 10 s window at `start_ns` of a series.
   // Fails (changing nothing) when the value does not merge with what the
   // window holds (kinds differ).
-  absl::Status Add(uint64_t series_id, int64_t start_ns, const v1::Value& value);
+  absl::Status Add(uint64_t series_id, int64_t start_ns, const RawWindow& window);
 
-  // Removes and returns every window starting before `until_ns`.
-  std::vector<Window> TakeBefore(int64_t until_ns);
+  // The series with data in the 10 s window at `start_ns`, by id.
+  std::vector<uint64_t> SeriesAt(int64_t start_ns) const;
+  // Null if the series has nothing there.
+  const Entry* Find(int64_t start_ns, uint64_t series_id) const;
+  void Erase(int64_t start_ns, uint64_t series_id);
+
+  // Calls `visit` with each raw window of a series in the 10 s windows
+  // starting in [from_ns, to_ns), in time order; stops when it returns false
+  // (and returns false then).
+  bool Visit(uint64_t series_id, int64_t from_ns, int64_t to_ns,
+             const std::function<bool(const RawWindow&)>& visit) const;
 
   // Open windows (series x 10 s windows) held.
   size_t size() const { return size_; }
@@ -39,7 +49,7 @@ class RollupBuffer {
   int64_t oldest_start_ns() const { return windows_.begin()->first; }
 
  private:
-  absl::btree_map<int64_t, absl::flat_hash_map<uint64_t, v1::Value>> windows_;
+  absl::btree_map<int64_t, absl::flat_hash_map<uint64_t, Entry>> windows_;
   size_t size_ = 0;
 };
 

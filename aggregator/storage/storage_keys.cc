@@ -36,14 +36,7 @@ bool DecodeUint64(absl::string_view bytes, uint64_t* v) {
   return true;
 }
 
-std::string PointKey(Level level, uint64_t series_id, int64_t window_start_ns,
-                     int64_t window_ns) {
-  std::string key = PointKeyLowerBound(level, series_id, window_start_ns);
-  if (level == Level::kRaw) AppendUint64(key, static_cast<uint64_t>(window_ns));
-  return key;
-}
-
-std::string PointKeyLowerBound(Level level, uint64_t series_id, int64_t window_start_ns) {
+std::string PointKey(Level level, uint64_t series_id, int64_t window_start_ns) {
   std::string key(1, kPointPrefix);
   key.push_back(static_cast<char>(level));
   AppendUint64(key, series_id);
@@ -56,12 +49,17 @@ bool DecodePointKey(absl::string_view key, DecodedPointKey* out) {
   const auto level = static_cast<uint8_t>(key[1]);
   if (level >= kLevelCount) return false;
   out->level = static_cast<Level>(level);
-  if (key.size() != (out->level == Level::kRaw ? 26u : 18u)) return false;
+  if (key.size() != 18u) return false;
   out->series_id = ReadUint64(key.substr(2, 8));
   out->window_start_ns = static_cast<int64_t>(ReadUint64(key.substr(10, 8)) ^ kSignBit);
-  out->window_ns = out->level == Level::kRaw ? static_cast<int64_t>(ReadUint64(key.substr(18, 8)))
-                                             : LevelWidthNs(out->level);
+  out->window_ns = out->level == Level::kRaw ? kMaxRawWindowNs : LevelWidthNs(out->level);
   return true;
+}
+
+std::string LogKey(uint64_t log_sequence) {
+  std::string key(1, kLogPrefix);
+  AppendUint64(key, log_sequence);
+  return key;
 }
 
 std::string LegacyPointKey(uint64_t series_id, int64_t window_start_ns) {

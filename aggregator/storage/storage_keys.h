@@ -11,8 +11,12 @@ namespace andon::aggregator {
 // The key layout of the aggregator's data directory (format 2). Integers are
 // big-endian so that byte order is numeric order: one series at one level
 // over a time range is one range scan.
-//   'P' + level + series_id + window_start [+ window_ns, raw level only]
-//                                   -> serialized v1::Value (merged in place)
+//   'P' + level + series_id + window_start
+//                                   -> at the raw level: the series' raw
+//                                      windows of one 10 s block (raw_block.h);
+//                                      else a serialized v1::Value; either
+//                                      merged in place
+//   'w' + log sequence              -> an ingest batch not yet rolled up
 //   's' + series_id                 -> serialized v1::SeriesKey
 //   'm' + metric + '\0' + series_id -> ""   (the series of a metric)
 //   'l' + metric + '\0' + label + '\0' + value + '\0' + series_id
@@ -22,6 +26,8 @@ namespace andon::aggregator {
 //   'F'                             -> format version
 //   'R'                             -> roll-up cursor: every 10 s window
 //                                      starting before it is rolled up
+//   'Rp'                            -> window + last series id rolled up of
+//                                      the window at the cursor
 // Format 1 had no levels and no label index: 'p' + series_id + window_start
 // held 1 s windows. RocksDbSeriesStore::Open() upgrades it.
 inline constexpr char kPointPrefix = 'P';
@@ -33,20 +39,20 @@ inline constexpr char kSequencePrefix = 'q';
 inline constexpr char kMetricInfoPrefix = 'd';
 inline constexpr char kFormatKey[] = "F";
 inline constexpr char kRollupCursorKey[] = "R";
+// How far the roll-up of the window at the cursor got when it was cut off.
+inline constexpr char kRollupProgressKey[] = "Rp";
+inline constexpr char kLogPrefix = 'w';
+std::string LogKey(uint64_t log_sequence);
 inline constexpr uint64_t kFormatVersion = 2;
 
-// A point key. `window_ns` is kept in the key only at the raw level, where
-// windows of one series may have different widths.
-std::string PointKey(Level level, uint64_t series_id, int64_t window_start_ns,
-                     int64_t window_ns = 0);
-// The smallest point key of a series at a level at or after `window_start_ns`.
-std::string PointKeyLowerBound(Level level, uint64_t series_id, int64_t window_start_ns);
+// A point key; at the raw level, `window_start_ns` is the 10 s block's.
+std::string PointKey(Level level, uint64_t series_id, int64_t window_start_ns);
 
 struct DecodedPointKey {
   Level level = Level::kRaw;
   uint64_t series_id = 0;
   int64_t window_start_ns = 0;
-  int64_t window_ns = 0;  // the level's width, or the raw window's own
+  int64_t window_ns = 0;  // the level's width; 10 s for raw blocks
 };
 // False if `key` is not a point key.
 bool DecodePointKey(absl::string_view key, DecodedPointKey* out);

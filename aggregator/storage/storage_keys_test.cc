@@ -13,20 +13,17 @@ TEST(StorageKeysTest, PointKeysSortByLevelThenSeriesThenTime) {
   EXPECT_LT(PointKey(Level::k10s, 1, 255), PointKey(Level::k10s, 1, 256));
   EXPECT_LT(PointKey(Level::k10s, 1, INT64_MAX), PointKey(Level::k10s, 2, INT64_MIN));
   EXPECT_LT(PointKey(Level::k10s, 0xff, 0), PointKey(Level::k10s, 0x100, 0));
-  EXPECT_LT(PointKey(Level::kRaw, 9, 9, 1), PointKey(Level::k10s, 0, 0));
-  // A raw window's lower bound sorts before every width at that start.
-  EXPECT_LT(PointKeyLowerBound(Level::kRaw, 1, 7), PointKey(Level::kRaw, 1, 7, 1));
-  EXPECT_LT(PointKey(Level::kRaw, 1, 7, INT64_MAX), PointKeyLowerBound(Level::kRaw, 1, 8));
+  EXPECT_LT(PointKey(Level::kRaw, 9, 9), PointKey(Level::k10s, 0, 0));
 }
 
 TEST(StorageKeysTest, PointKeyRoundTrips) {
   for (int64_t t : {int64_t{0}, int64_t{-1}, int64_t{1700000000000000000}, INT64_MIN, INT64_MAX}) {
     DecodedPointKey raw;
-    ASSERT_TRUE(DecodePointKey(PointKey(Level::kRaw, 0xdeadbeefcafef00d, t, 5000), &raw));
+    ASSERT_TRUE(DecodePointKey(PointKey(Level::kRaw, 0xdeadbeefcafef00d, t), &raw));
     EXPECT_EQ(raw.level, Level::kRaw);
     EXPECT_EQ(raw.series_id, 0xdeadbeefcafef00d);
     EXPECT_EQ(raw.window_start_ns, t);
-    EXPECT_EQ(raw.window_ns, 5000);
+    EXPECT_EQ(raw.window_ns, kMaxRawWindowNs);  // a raw block spans 10 s
     DecodedPointKey hour;
     ASSERT_TRUE(DecodePointKey(PointKey(Level::k1h, 3, t), &hour));
     EXPECT_EQ(hour.level, Level::k1h);
@@ -54,6 +51,12 @@ TEST(StorageKeysTest, IndexKeysOfOneMetricAndLabelValueShareAPrefix) {
   uint64_t id = 0;
   ASSERT_TRUE(DecodeIndexSeriesId(LabelIndexKey("m", "host", "a", 0x1234), &id));
   EXPECT_EQ(id, 0x1234u);
+}
+
+TEST(StorageKeysTest, LogKeysSortBySequence) {
+  EXPECT_LT(LogKey(1), LogKey(2));
+  EXPECT_LT(LogKey(255), LogKey(256));
+  EXPECT_EQ(LogKey(7)[0], kLogPrefix);
 }
 
 TEST(StorageKeysTest, Uint64RoundTrips) {
