@@ -67,6 +67,9 @@ int64_t DecodeTime(uint64_t bits) { return static_cast<int64_t>(bits ^ (uint64_t
 
 // Series rolled up per atomic write.
 constexpr size_t kRollupChunk = 10000;
+// Senders whose last sequence is remembered (about 100 bytes each); past
+// it the memory starts over and reads the store again.
+constexpr size_t kMaxCachedSequences = 100000;
 
 absl::string_view View(const rocksdb::Slice& s) { return absl::string_view(s.data(), s.size()); }
 
@@ -231,6 +234,17 @@ absl::Status RocksDbSeriesStore::Upgrade() {
 
 absl::StatusOr<uint64_t> RocksDbSeriesStore::LastSequence(absl::string_view sender_id) const {
   if (db_ == nullptr) return absl::FailedPreconditionError("series store is closed");
+  {
+    absl::MutexLock lock(&sequences_mu_);
+    if (auto it = sequences_.find(sender_id); it != sequences_.end()) return it->second;
+  }
+  ANDON_ASSIGN_OR_RETURN(uint64_t seq, ReadLastSequence(sender_id));
+  absl::MutexLock lock(&sequences_mu_);
+  if (sequences_.size() >= kMaxCachedSequences) sequences_.clear();
+  return sequences_.try_emplace(sender_id, seq).first->second;
+}
+
+absl::StatusOr<uint64_t> RocksDbSeriesStore::ReadLastSequence(absl::string_view sender_id) const {
   std::string value;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), SequenceKey(sender_id), &value);
   if (s.IsNotFound()) return 0;
@@ -354,6 +368,11 @@ absl::StatusOr<ApplyResult> RocksDbSeriesStore::ApplyBatch(const v1::IngestBatch
     return absl::UnavailableError(absl::StrCat("writing to data dir ", dir_, ": ", s.ToString()));
   }
   result.last_sequence = batch.sequence();
+  {
+    absl::MutexLock cache(&sequences_mu_);
+    if (sequences_.size() >= kMaxCachedSequences) sequences_.clear();
+    sequences_[batch.sender_id()] = batch.sequence();
+  }
   if (!open.empty()) {
     ++next_log_sequence_;
     log_.push_back({log_sequence, newest_open});
@@ -481,16 +500,26 @@ absl::Status RocksDbSeriesStore::RollUpBeforeLocked(int64_t until_ns) {
       const bool last = end == ids.size();
       rocksdb::WriteBatch write;
       std::string value;
-      for (size_t i = begin; i < end; ++i) {
-        const RollupBuffer::Entry* entry = rollups_.Find(window, ids[i]);
-        if (entry == nullptr) continue;
-        // Nothing is stored yet for this series' raw and 10 s windows here:
-        // only windows before the cursor are ever written.
-        write.Put(PointKey(Level::kRaw, ids[i], window), EncodeRawBlock(window, entry->raw));
-        entry->merged.SerializeToString(&value);
-        write.Put(PointKey(Level::k10s, ids[i], window), value);
-        for (Level level : {Level::k1m, Level::k1h}) {
-          write.Merge(PointKey(level, ids[i], FloorTo(window, LevelWidthNs(level))), value);
+      // Level by level, each in key order: the memtable inserts follow one
+      // another instead of jumping between levels.
+      for (Level level : kLevels) {
+        const int64_t start = FloorTo(window, level == Level::kRaw ? k10sNs : LevelWidthNs(level));
+        for (size_t i = begin; i < end; ++i) {
+          const RollupBuffer::Entry* entry = rollups_.Find(window, ids[i]);
+          if (entry == nullptr) continue;
+          const std::string key = PointKey(level, ids[i], start);
+          if (level == Level::kRaw) {
+            // Nothing is stored yet for this series' raw and 10 s windows
+            // here: only windows before the cursor are ever written.
+            write.Put(key, EncodeRawBlock(window, entry->raw));
+            continue;
+          }
+          entry->merged.SerializeToString(&value);
+          if (level == Level::k10s) {
+            write.Put(key, value);
+          } else {
+            write.Merge(key, value);
+          }
         }
       }
       const int64_t next_cursor = window + k10sNs;

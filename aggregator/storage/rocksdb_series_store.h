@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "aggregator/storage/known_series.h"
@@ -99,6 +100,7 @@ class RocksDbSeriesStore final : public SeriesStore {
   RocksDbSeriesStore(std::string dir, StoreOptions options);
 
   absl::Status Upgrade();
+  absl::StatusOr<uint64_t> ReadLastSequence(absl::string_view sender_id) const;
   // Loads the roll-up cursor (starting one for a new data dir) and rebuilds
   // the open windows after it from the raw level.
   absl::Status LoadRollups();
@@ -125,6 +127,9 @@ class RocksDbSeriesStore final : public SeriesStore {
   // Serializes ApplyBatch.
   absl::Mutex apply_mu_;
   KnownSeries known_ ABSL_GUARDED_BY(apply_mu_);
+  // Each sender's last applied sequence, as stored (a read per batch saved).
+  mutable absl::Mutex sequences_mu_;
+  mutable absl::flat_hash_map<std::string, uint64_t> sequences_ ABSL_GUARDED_BY(sequences_mu_);
   // Logged batches not yet rolled up, oldest first, with the newest 10 s
   // window each holds in rollups_.
   struct Logged {
