@@ -26,6 +26,14 @@ IngestMetrics IngestMetrics::Create(prometheus::Registry& registry) {
       .points_collided = NewCounter(
           registry, "andon_aggregator_store_points_collided_total",
           "Points left out because their series' 64-bit id belongs to another stored series."),
+      .open_windows = NewGauge(registry, "andon_aggregator_store_open_windows",
+                               "Series x 10 s windows held in memory until they are rolled up."),
+      .logged_batches = NewGauge(registry, "andon_aggregator_store_logged_batches",
+                                 "Batches kept in the store's log until their windows roll up."),
+      .rollup_lag_seconds = NewGauge(
+          registry, "andon_aggregator_store_rollup_lag_seconds",
+          "How far behind now the roll-up into 10 s, 1 min and 1 h windows is (about 10-15 s "
+          "when healthy)."),
   };
 }
 

@@ -1,5 +1,6 @@
 #include "aggregator/ingest_service.h"
 
+#include "absl/time/clock.h"
 #include "common/grpc_status.h"
 #include "common/log.h"
 
@@ -139,6 +140,11 @@ absl::Status IngestService::HandleBatch(const v1::IngestBatch& batch, v1::Ingest
                      << batch.sequence() << ": " << applied.status().message();
     return applied.status();
   }
+  const StoreStats stats = store_->Stats();
+  metrics_->open_windows.Set(static_cast<double>(stats.open_windows));
+  metrics_->logged_batches.Set(static_cast<double>(stats.logged_batches));
+  metrics_->rollup_lag_seconds.Set(
+      absl::ToDoubleSeconds(absl::Now() - absl::FromUnixNanos(stats.rolled_up_until_ns)));
   ack.set_last_sequence(applied->last_sequence);
   if (applied->duplicate) {
     metrics_->batches_duplicate.Increment();

@@ -391,7 +391,19 @@ absl::StatusOr<ApplyResult> RocksDbSeriesStore::ApplyBatch(const v1::IngestBatch
     // The batch is stored (logged); its windows stay open and roll up later.
     ANDON_LOG(ERROR) << "rolling up windows: " << due.message();
   }
+  UpdateStats();
   return result;
+}
+
+void RocksDbSeriesStore::UpdateStats() {
+  open_windows_ = static_cast<int64_t>(rollups_.size());
+  logged_batches_ = static_cast<int64_t>(log_.size());
+}
+
+StoreStats RocksDbSeriesStore::Stats() const {
+  return StoreStats{.open_windows = open_windows_.load(),
+                    .logged_batches = logged_batches_.load(),
+                    .rolled_up_until_ns = rollup_cursor_ns_.load()};
 }
 
 absl::Status RocksDbSeriesStore::LoadRollups() {
@@ -465,6 +477,7 @@ absl::Status RocksDbSeriesStore::LoadRollups() {
     ++batches;
   }
   if (!it->status().ok()) return ReadError("the batch log", it->status().ToString());
+  UpdateStats();
   if (batches > 0) {
     ANDON_LOG(INFO) << "data dir " << dir_ << ": " << rollups_.size()
                     << " open 10s windows rebuilt from " << batches
@@ -475,7 +488,9 @@ absl::Status RocksDbSeriesStore::LoadRollups() {
 
 absl::Status RocksDbSeriesStore::RollUpBefore(int64_t until_ns) {
   absl::MutexLock lock(&apply_mu_);
-  return RollUpBeforeLocked(until_ns);
+  absl::Status s = RollUpBeforeLocked(until_ns);
+  UpdateStats();
+  return s;
 }
 
 absl::Status RocksDbSeriesStore::RollUpBeforeLocked(int64_t until_ns) {

@@ -77,6 +77,7 @@ class RocksDbSeriesStore final : public SeriesStore {
                           const PointVisitor& visit) const override;
   const Retention& retention() const override { return options_.retention; }
   int64_t rolled_up_until_ns() const override { return rollup_cursor_ns_.load(); }
+  StoreStats Stats() const override;
   absl::StatusOr<uint64_t> LastSequence(absl::string_view sender_id) const override;
   absl::Status PutMetricInfo(const v1::MetricInfo& metric) override;
   absl::StatusOr<std::vector<v1::MetricInfo>> LoadMetricInfos() const override;
@@ -143,6 +144,10 @@ class RocksDbSeriesStore final : public SeriesStore {
   mutable absl::Mutex buffer_mu_ ABSL_ACQUIRED_AFTER(apply_mu_);
   RollupBuffer rollups_;
   std::atomic<int64_t> rollup_cursor_ns_{0};
+  // For Stats(), set with apply_mu_ held.
+  std::atomic<int64_t> open_windows_{0};
+  std::atomic<int64_t> logged_batches_{0};
+  void UpdateStats() ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
 };
 
 }  // namespace andon::aggregator

@@ -418,11 +418,16 @@ TEST_F(RocksDbSeriesStoreTest, OpenWindowsAreRolledUpOnceWhenDueAndAfterARestart
   };
   EXPECT_THAT(tens(), IsEmpty());
   EXPECT_THAT(*store_->ReadPoints(id, t, t + 600 * kSecondNs), SizeIs(3));
+  EXPECT_EQ(store_->Stats().open_windows, 2);
+  EXPECT_EQ(store_->Stats().logged_batches, 1);
   // 25 s later the 10 s and 20 s windows are due (5 s after they end).
   clock.Advance(absl::Seconds(35));
   apply({window(31, 8)});
   EXPECT_EQ(store_->rolled_up_until_ns(), t + 30 * kSecondNs);
   EXPECT_EQ(tens(), (Counts{{10, 3}, {20, 4}}));
+  // Only the batch holding the 30 s window is still logged.
+  EXPECT_EQ(store_->Stats().open_windows, 1);
+  EXPECT_EQ(store_->Stats().logged_batches, 1);
   // A late window for a rolled-up 10 s window goes straight in.
   apply({window(12, 16)});
   EXPECT_EQ(tens(), (Counts{{10, 19}, {20, 4}}));

@@ -41,6 +41,13 @@ struct ApplyResult {
   int64_t points_collided = 0;
 };
 
+// The store's own health, for /metrics.
+struct StoreStats {
+  int64_t open_windows = 0;    // series x 10 s windows held in memory for roll-up
+  int64_t logged_batches = 0;  // batches kept logged until their windows roll up
+  int64_t rolled_up_until_ns = 0;
+};
+
 // Where the aggregator keeps series and their windows. Implementations hide
 // the storage engine; the rest of the aggregator sees only this interface.
 // All methods are thread-safe.
@@ -82,6 +89,8 @@ class SeriesStore {
   // floored to its width holds all of its raw windows; from there on, read
   // the raw level.
   virtual int64_t rolled_up_until_ns() const = 0;
+
+  virtual StoreStats Stats() const = 0;
 
   // The same windows, collected. For small ranges (tests, tools).
   absl::StatusOr<std::vector<StoredPoint>> ReadPoints(uint64_t series_id, int64_t start_ns,
