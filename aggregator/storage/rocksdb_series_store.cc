@@ -440,6 +440,7 @@ absl::Status RocksDbSeriesStore::LoadRollups() {
       return absl::DataLossError(absl::StrCat("data dir ", dir_, ": corrupt roll-up progress"));
     }
     partial = DecodeTime(window) == cursor;
+    if (partial) resumed_window_ns_ = cursor;
   } else if (!s.IsNotFound()) {
     return ReadError("the roll-up progress", s.ToString());
   }
@@ -523,14 +524,16 @@ absl::Status RocksDbSeriesStore::RollUpBeforeLocked(int64_t until_ns) {
           const RollupBuffer::Entry* entry = rollups_.Find(window, ids[i]);
           if (entry == nullptr) continue;
           const std::string key = PointKey(level, ids[i], start);
+          // Nothing is stored yet for this series' raw and 10 s windows
+          // here (only windows before the cursor are ever written), except
+          // in a window whose roll-up a restart cut off: merge there.
+          const bool put = level <= Level::k10s && window != resumed_window_ns_;
           if (level == Level::kRaw) {
-            // Nothing is stored yet for this series' raw and 10 s windows
-            // here: only windows before the cursor are ever written.
-            write.Put(key, EncodeRawBlock(window, entry->raw));
-            continue;
+            value = EncodeRawBlock(window, entry->raw);
+          } else {
+            entry->merged.SerializeToString(&value);
           }
-          entry->merged.SerializeToString(&value);
-          if (level == Level::k10s) {
+          if (put) {
             write.Put(key, value);
           } else {
             write.Merge(key, value);

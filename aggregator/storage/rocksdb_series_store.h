@@ -3,6 +3,7 @@
 #include <array>
 #include <atomic>
 #include <deque>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -139,6 +140,9 @@ class RocksDbSeriesStore final : public SeriesStore {
   };
   std::deque<Logged> log_ ABSL_GUARDED_BY(apply_mu_);
   uint64_t next_log_sequence_ ABSL_GUARDED_BY(apply_mu_) = 1;
+  // The window whose roll-up was cut off before this process started: some
+  // of its series are on disk already, and new windows for them merge.
+  int64_t resumed_window_ns_ ABSL_GUARDED_BY(apply_mu_) = std::numeric_limits<int64_t>::min();
   // Changed with apply_mu_ held too, so ApplyBatch and the roll-up read it
   // without this lock; queries read it with it.
   mutable absl::Mutex buffer_mu_ ABSL_ACQUIRED_AFTER(apply_mu_);

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "aggregator/batch_validator.h"
+#include "aggregator/storage/raw_block.h"
 #include "aggregator/storage/storage_keys.h"
 #include "aggregator/storage/value_merge_operator.h"
 #include "aggregator/test_batches.h"
@@ -466,6 +467,61 @@ TEST_F(RocksDbSeriesStoreTest, PastItsBoundTheRollupBufferRollsUpTheOldestWindow
   EXPECT_EQ(store_->rolled_up_until_ns(), t + 40 * kSecondNs);
   const uint64_t id = AllSeries(*store_, "syscalls")[0].id;
   EXPECT_THAT(*store_->ReadPoints(id, t, t + 600 * kSecondNs, Level::k10s), SizeIs(3));
+}
+
+TEST_F(RocksDbSeriesStoreTest, ARollupCutOffMidWindowResumesWithoutLosingOrDoublingAnything) {
+  const int64_t t = (kT0Ns / (10 * kSecondNs)) * 10 * kSecondNs;
+  FakeClock clock(absl::FromUnixNanos(t));
+  StoreOptions options;
+  options.clock = &clock;
+  options.retention = *ParseRetention("raw=30d,10s=30d,1m=30d,1h=400d");
+  FreshDir();
+  Reopen(options);
+  const int64_t w = t + 10 * kSecondNs;  // the first window held for roll-up
+  ASSERT_TRUE(store_
+                  ->ApplyBatch(Batch("h1", 1,
+                                     {Syscalls("h1", "a", "read", w + kSecondNs, 1),
+                                      Syscalls("h1", "b", "read", w + kSecondNs, 2)}))
+                  .ok());
+  std::vector<SeriesRef> series = AllSeries(*store_, "syscalls");
+  ASSERT_THAT(series, SizeIs(2));
+  // In id order: the lower id is rolled up first.
+  const uint64_t low = series[0].id;
+  const uint64_t high = series[1].id;
+  const std::string low_comm(LabelValue(series[0].key, "comm"));
+  const uint64_t low_count = low_comm == "a" ? 1 : 2;
+  const uint64_t high_count = 3 - low_count;
+  // What a roll-up killed after its first chunk leaves: the lower id's
+  // window written, the progress saved, the cursor not moved.
+  {
+    std::unique_ptr<rocksdb::DB> db = OpenRaw();
+    v1::Value v;
+    v.set_counter(low_count);
+    RawWindow raw{w + kSecondNs, kSecondNs, v};
+    ASSERT_TRUE(db->Put({}, PointKey(Level::kRaw, low, w), EncodeRawBlock(w, {raw})).ok());
+    ASSERT_TRUE(db->Put({}, PointKey(Level::k10s, low, w), v.SerializeAsString()).ok());
+    std::string progress = EncodeUint64(static_cast<uint64_t>(w) ^ (uint64_t{1} << 63));
+    progress += EncodeUint64(low);
+    ASSERT_TRUE(db->Put({}, kRollupProgressKey, progress).ok());
+  }
+  Reopen(options);
+  EXPECT_EQ(store_->Stats().open_windows, 1);  // only the higher id is held again
+  // A window arriving now for the lower id, in the window cut off.
+  ASSERT_TRUE(
+      store_->ApplyBatch(Batch("h2", 1, {Syscalls("h1", low_comm, "read", w + 2 * kSecondNs, 10)}))
+          .ok());
+  ASSERT_TRUE(store_->RollUpBefore(w + 10 * kSecondNs).ok());
+  auto total = [&](uint64_t id, Level level) {
+    uint64_t sum = 0;
+    auto points = store_->ReadPoints(id, t, t + 600 * kSecondNs, level);
+    for (const StoredPoint& p : *points) sum += p.value.counter();
+    return sum;
+  };
+  EXPECT_EQ(total(low, Level::kRaw), low_count + 10);
+  EXPECT_EQ(total(low, Level::k10s), low_count + 10);
+  EXPECT_EQ(total(high, Level::kRaw), high_count);
+  EXPECT_EQ(total(high, Level::k10s), high_count);
+  EXPECT_THAT(*store_->ReadPoints(low, t, t + 600 * kSecondNs), SizeIs(2));
 }
 
 TEST_F(RocksDbSeriesStoreTest, SecondOpenOfSameDirFailsNamingIt) {
