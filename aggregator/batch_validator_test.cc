@@ -111,9 +111,9 @@ TEST_F(BatchValidatorTest, RejectsWindowsThatDoNotDivideTenSeconds) {
 }
 
 TEST_F(BatchValidatorTest, RejectsLabelValuesHoldingNul) {
-  EXPECT_THAT(Rejection(WithBadPoint(
-                  CounterPoint("execs", {{"comm", std::string("a\0b", 3)}}, kT0Ns, 1))),
-              HasSubstr("the value of label 'comm' holds a NUL byte"));
+  EXPECT_THAT(
+      Rejection(WithBadPoint(CounterPoint("execs", {{"comm", std::string("a\0b", 3)}}, kT0Ns, 1))),
+      HasSubstr("the value of label 'comm' holds a NUL byte"));
 }
 
 TEST_F(BatchValidatorTest, RejectsUnalignedWindowStart) {

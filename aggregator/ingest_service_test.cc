@@ -43,7 +43,7 @@ class IngestServiceTest : public ::testing::Test {
     store_ = std::move(*opened);
     ingest_ = std::make_unique<IngestService>(store_.get(), &validator_, &metrics_);
     engine_ = std::make_unique<QueryEngine>(store_.get(), &catalog_,
-                                           QueryEngine::kDefaultMaxPointsScanned, &clock_);
+                                            QueryEngine::kDefaultMaxPointsScanned, &clock_);
     query_ = std::make_unique<QueryService>(engine_.get());
     int port = 0;
     auto server = StartGrpcServer("127.0.0.1:0", {ingest_.get(), query_.get()}, &port);

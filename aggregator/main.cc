@@ -155,8 +155,8 @@ absl::Status Run() {
                   << (role == v1::AGGREGATOR_LEAF ? "leaf" : "inner")
                   << (parent.empty() ? ", a root" : absl::StrCat(", forwarding to '", parent, "'"))
                   << ") serving gRPC on port " << grpc_port << " (advertised as " << advertise
-                  << "), HTTP on " << http_addr << ", data in " << data_dir << " (kept: "
-                  << RetentionToString(*retention) << ")";
+                  << "), HTTP on " << http_addr << ", data in " << data_dir
+                  << " (kept: " << RetentionToString(*retention) << ")";
   if (forwarder != nullptr) forwarder->Start();
 
   std::unique_ptr<ControllerRegistrar> registrar;

@@ -44,7 +44,7 @@ absl::StatusOr<v1::QueryResponse> QueryEngine::Run(const v1::QueryRequest& reque
   };
 
   const LevelChoice level = ChooseLevel(plan.start_ns, plan.end_ns, plan.step_ns,
-                                       absl::ToUnixNanos(clock_->Now()), store_->retention());
+                                        absl::ToUnixNanos(clock_->Now()), store_->retention());
   ANDON_ASSIGN_OR_RETURN(std::vector<SeriesRef> series,
                          store_->SelectSeries(plan.metric.name(), plan.matchers));
   // Coarse windows from the roll-up point on are not complete yet.

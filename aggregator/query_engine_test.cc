@@ -69,7 +69,7 @@ class QueryEngineTest : public ::testing::Test {
                CounterPoint("execs", {{"host", "a"}, {"comm", "ls"}}, kT0Ns, 4)}));
     ASSERT_TRUE(applied.ok()) << applied.status();
     engine_ = std::make_unique<QueryEngine>(store_.get(), &catalog_,
-                                           QueryEngine::kDefaultMaxPointsScanned, &clock_);
+                                            QueryEngine::kDefaultMaxPointsScanned, &clock_);
   }
   void TearDown() override {
     engine_.reset();
@@ -322,8 +322,7 @@ TEST_F(QueryEngineTest, TypedAnswersCarryTheMergedValues) {
 TEST_F(QueryEngineTest, CancelledQueryStops) {
   QueryControl control;
   control.cancelled = [] { return true; };
-  QueryEngine every_window(store_.get(), &catalog_, QueryEngine::kDefaultMaxPointsScanned,
-                           &clock_);
+  QueryEngine every_window(store_.get(), &catalog_, QueryEngine::kDefaultMaxPointsScanned, &clock_);
   // The check runs every few thousand windows: store enough of them.
   std::vector<v1::Point> points;
   for (int i = 0; i < 5000; ++i)
@@ -376,7 +375,6 @@ TEST_F(QueryEngineTest, CoarseStepsAreAnsweredFromRollupsExactlyAsFromRawWindows
   ASSERT_TRUE(few.ok()) << few.status();
   EXPECT_FALSE(few->partial());
 }
-
 
 TEST_F(QueryEngineTest, WindowsNotRolledUpYetAreReadFromTheRawLevel) {
   // A store of its own, whose clock says the data is recent: the last

@@ -59,7 +59,9 @@ std::vector<SeriesName> SeriesNames(int series) {
   return out;
 }
 
-uint64_t CounterValue(int i, int64_t window_s) { return 1 + static_cast<uint64_t>(i + window_s) % 97; }
+uint64_t CounterValue(int i, int64_t window_s) {
+  return 1 + static_cast<uint64_t>(i + window_s) % 97;
+}
 
 // One stream's connection to the server under test.
 class Sink {

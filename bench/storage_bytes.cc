@@ -85,8 +85,8 @@ std::vector<Series> MakeSeries(int hosts, int per_host) {
   std::vector<Series> out;
   for (int h = 0; h < hosts; ++h) {
     for (int i = 0; i < per_host; ++i) {
-      out.push_back({absl::StrCat("host-", h), absl::StrCat("proc", i % 50),
-                     absl::StrCat("sys", i / 50)});
+      out.push_back(
+          {absl::StrCat("host-", h), absl::StrCat("proc", i % 50), absl::StrCat("sys", i / 50)});
     }
   }
   return out;
@@ -209,8 +209,8 @@ absl::StatusOr<Figures> RunPrometheus(Data data, const std::vector<Series>& seri
     om << "# TYPE syscalls gauge\n";
     for (size_t s = 0; s < series.size(); ++s) {
       const std::string labels =
-          absl::StrCat("{comm=\"", series[s].comm, "\",host=\"", series[s].host,
-                       "\",syscall=\"", series[s].syscall, "\"} ");
+          absl::StrCat("{comm=\"", series[s].comm, "\",host=\"", series[s].host, "\",syscall=\"",
+                       series[s].syscall, "\"} ");
       for (int w = 0; w < windows; ++w) {
         om << "syscalls" << labels << values.Counter(s, w) << ' ' << (t0_ns / kSecondNs + w)
            << '\n';
@@ -218,8 +218,8 @@ absl::StatusOr<Figures> RunPrometheus(Data data, const std::vector<Series>& seri
     }
     om << "# EOF\n";
   }
-  std::vector<std::string> args = {promtool, "tsdb", "create-blocks-from", "openmetrics",
-                                   input.string(), out.string()};
+  std::vector<std::string> args = {promtool,      "tsdb",         "create-blocks-from",
+                                   "openmetrics", input.string(), out.string()};
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -246,8 +246,8 @@ absl::StatusOr<Figures> RunPrometheus(Data data, const std::vector<Series>& seri
 
 int Main() {
   const int windows = absl::GetFlag(FLAGS_windows);
-  const std::vector<Series> counters = MakeSeries(absl::GetFlag(FLAGS_hosts),
-                                                  absl::GetFlag(FLAGS_series));
+  const std::vector<Series> counters =
+      MakeSeries(absl::GetFlag(FLAGS_hosts), absl::GetFlag(FLAGS_series));
   const std::vector<Series> latencies = MakeSeries(1, absl::GetFlag(FLAGS_distribution_series));
   std::string promtool = absl::GetFlag(FLAGS_promtool);
   if (!promtool.empty() && !fs::exists(promtool)) {
@@ -260,7 +260,8 @@ int Main() {
   const fs::path work = fs::temp_directory_path() / absl::StrCat("andon_storage_bytes_", getpid());
 
   std::printf(
-      "storage_bytes: %zu counter series (%d hosts x %d) and %zu distribution series, %d one-second "
+      "storage_bytes: %zu counter series (%d hosts x %d) and %zu distribution series, %d "
+      "one-second "
       "windows each, written in time order, then compacted. Andon stores each window at the raw "
       "level and in its 10 s, 1 min and 1 h windows: \"all levels\" counts every byte of the data "
       "dir, \"raw level\" the raw windows alone (what Prometheus holds). Prometheus: promtool tsdb "

@@ -14,9 +14,7 @@
 #include "common/log.h"
 
 namespace andon::aggregator {
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 Forwarder::Forwarder(ForwarderOptions options, Outbox* outbox, const SeriesStore* store,
                      const MetricCatalog* catalog, const Clock* clock, ForwardMetrics metrics)
@@ -51,18 +49,18 @@ absl::Status Forwarder::Recover() {
     absl::StatusOr<std::vector<SeriesRef>> series = store_->SelectSeries(metric.name(), {});
     if (!series.ok()) return series.status();
     for (const SeriesRef& ref : *series) {
-      absl::Status s = store_->ScanPoints(
-          Level::kRaw, ref.id, cursor, std::numeric_limits<int64_t>::max(),
-          [&](int64_t start, int64_t window_ns, const v1::Value& value) {
-            v1::Point p;
-            *p.mutable_series() = ref.key;
-            p.set_window_start_ns(start);
-            p.set_window_ns(window_ns);
-            *p.mutable_value() = value;
-            reducer_->Add(p);
-            ++recovered;
-            return true;
-          });
+      absl::Status s =
+          store_->ScanPoints(Level::kRaw, ref.id, cursor, std::numeric_limits<int64_t>::max(),
+                             [&](int64_t start, int64_t window_ns, const v1::Value& value) {
+                               v1::Point p;
+                               *p.mutable_series() = ref.key;
+                               p.set_window_start_ns(start);
+                               p.set_window_ns(window_ns);
+                               *p.mutable_value() = value;
+                               reducer_->Add(p);
+                               ++recovered;
+                               return true;
+                             });
       if (!s.ok()) return s;
     }
   }

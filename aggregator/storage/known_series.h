@@ -17,7 +17,8 @@ namespace andon::aggregator {
 // Not thread-safe.
 class KnownSeries {
  public:
-  explicit KnownSeries(size_t max_per_generation) : max_(max_per_generation < 1 ? 1 : max_per_generation) {}
+  explicit KnownSeries(size_t max_per_generation)
+      : max_(max_per_generation < 1 ? 1 : max_per_generation) {}
 
   enum class Found { kUnknown, kSame, kOther };
   // kSame if `id` is known with this fingerprint, kOther if with another.

@@ -87,8 +87,7 @@ absl::Status DecodeRawBlock(int64_t block_start_ns, absl::string_view bytes,
 
 absl::Status AddRawWindow(std::vector<RawWindow>& windows, RawWindow window) {
   auto it = std::lower_bound(windows.begin(), windows.end(), window, Before);
-  if (it != windows.end() && it->start_ns == window.start_ns &&
-      it->window_ns == window.window_ns) {
+  if (it != windows.end() && it->start_ns == window.start_ns && it->window_ns == window.window_ns) {
     return MergeValue(window.value, it->value);
   }
   windows.insert(it, std::move(window));

@@ -81,10 +81,10 @@ absl::Status Retention::Check() const {
     const absl::Duration keep = For(level);
     const absl::Duration width = absl::Nanoseconds(LevelWidthNs(level));
     if (keep < finer || keep < width || keep <= absl::ZeroDuration()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "retention of the ", LevelName(level), " windows (", FormatRetention(keep),
-          ") must be at least one window and at least that of the finer level (",
-          FormatRetention(finer), ")"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("retention of the ", LevelName(level), " windows (", FormatRetention(keep),
+                       ") must be at least one window and at least that of the finer level (",
+                       FormatRetention(finer), ")"));
     }
     finer = keep;
   }
@@ -111,8 +111,8 @@ absl::StatusOr<Retention> ParseRetention(const std::string& spec) {
     } else if (name == "1h") {
       out.one_hour = *d;
     } else {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "retention '", part, "': unknown level '", name, "' (levels: raw, 10s, 1m, 1h)"));
+      return absl::InvalidArgumentError(absl::StrCat("retention '", part, "': unknown level '",
+                                                     name, "' (levels: raw, 10s, 1m, 1h)"));
     }
   }
   if (absl::Status s = out.Check(); !s.ok()) return s;

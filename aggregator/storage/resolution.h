@@ -17,7 +17,7 @@ namespace andon::aggregator {
 enum class Level : uint8_t { kRaw = 0, k10s = 1, k1m = 2, k1h = 3 };
 inline constexpr int kLevelCount = 4;
 inline constexpr std::array<Level, kLevelCount> kLevels = {Level::kRaw, Level::k10s, Level::k1m,
-                                                          Level::k1h};
+                                                           Level::k1h};
 // The coarsest raw window: every raw window divides it, so it falls inside
 // exactly one window of each coarser level.
 inline constexpr int64_t kMaxRawWindowNs = int64_t{10} * 1000 * 1000 * 1000;

@@ -17,8 +17,7 @@ namespace andon::aggregator {
 // clock; thread-safe, as RocksDB requires.
 class RetentionFilter final : public rocksdb::CompactionFilter {
  public:
-  RetentionFilter(Retention retention, const Clock* clock)
-      : retention_(retention), clock_(clock) {}
+  RetentionFilter(Retention retention, const Clock* clock) : retention_(retention), clock_(clock) {}
 
   // Whether the window of point key `key` ended more than its level's
   // retention before `now_ns`. False for keys that are not point keys.

@@ -86,16 +86,15 @@ absl::StatusOr<std::unique_ptr<RocksDbSeriesStore>> RocksDbSeriesStore::Open(
   if (dir.empty()) return absl::InvalidArgumentError("data dir is empty");
   ANDON_RETURN_IF_ERROR(store_options.retention.Check());
   std::unique_ptr<RocksDbSeriesStore> store(new RocksDbSeriesStore(dir, store_options));
-  store->filter_ =
-      std::make_unique<RetentionFilter>(store_options.retention, store_options.clock);
+  store->filter_ = std::make_unique<RetentionFilter>(store_options.retention, store_options.clock);
 
   rocksdb::Options options;
   options.create_if_missing = true;
   options.merge_operator = std::make_shared<ValueMergeOperator>();
   options.compaction_filter = store->filter_.get();
   // Files that see no writes are still compacted, so expired windows go.
-  options.periodic_compaction_seconds = static_cast<uint64_t>(std::clamp<int64_t>(
-      absl::ToInt64Seconds(store_options.retention.raw), 3600, 24 * 3600));
+  options.periodic_compaction_seconds = static_cast<uint64_t>(
+      std::clamp<int64_t>(absl::ToInt64Seconds(store_options.retention.raw), 3600, 24 * 3600));
   // The windows of one series at one level arrive in time order (or as
   // repeated merges of the same window): a per-prefix insert hint saves most
   // of the memtable's skip-list search, the bulk of ingest's cost.
@@ -118,9 +117,7 @@ absl::StatusOr<std::unique_ptr<RocksDbSeriesStore>> RocksDbSeriesStore::Open(
 }
 
 RocksDbSeriesStore::RocksDbSeriesStore(std::string dir, StoreOptions options)
-    : dir_(std::move(dir)),
-      options_(options),
-      known_(options.known_series_per_generation) {}
+    : dir_(std::move(dir)), options_(options), known_(options.known_series_per_generation) {}
 
 RocksDbSeriesStore::~RocksDbSeriesStore() { Close().IgnoreError(); }
 
@@ -135,7 +132,8 @@ absl::Status RocksDbSeriesStore::Close() {
 
 absl::Status RocksDbSeriesStore::ReadError(const std::string& what,
                                            const std::string& status) const {
-  return absl::UnavailableError(absl::StrCat("reading ", what, " from data dir ", dir_, ": ", status));
+  return absl::UnavailableError(
+      absl::StrCat("reading ", what, " from data dir ", dir_, ": ", status));
 }
 
 void RocksDbSeriesStore::AddSeries(rocksdb::WriteBatch& write, uint64_t id,
@@ -156,9 +154,11 @@ absl::Status RocksDbSeriesStore::Upgrade() {
       return absl::DataLossError(absl::StrCat("data dir ", dir_, ": corrupt format version"));
     }
     if (v > kFormatVersion) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "data dir ", dir_, " has format ", v, ", written by a newer andon-aggregator; this one "
-          "reads format ", kFormatVersion, " (run the newer version, or give another --data_dir)"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("data dir ", dir_, " has format ", v,
+                       ", written by a newer andon-aggregator; this one "
+                       "reads format ",
+                       kFormatVersion, " (run the newer version, or give another --data_dir)"));
     }
     return absl::OkStatus();
   }
@@ -176,8 +176,7 @@ absl::Status RocksDbSeriesStore::Upgrade() {
     rocksdb::Status w = db_->Write(rocksdb::WriteOptions(), &write);
     write.Clear();
     if (!w.ok()) {
-      return absl::UnavailableError(
-          absl::StrCat("upgrading data dir ", dir_, ": ", w.ToString()));
+      return absl::UnavailableError(absl::StrCat("upgrading data dir ", dir_, ": ", w.ToString()));
     }
     return absl::OkStatus();
   };
@@ -205,13 +204,13 @@ absl::Status RocksDbSeriesStore::Upgrade() {
       uint64_t id = 0;
       int64_t start = 0;
       if (!DecodeLegacyPointKey(View(it->key()), &id, &start)) {
-        return absl::DataLossError(absl::StrCat("data dir ", dir_, ": corrupt point ",
-                                                it->key().ToString(/*hex=*/true)));
+        return absl::DataLossError(
+            absl::StrCat("data dir ", dir_, ": corrupt point ", it->key().ToString(/*hex=*/true)));
       }
       v1::Value value;
       if (!value.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-        return absl::DataLossError(absl::StrCat("data dir ", dir_, ": corrupt point ",
-                                                it->key().ToString(/*hex=*/true)));
+        return absl::DataLossError(
+            absl::StrCat("data dir ", dir_, ": corrupt point ", it->key().ToString(/*hex=*/true)));
       }
       const int64_t block = FloorTo(start, k10sNs);
       write.Merge(PointKey(Level::kRaw, id, block),
@@ -412,8 +411,7 @@ absl::Status RocksDbSeriesStore::LoadRollups() {
   if (s.IsNotFound()) {
     // A new data dir, or one whose levels were all written directly: windows
     // from the next 10 s on are held for roll-up here.
-    const int64_t cursor =
-        FloorTo(absl::ToUnixNanos(options_.clock->Now()), k10sNs) + k10sNs;
+    const int64_t cursor = FloorTo(absl::ToUnixNanos(options_.clock->Now()), k10sNs) + k10sNs;
     s = db_->Put(rocksdb::WriteOptions(), kRollupCursorKey, EncodeTime(cursor));
     if (!s.ok()) {
       return absl::UnavailableError(absl::StrCat("writing data dir ", dir_, ": ", s.ToString()));
@@ -552,8 +550,7 @@ absl::Status RocksDbSeriesStore::RollUpBeforeLocked(int64_t until_ns) {
         if (drop > 0) write.DeleteRange(LogKey(0), LogKey(keep_from));
         log_.erase(log_.begin(), log_.begin() + static_cast<std::ptrdiff_t>(drop));
       } else {
-        write.Put(kRollupProgressKey,
-                  absl::StrCat(EncodeTime(window), EncodeUint64(ids[end - 1])));
+        write.Put(kRollupProgressKey, absl::StrCat(EncodeTime(window), EncodeUint64(ids[end - 1])));
       }
       absl::MutexLock buffer(&buffer_mu_);  // queries see a window in memory or on disk
       rocksdb::Status s = db_->Write(rocksdb::WriteOptions(), &write);
@@ -578,13 +575,12 @@ absl::Status RocksDbSeriesStore::RollUpDue() {
   return absl::OkStatus();
 }
 
-absl::Status RocksDbSeriesStore::ScanIds(const std::string& prefix, std::vector<uint64_t>* ids,
-                                         bool any_prefix) const {
+absl::Status RocksDbSeriesStore::ScanIds(const std::string& prefix,
+                                         std::vector<uint64_t>* ids) const {
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     uint64_t id = 0;
-    if ((any_prefix || it->key().size() == prefix.size() + 8) &&
-        DecodeIndexSeriesId(View(it->key()), &id)) {
+    if (it->key().size() == prefix.size() + 8 && DecodeIndexSeriesId(View(it->key()), &id)) {
       ids->push_back(id);
     }
   }
@@ -660,8 +656,7 @@ absl::StatusOr<std::vector<SeriesRef>> RocksDbSeriesStore::SelectSeries(
     for (size_t i = begin; i < end; ++i) keys.push_back(SeriesKeyKey(ids[i]));
     slices.assign(keys.begin(), keys.end());
     values.clear();
-    std::vector<rocksdb::Status> statuses =
-        db_->MultiGet(rocksdb::ReadOptions(), slices, &values);
+    std::vector<rocksdb::Status> statuses = db_->MultiGet(rocksdb::ReadOptions(), slices, &values);
     for (size_t i = 0; i < statuses.size(); ++i) {
       if (statuses[i].IsNotFound()) continue;
       if (!statuses[i].ok()) return ReadError("series", statuses[i].ToString());

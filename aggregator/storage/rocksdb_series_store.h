@@ -110,10 +110,8 @@ class RocksDbSeriesStore final : public SeriesStore {
   // Rolls up what is due by the clock, and the oldest windows while more
   // than max_open_rollups are open.
   absl::Status RollUpDue() ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
-  // The ids under every key starting with `prefix` followed by exactly an id
-  // (with `any_prefix`, by anything and ending in an id).
-  absl::Status ScanIds(const std::string& prefix, std::vector<uint64_t>* ids,
-                       bool any_prefix = false) const;
+  // The ids under every key starting with `prefix` followed by exactly an id.
+  absl::Status ScanIds(const std::string& prefix, std::vector<uint64_t>* ids) const;
   // The ids of the series whose `matcher.name()` label has a value it matches.
   absl::Status ScanRegex(absl::string_view metric, const LabelMatcher& matcher,
                          std::vector<uint64_t>* ids) const;

@@ -12,19 +12,19 @@
 #include "aggregator/test_batches.h"
 #include "common/clock.h"
 #include "common/series_key.h"
-#include "rocksdb/db.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "rocksdb/db.h"
 
 namespace andon::aggregator {
 namespace {
 
 using ::andon::aggregator::testing::AllSeries;
 using ::andon::aggregator::testing::Batch;
+using ::andon::aggregator::testing::CounterPoint;
 using ::andon::aggregator::testing::kSecondNs;
 using ::andon::aggregator::testing::kT0Ns;
 using ::andon::aggregator::testing::Syscalls;
-using ::andon::aggregator::testing::CounterPoint;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -233,7 +233,8 @@ TEST_F(RocksDbSeriesStoreTest, WindowsRollUpInto10sOneMinuteAndOneHourWindows) {
   for (int i = 0; i < 70; ++i) {
     points.push_back(Syscalls("h1", "nginx", "read", kT0Ns + i * kSecondNs, 1));
   }
-  points.push_back(CounterPoint("syscalls", {{"host", "h1"}, {"comm", "nginx"}, {"syscall", "read"}},
+  points.push_back(CounterPoint("syscalls",
+                                {{"host", "h1"}, {"comm", "nginx"}, {"syscall", "read"}},
                                 kT0Ns + 5 * kSecondNs, 100, 5 * kSecondNs));
   auto result = store_->ApplyBatch(Batch("h1", 1, std::move(points)));
   ASSERT_TRUE(result.ok()) << result.status();
@@ -251,8 +252,8 @@ TEST_F(RocksDbSeriesStoreTest, WindowsRollUpInto10sOneMinuteAndOneHourWindows) {
   EXPECT_EQ((*raw)[1].window_ns, 5 * kSecondNs);
   EXPECT_EQ((*raw)[1].value.counter(), 100u);
 
-  EXPECT_EQ(CountsAt(id, Level::k10s), (Counts{{0, 110}, {10, 10}, {20, 10}, {30, 10}, {40, 10},
-                                                {50, 10}, {60, 10}}));
+  EXPECT_EQ(CountsAt(id, Level::k10s),
+            (Counts{{0, 110}, {10, 10}, {20, 10}, {30, 10}, {40, 10}, {50, 10}, {60, 10}}));
   EXPECT_EQ(CountsAt(id, Level::k1m), (Counts{{0, 160}, {60, 10}}));
   // kT0Ns is 14 minutes into its hour.
   const int64_t hour_start = (kT0Ns / (3600 * kSecondNs)) * 3600 * kSecondNs;
@@ -265,19 +266,19 @@ TEST_F(RocksDbSeriesStoreTest, WindowsRollUpInto10sOneMinuteAndOneHourWindows) {
 
 TEST_F(RocksDbSeriesStoreTest, SelectSeriesAnswersMatchersFromTheLabelIndex) {
   ASSERT_TRUE(store_
-                  ->ApplyBatch(Batch("h1", 1,
-                                     {Syscalls("web-1", "nginx", "read", kT0Ns, 1),
-                                      Syscalls("web-2", "nginx", "write", kT0Ns, 1),
-                                      Syscalls("db-1", "postgres", "read", kT0Ns, 1),
-                                      CounterPoint("execs", {{"host", "web-1"}, {"comm", "nginx"}},
-                                                   kT0Ns, 1)}))
+                  ->ApplyBatch(Batch(
+                      "h1", 1,
+                      {Syscalls("web-1", "nginx", "read", kT0Ns, 1),
+                       Syscalls("web-2", "nginx", "write", kT0Ns, 1),
+                       Syscalls("db-1", "postgres", "read", kT0Ns, 1),
+                       CounterPoint("execs", {{"host", "web-1"}, {"comm", "nginx"}}, kT0Ns, 1)}))
                   .ok());
   using Op = v1::LabelMatcher;
   EXPECT_THAT(Select("syscalls", {}), SizeIs(3));
   EXPECT_THAT(Select("syscalls", {Matcher("comm", Op::EQ, "nginx")}),
               ElementsAre(HasSubstr("web-1"), HasSubstr("web-2")));
-  EXPECT_THAT(Select("syscalls", {Matcher("host", Op::REGEX, "web-.*"),
-                                  Matcher("syscall", Op::EQ, "read")}),
+  EXPECT_THAT(Select("syscalls",
+                     {Matcher("host", Op::REGEX, "web-.*"), Matcher("syscall", Op::EQ, "read")}),
               ElementsAre(HasSubstr("web-1")));
   EXPECT_THAT(Select("syscalls", {Matcher("host", Op::REGEX, "db-.*|web-2")}), SizeIs(2));
   EXPECT_THAT(Select("syscalls", {Matcher("host", Op::NEQ, "web-1")}), SizeIs(2));
@@ -307,9 +308,9 @@ TEST_F(RocksDbSeriesStoreTest, ASeriesWhoseIdIsTakenIsLeftOutAndCounted) {
   }
   Reopen();
   for (uint64_t seq : {1, 2}) {  // the second time from the known-series memory
-    auto result = store_->ApplyBatch(Batch("h1", seq,
-                                           {Syscalls("h1", "nginx", "read", kT0Ns, 1),
-                                            Syscalls("h1", "bash", "read", kT0Ns, 1)}));
+    auto result = store_->ApplyBatch(Batch(
+        "h1", seq,
+        {Syscalls("h1", "nginx", "read", kT0Ns, 1), Syscalls("h1", "bash", "read", kT0Ns, 1)}));
     ASSERT_TRUE(result.ok()) << result.status();
     EXPECT_EQ(result->points_applied, 1);
     EXPECT_EQ(result->points_collided, 1);
@@ -402,7 +403,9 @@ TEST_F(RocksDbSeriesStoreTest, OpenWindowsAreRolledUpOnceWhenDueAndAfterARestart
   FreshDir();
   Reopen(options);
   EXPECT_EQ(store_->rolled_up_until_ns(), t + 10 * kSecondNs);
-  auto window = [&](int64_t s, uint64_t n) { return Syscalls("h1", "nginx", "read", t + s * kSecondNs, n); };
+  auto window = [&](int64_t s, uint64_t n) {
+    return Syscalls("h1", "nginx", "read", t + s * kSecondNs, n);
+  };
   uint64_t seq = 0;
   auto apply = [&](std::vector<v1::Point> points) {
     auto r = store_->ApplyBatch(Batch("h1", ++seq, std::move(points)));
@@ -414,7 +417,8 @@ TEST_F(RocksDbSeriesStoreTest, OpenWindowsAreRolledUpOnceWhenDueAndAfterARestart
   auto tens = [&] {
     auto points = store_->ReadPoints(id, t, t + 600 * kSecondNs, Level::k10s);
     Counts out;
-    for (const StoredPoint& p : *points) out.emplace_back((p.window_start_ns - t) / kSecondNs, p.value.counter());
+    for (const StoredPoint& p : *points)
+      out.emplace_back((p.window_start_ns - t) / kSecondNs, p.value.counter());
     return out;
   };
   EXPECT_THAT(tens(), IsEmpty());
@@ -461,7 +465,8 @@ TEST_F(RocksDbSeriesStoreTest, PastItsBoundTheRollupBufferRollsUpTheOldestWindow
   FreshDir();
   Reopen(options);
   std::vector<v1::Point> points;
-  for (int s = 10; s < 60; s += 10) points.push_back(Syscalls("h1", "a", "read", t + s * kSecondNs, 1));
+  for (int s = 10; s < 60; s += 10)
+    points.push_back(Syscalls("h1", "a", "read", t + s * kSecondNs, 1));
   ASSERT_TRUE(store_->ApplyBatch(Batch("h1", 1, std::move(points))).ok());
   // Five open windows, two allowed: the three oldest are rolled up.
   EXPECT_EQ(store_->rolled_up_until_ns(), t + 40 * kSecondNs);

@@ -78,8 +78,8 @@ class SeriesStore {
   // engine cannot read.
   using PointVisitor =
       std::function<bool(int64_t window_start_ns, int64_t window_ns, const v1::Value& value)>;
-  virtual absl::Status ScanPoints(Level level, uint64_t series_id, int64_t start_ns,
-                                  int64_t end_ns, const PointVisitor& visit) const = 0;
+  virtual absl::Status ScanPoints(Level level, uint64_t series_id, int64_t start_ns, int64_t end_ns,
+                                  const PointVisitor& visit) const = 0;
 
   // How long each level is kept.
   virtual const Retention& retention() const = 0;

@@ -44,8 +44,10 @@ TEST(StorageKeysTest, IndexKeysOfOneMetricAndLabelValueShareAPrefix) {
   // "sys" must not be a prefix match of "syscalls" entries.
   EXPECT_FALSE(MetricIndexKey("syscalls", 7).starts_with(MetricIndexPrefix("sys")));
   EXPECT_TRUE(MetricIndexKey("sys", 7).starts_with(MetricIndexPrefix("sys")));
-  EXPECT_TRUE(LabelIndexKey("m", "host", "web-1", 7).starts_with(LabelValuePrefix("m", "host", "web-1")));
-  EXPECT_FALSE(LabelIndexKey("m", "host", "web-10", 7).starts_with(LabelValuePrefix("m", "host", "web-1")));
+  EXPECT_TRUE(
+      LabelIndexKey("m", "host", "web-1", 7).starts_with(LabelValuePrefix("m", "host", "web-1")));
+  EXPECT_FALSE(
+      LabelIndexKey("m", "host", "web-10", 7).starts_with(LabelValuePrefix("m", "host", "web-1")));
   EXPECT_TRUE(LabelIndexKey("m", "host", "web-10", 7).starts_with(LabelIndexPrefix("m", "host")));
   EXPECT_FALSE(LabelIndexKey("m", "hostname", "x", 7).starts_with(LabelIndexPrefix("m", "host")));
   uint64_t id = 0;

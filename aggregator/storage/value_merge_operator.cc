@@ -16,25 +16,23 @@ bool MergeRawBlocks(const rocksdb::Slice& key, int64_t block_start_ns,
                     std::string* new_value) {
   std::vector<RawWindow> windows;
   if (existing_value != nullptr &&
-      !DecodeRawBlock(block_start_ns, absl::string_view(existing_value->data(),
-                                                        existing_value->size()),
-                      &windows)
+      !DecodeRawBlock(block_start_ns,
+                      absl::string_view(existing_value->data(), existing_value->size()), &windows)
            .ok()) {
     ANDON_LOG(ERROR) << "stored raw block under key " << key.ToString(/*hex=*/true)
                      << " is corrupt; replacing it";
     windows.clear();
   }
   std::vector<RawWindow> more;
-  if (!DecodeRawBlock(block_start_ns, absl::string_view(value.data(), value.size()), &more)
-           .ok()) {
+  if (!DecodeRawBlock(block_start_ns, absl::string_view(value.data(), value.size()), &more).ok()) {
     ANDON_LOG(ERROR) << "raw block operand under key " << key.ToString(/*hex=*/true)
                      << " is corrupt; dropping it";
     more.clear();
   }
   for (RawWindow& w : more) {
     if (absl::Status s = AddRawWindow(windows, std::move(w)); !s.ok()) {
-      ANDON_LOG(ERROR) << "dropping a raw window under key " << key.ToString(/*hex=*/true)
-                       << ": " << s.message();
+      ANDON_LOG(ERROR) << "dropping a raw window under key " << key.ToString(/*hex=*/true) << ": "
+                       << s.message();
     }
   }
   *new_value = EncodeRawBlock(block_start_ns, windows);
