@@ -4,16 +4,10 @@
 
 #include <cstring>
 
+#include "common/varint.h"
+
 namespace andon::bench {
 namespace {
-
-void PutVarint(std::string& out, uint64_t v) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<char>(v));
-}
 
 // A length-delimited field (wire type 2).
 void PutBytes(std::string& out, int field, const std::string& bytes) {

@@ -71,6 +71,21 @@ class RocksDbSeriesStoreTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
   }
+  // On a 10 s boundary: the first window a live store holds is the next.
+  static constexpr int64_t kLiveT0Ns = (kT0Ns / (10 * kSecondNs)) * 10 * kSecondNs;
+  // Opens a store on an empty dir whose clock is live_clock_, so that the
+  // windows near kLiveT0Ns are recent to it; returns its options.
+  StoreOptions OpenLive(size_t max_open_rollups = StoreOptions().max_open_rollups) {
+    StoreOptions options;
+    options.clock = &live_clock_;
+    options.retention = *ParseRetention("raw=30d,10s=30d,1m=30d,1h=400d");
+    options.max_open_rollups = max_open_rollups;
+    FreshDir();
+    Reopen(options);
+    return options;
+  }
+  FakeClock live_clock_{absl::FromUnixNanos(kLiveT0Ns)};
+
   // Opens the data dir with RocksDB alone (the store closed), to lay down
   // what an older version or a collision would have left.
   std::unique_ptr<rocksdb::DB> OpenRaw() {
@@ -394,14 +409,9 @@ TEST_F(RocksDbSeriesStoreTest, CompactionDropsEachLevelPastItsRetention) {
 }
 
 TEST_F(RocksDbSeriesStoreTest, OpenWindowsAreRolledUpOnceWhenDueAndAfterARestart) {
-  // A clock on a 10 s boundary; the first window rolled up here is the next.
-  const int64_t t = (kT0Ns / (10 * kSecondNs)) * 10 * kSecondNs;
-  FakeClock clock(absl::FromUnixNanos(t));
-  StoreOptions options;
-  options.clock = &clock;
-  options.retention = *ParseRetention("raw=30d,10s=30d,1m=30d,1h=400d");
-  FreshDir();
-  Reopen(options);
+  const int64_t t = kLiveT0Ns;
+  FakeClock& clock = live_clock_;
+  const StoreOptions options = OpenLive();
   EXPECT_EQ(store_->rolled_up_until_ns(), t + 10 * kSecondNs);
   auto window = [&](int64_t s, uint64_t n) {
     return Syscalls("h1", "nginx", "read", t + s * kSecondNs, n);
@@ -456,14 +466,8 @@ TEST_F(RocksDbSeriesStoreTest, OpenWindowsAreRolledUpOnceWhenDueAndAfterARestart
 }
 
 TEST_F(RocksDbSeriesStoreTest, PastItsBoundTheRollupBufferRollsUpTheOldestWindowsEarly) {
-  const int64_t t = (kT0Ns / (10 * kSecondNs)) * 10 * kSecondNs;
-  FakeClock clock(absl::FromUnixNanos(t));
-  StoreOptions options;
-  options.clock = &clock;
-  options.retention = *ParseRetention("raw=30d,10s=30d,1m=30d,1h=400d");
-  options.max_open_rollups = 2;
-  FreshDir();
-  Reopen(options);
+  const int64_t t = kLiveT0Ns;
+  OpenLive(/*max_open_rollups=*/2);
   std::vector<v1::Point> points;
   for (int s = 10; s < 60; s += 10)
     points.push_back(Syscalls("h1", "a", "read", t + s * kSecondNs, 1));
@@ -475,13 +479,8 @@ TEST_F(RocksDbSeriesStoreTest, PastItsBoundTheRollupBufferRollsUpTheOldestWindow
 }
 
 TEST_F(RocksDbSeriesStoreTest, ARollupCutOffMidWindowResumesWithoutLosingOrDoublingAnything) {
-  const int64_t t = (kT0Ns / (10 * kSecondNs)) * 10 * kSecondNs;
-  FakeClock clock(absl::FromUnixNanos(t));
-  StoreOptions options;
-  options.clock = &clock;
-  options.retention = *ParseRetention("raw=30d,10s=30d,1m=30d,1h=400d");
-  FreshDir();
-  Reopen(options);
+  const int64_t t = kLiveT0Ns;
+  const StoreOptions options = OpenLive();
   const int64_t w = t + 10 * kSecondNs;  // the first window held for roll-up
   ASSERT_TRUE(store_
                   ->ApplyBatch(Batch("h1", 1,
