@@ -45,7 +45,7 @@ grpc::ServerUnaryReactor* AgentControlService::Register(grpc::CallbackServerCont
 
 grpc::ServerBidiReactor<v1::AgentMessage, v1::ControlMessage>* AgentControlService::Control(
     grpc::CallbackServerContext* context) {
-  return new ControlReactor(this);
+  return ControlReactor::Start(this);
 }
 
 absl::Status AgentControlService::Attach(const std::string& host_id, const std::string& instance_id,
@@ -57,7 +57,7 @@ absl::Status AgentControlService::Attach(const std::string& host_id, const std::
   reactor->assigned_aggregator_id = aggregator_id;
   // What its Register answer said, near enough: the next push corrects it.
   reactor->heartbeat_interval = registry_->HeartbeatInterval();
-  streams_[host_id] = reactor;  // an older stream of the host, if any, ends on its own
+  streams_[host_id] = reactor->shared_from_this();  // an older one ends on its own
   // Placed at Register, perhaps by an older map: the next walk checks.
   placement_dirty_ = true;
   metrics_->StreamOpened();
@@ -84,6 +84,12 @@ uint64_t SetFingerprint(const HostProbes& probes) {
   return Fnv1a(kFnv1aOffset, content);
 }
 
+std::shared_ptr<const v1::ControlMessage> ProbesMessage(const HostProbes& probes) {
+  auto message = std::make_shared<v1::ControlMessage>();
+  *message->mutable_probes() = probes.set;
+  return message;
+}
+
 // The host's labels in a canonical order, as a cache key.
 std::string LabelsKey(const google::protobuf::Map<std::string, std::string>& labels) {
   std::vector<std::pair<std::string, std::string>> sorted(labels.begin(), labels.end());
@@ -106,9 +112,7 @@ bool AgentControlService::ProbesDue(ControlReactor* reactor, const HostProbes& p
 void AgentControlService::PushProbes(const std::string& host_id, ControlReactor* reactor,
                                      const HostProbes& probes, bool force) {
   if (ProbesDue(reactor, probes, SetFingerprint(probes), force)) {
-    v1::ControlMessage message;
-    *message.mutable_probes() = probes.set;
-    reactor->Push(std::move(message));
+    reactor->Push(ProbesMessage(probes));
   }
   applied_.Pushed(host_id, probes, reactor->probes_version);
 }
@@ -125,21 +129,35 @@ void AgentControlService::PushProbeChanges() {
   struct Computed {
     HostProbes probes;
     uint64_t fingerprint = 0;
+    // The set as a message, made for the first host it is sent to and
+    // written to every other (gRPC serializes it per stream).
+    std::shared_ptr<const v1::ControlMessage> message;
   };
   absl::node_hash_map<std::string, Computed> by_label_set;  // nodes stay put
-  // Every connected host's labels in one pass under the registry's lock,
-  // not one lock per host: the walk's own pushes make 10,000 agents answer
-  // at once, and each answer takes that lock.
-  absl::flat_hash_map<std::string, google::protobuf::Map<std::string, std::string>> labels_of;
+  // Every connected host's labels, as a canonical key, in one pass under the
+  // registry's lock, not one lock per host: the walk's own pushes make
+  // 10,000 agents answer at once, and each answer takes that lock. The
+  // labels themselves are kept once per distinct key.
+  struct Labels {
+    std::string key;
+    const google::protobuf::Map<std::string, std::string>* labels = nullptr;
+  };
+  absl::flat_hash_map<std::string, Labels> labels_of;
+  absl::node_hash_map<std::string, google::protobuf::Map<std::string, std::string>> distinct;
   registry_->VisitHosts([&](const v1::Host& host, v1::HostState) {
-    if (host.connected()) labels_of.emplace(host.info().host_id(), host.info().labels());
+    if (!host.connected()) return;
+    Labels& l = labels_of[host.info().host_id()];
+    l.key = LabelsKey(host.info().labels());
+    auto [it, inserted] = distinct.try_emplace(l.key);
+    if (inserted) it->second = host.info().labels();
+    l.labels = &it->second;
   });
   // Host -> what it was sent, for the tracker in one batch (nodes of
   // by_label_set and of `own` stay put until the walk ends).
   std::vector<ApplyTracker::PushedHost> sent;
   std::deque<Computed> own;
-  // Sets to send, written after mu_ is released (each stream Ref()ed).
-  std::vector<std::pair<ControlReactor*, const v1::ProbeSet*>> outgoing;
+  // Sets to send, written after mu_ is released.
+  std::vector<std::pair<std::shared_ptr<ControlReactor>, const Computed*>> outgoing;
   size_t streams = 0;
   uint64_t version = 0;
   {
@@ -152,20 +170,20 @@ void AgentControlService::PushProbeChanges() {
       Computed* computed = nullptr;
       bool fresh = true;
       if (by_labels) {
-        auto [it, inserted] = by_label_set.try_emplace(LabelsKey(labels->second));
+        auto [it, inserted] = by_label_set.try_emplace(labels->second.key);
         computed = &it->second;
         fresh = inserted;
       } else {
         computed = &own.emplace_back();
       }
       if (fresh) {
-        computed->probes = probes_->ForHost(host_id, labels->second);
+        computed->probes = probes_->ForHost(host_id, *labels->second.labels);
         computed->fingerprint = SetFingerprint(computed->probes);
       }
-      if (ProbesDue(reactor, computed->probes, computed->fingerprint, /*force=*/false)) {
+      if (ProbesDue(reactor.get(), computed->probes, computed->fingerprint, /*force=*/false)) {
         version = reactor->probes_version;
-        reactor->Ref();
-        outgoing.emplace_back(reactor, &computed->probes.set);
+        if (computed->message == nullptr) computed->message = ProbesMessage(computed->probes);
+        outgoing.emplace_back(reactor, computed);
       }
       // Which configurations pick the host may change without its set changing.
       sent.push_back({&host_id, &computed->probes, reactor->probes_version});
@@ -173,15 +191,14 @@ void AgentControlService::PushProbeChanges() {
     applied_.PushedAll(sent);
     applied_.Synced(configs_version);
   }
+  const absl::Time computed = absl::Now();
   // Written outside mu_ (streams may attach and detach meanwhile) by two
   // threads: a write costs tens of microseconds in gRPC, 10,000 of them
   // most of a second on one thread.
   auto send = [&](size_t from, size_t to) {
     for (size_t i = from; i < to; ++i) {
-      v1::ControlMessage message;
-      *message.mutable_probes() = *outgoing[i].second;
-      outgoing[i].first->Push(std::move(message));
-      outgoing[i].first->Unref();
+      outgoing[i].first->Push(outgoing[i].second->message);
+      outgoing[i].first.reset();
     }
   };
   if (outgoing.size() < 256) {
@@ -197,6 +214,9 @@ void AgentControlService::PushProbeChanges() {
     ANDON_LOG(INFO) << "probe configurations changed: pushed version " << version << " to "
                     << pushed << " of " << streams << " connected hosts in "
                     << absl::FormatDuration(absl::Trunc(absl::Now() - start, absl::Milliseconds(1)))
+                    << " (the sets computed in "
+                    << absl::FormatDuration(absl::Trunc(computed - start, absl::Milliseconds(1)))
+                    << ")"
                     << (by_labels ? absl::StrCat(" (", by_label_set.size(), " distinct label sets)")
                                   : std::string());
   }
@@ -206,12 +226,12 @@ uint32_t AgentControlService::SendTail(const v1::TargetSelector& target,
                                        const v1::EventTailRequest& tail) {
   absl::MutexLock lock(&mu_);
   uint32_t sent = 0;
+  auto message = std::make_shared<v1::ControlMessage>();
+  *message->mutable_tail() = tail;
   for (auto& [host_id, reactor] : streams_) {
     absl::StatusOr<v1::Host> host = registry_->GetHost(host_id);
     if (!host.ok() || !SelectorMatches(target, host_id, host->info().labels())) continue;
-    v1::ControlMessage message;
-    *message.mutable_tail() = tail;
-    reactor->Push(std::move(message));
+    reactor->Push(message);
     ++sent;
   }
   return sent;
@@ -222,7 +242,7 @@ void AgentControlService::Detach(const std::string& host_id, const std::string& 
   absl::MutexLock lock(&mu_);
   metrics_->StreamClosed();
   auto it = streams_.find(host_id);
-  if (it == streams_.end() || it->second != reactor) return;
+  if (it == streams_.end() || it->second.get() != reactor) return;
   streams_.erase(it);
   applied_.Forget(host_id);
   absl::Status s = registry_->SetConnected(host_id, instance_id, false);
@@ -268,7 +288,7 @@ size_t AgentControlService::PushAssignmentChanges(size_t max_moves) {
   struct Change {
     std::string host_id;
     v1::AggregatorRef aggregator;
-    ControlReactor* reactor;
+    std::shared_ptr<ControlReactor> reactor;
   };
   std::vector<Change> changes;
   {
@@ -284,7 +304,6 @@ size_t AgentControlService::PushAssignmentChanges(size_t max_moves) {
         break;
       }
       reactor->assigned_aggregator_id = ref->id();
-      reactor->Ref();
       changes.push_back({host_id, *ref, reactor});
     }
   }
@@ -297,7 +316,7 @@ size_t AgentControlService::PushAssignmentChanges(size_t max_moves) {
     v1::ControlMessage message;
     *message.mutable_assignment() = c.aggregator;
     c.reactor->Push(std::move(message));
-    c.reactor->Unref();
+    c.reactor.reset();
   }
   return changes.size();
 }

@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -108,9 +109,8 @@ class AgentControlService final : public v1::AgentControl::CallbackService {
 
   absl::Mutex walk_mu_ ABSL_ACQUIRED_BEFORE(mu_);  // one PushProbeChanges() at a time
   mutable absl::Mutex mu_;
-  // A reactor found here under mu_ is alive until mu_ is released (it
-  // detaches before dropping gRPC's reference); Ref() it to use it later.
-  std::map<std::string, ControlReactor*> streams_ ABSL_GUARDED_BY(mu_);
+  // The host's current stream (which detaches itself as it ends).
+  std::map<std::string, std::shared_ptr<ControlReactor>> streams_ ABSL_GUARDED_BY(mu_);
   // The shard map every stream was last placed by, and whether streams
   // attached (or moves were cut short) since: PushAssignmentChanges walks
   // the streams only then, not every second.

@@ -7,9 +7,12 @@
 
 namespace andon::controller {
 
-AgentControlService::ControlReactor::ControlReactor(AgentControlService* service)
-    : service_(service) {
-  StartRead(&in_);
+AgentControlService::ControlReactor* AgentControlService::ControlReactor::Start(
+    AgentControlService* service) {
+  auto reactor = std::make_shared<ControlReactor>(service);
+  reactor->self_ = reactor;
+  reactor->StartRead(&reactor->in_);
+  return reactor.get();
 }
 
 void AgentControlService::ControlReactor::OnReadDone(bool ok) {
@@ -63,7 +66,7 @@ absl::Status AgentControlService::ControlReactor::HandleHello(const v1::Register
   return absl::OkStatus();
 }
 
-void AgentControlService::ControlReactor::Push(v1::ControlMessage message) {
+void AgentControlService::ControlReactor::Push(std::shared_ptr<const v1::ControlMessage> message) {
   const v1::ControlMessage* next = nullptr;
   {
     absl::MutexLock lock(&mu_);
@@ -75,7 +78,7 @@ void AgentControlService::ControlReactor::Push(v1::ControlMessage message) {
       // holds at most one per kind behind the write in flight, however slow
       // the agent reads.
       for (size_t i = 1; i < out_.size(); ++i) {
-        if (out_[i].msg_case() == message.msg_case()) {
+        if (out_[i]->msg_case() == message->msg_case()) {
           out_[i] = std::move(message);
           return;
         }
@@ -85,7 +88,7 @@ void AgentControlService::ControlReactor::Push(v1::ControlMessage message) {
     }
     out_.push_back(std::move(message));
     writing_ = true;
-    next = &out_.front();  // deque: push_back keeps references valid
+    next = out_.front().get();
   }
   // Outside mu_: gRPC may run OnWriteDone on this thread before returning.
   StartWrite(next);
@@ -107,7 +110,7 @@ void AgentControlService::ControlReactor::OnWriteDone(bool ok) {
     } else if (out_.empty()) {
       writing_ = false;
     } else {
-      next = &out_.front();
+      next = out_.front().get();
     }
   }
   if (do_finish) Finish(finish);
@@ -134,7 +137,8 @@ void AgentControlService::ControlReactor::OnDone() {
   if (attached_) {
     service_->Detach(host_id_, instance_id_, this);
   }
-  Unref();
+  // Last: may destroy this.
+  std::shared_ptr<ControlReactor> self = std::move(self_);
 }
 
 }  // namespace andon::controller

@@ -2,8 +2,8 @@
 
 // Private to agent_control_service.cc and control_reactor.cc.
 
-#include <atomic>
 #include <deque>
+#include <memory>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
@@ -14,22 +14,24 @@ namespace andon::controller {
 
 // One agent's Control stream. Reads run as a chain (one read outstanding at a
 // time, started from the previous OnReadDone); writes may be queued from any
-// thread with Push() and go out one at a time. Lifetime: reference counted;
-// gRPC's reference is dropped in OnDone, after the stream detached from the
-// service; whoever drops the last reference deletes it.
+// thread with Push() and go out one at a time. Lifetime: shared; the stream
+// owns itself from Start() until OnDone, after it detached from the
+// service, and whoever copied a shared_ptr to it (the service's stream map,
+// a walk writing outside the service's lock) keeps it until done.
 class AgentControlService::ControlReactor final
-    : public grpc::ServerBidiReactor<v1::AgentMessage, v1::ControlMessage> {
+    : public grpc::ServerBidiReactor<v1::AgentMessage, v1::ControlMessage>,
+      public std::enable_shared_from_this<ControlReactor> {
  public:
-  explicit ControlReactor(AgentControlService* service);
+  // A new stream for gRPC, reading.
+  static ControlReactor* Start(AgentControlService* service);
+  explicit ControlReactor(AgentControlService* service) : service_(service) {}
 
   // Queues `message` for the agent, replacing a waiting message of the same
   // kind (so at most one of each kind waits). Thread-safe; dropped once the
-  // stream is finishing.
-  void Push(v1::ControlMessage message);
-
-  void Ref() { refs_.fetch_add(1); }
-  void Unref() {
-    if (refs_.fetch_sub(1) == 1) delete this;
+  // stream is finishing. One message may be pushed to many streams.
+  void Push(std::shared_ptr<const v1::ControlMessage> message);
+  void Push(v1::ControlMessage message) {
+    Push(std::make_shared<const v1::ControlMessage>(std::move(message)));
   }
 
   // The aggregator the agent was last told to use. Guarded by service_->mu_.
@@ -46,8 +48,6 @@ class AgentControlService::ControlReactor final
   void OnDone() override;
 
  private:
-  ~ControlReactor() override = default;
-
   // Returns the status to end the stream with, or OK to keep reading.
   absl::Status Handle(const v1::AgentMessage& message);
   absl::Status HandleHello(const v1::RegisterRequest& hello);
@@ -55,7 +55,7 @@ class AgentControlService::ControlReactor final
   void FinishOnce(const grpc::Status& status);
 
   AgentControlService* const service_;
-  std::atomic<int> refs_{1};
+  std::shared_ptr<ControlReactor> self_;  // from Start() until OnDone
 
   // Touched only by the read chain, and by OnDone after it ends.
   v1::AgentMessage in_;
@@ -64,7 +64,8 @@ class AgentControlService::ControlReactor final
   bool attached_ = false;
 
   absl::Mutex mu_;
-  std::deque<v1::ControlMessage> out_ ABSL_GUARDED_BY(mu_);  // front is in flight if writing_
+  // The front is in flight while writing_.
+  std::deque<std::shared_ptr<const v1::ControlMessage>> out_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool finishing_ ABSL_GUARDED_BY(mu_) = false;
   bool finish_deferred_ ABSL_GUARDED_BY(mu_) = false;

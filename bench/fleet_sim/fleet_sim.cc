@@ -314,10 +314,13 @@ bool Simulation::SteadyState() {
 bool Simulation::ConfigChanges() {
   std::vector<double> latencies;
   double worst_status_ms = 0;
+  CpuUse spent;  // from each change until every agent has it
+  double spent_wall = 0;
   for (int c = 0; c < absl::GetFlag(FLAGS_changes); ++c) {
     v1::PutProbeConfigRequest put;
     put.set_name(absl::StrCat("fleet_sim_", c));
     put.add_probes()->set_probe(c % 2 == 0 ? "tcp" : "biolatency");
+    const CpuUse cpu0 = Cpu();
     const int64_t t0 = absl::GetCurrentTimeNanos();
     absl::StatusOr<v1::ProbeConfig> config = cluster_->client().PutProbeConfig(put);
     if (!config.ok()) return Fail(absl::StrCat("probe change: ", config.status().message()));
@@ -332,6 +335,12 @@ bool Simulation::ConfigChanges() {
       log_.Read([&](const auto& agents) { done = applied(agents); });
       return Fail(absl::StrCat("probe change ", c, ": ", done, " of ", n, " agents applied it"));
     }
+    const CpuUse cpu1 = Cpu();
+    spent.controller += cpu1.controller - cpu0.controller;
+    spent.leaves += cpu1.leaves - cpu0.leaves;
+    spent.root += cpu1.root - cpu0.root;
+    spent.simulator += cpu1.simulator - cpu0.simulator;
+    spent_wall += SinceMs(t0, absl::GetCurrentTimeNanos()) / 1e3;
     log_.Read([&](const auto& agents) {
       for (const auto& a : agents) latencies.push_back(SinceMs(t0, AppliedAt(a, version)));
     });
@@ -351,6 +360,12 @@ bool Simulation::ConfigChanges() {
       "p99 ≤ 350 ms");
   Row("probe change → controller's status counts every host applied (worst change)",
       absl::StrFormat("%.0f ms (polled)", worst_status_ms));
+  const int changes = std::max(1, absl::GetFlag(FLAGS_changes));
+  Row("probe change → every agent has it: CPU seconds per change (controller / leaves / root / "
+      "simulator)",
+      absl::StrFormat("%.2f / %.2f / %.2f / %.2f in %.2f s wall", spent.controller / changes,
+                      spent.leaves / changes, spent.root / changes, spent.simulator / changes,
+                      spent_wall / changes));
   return true;
 }
 

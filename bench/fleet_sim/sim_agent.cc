@@ -46,7 +46,7 @@ void SetGauge(v1::Point* p, double v, int64_t at_ns) {
 
 }  // namespace
 
-SimAgent::SimAgent(SimAgentOptions options, const SimEventSink* events)
+SimAgent::SimAgent(SimAgentOptions options, SimEventSink* events)
     : options_(std::move(options)),
       events_(events),
       host_id_(absl::StrFormat("sim-%05d", options_.index)),
@@ -77,13 +77,19 @@ v1::RegisterRequest SimAgent::Hello() const {
   return req;
 }
 
+void SimAgent::SetProbes(const v1::ProbeSet& probes) {
+  probes_version_ = probes.version();
+  probe_keys_.resize(static_cast<size_t>(probes.probes_size()));
+  for (int i = 0; i < probes.probes_size(); ++i) probe_keys_[i] = probes.probes(i).key();
+}
+
 v1::Heartbeat SimAgent::MakeHeartbeat() const {
   v1::Heartbeat hb;
   *hb.mutable_time() = ToProtoTime(absl::Now());
-  hb.set_applied_config_version(probes_.version());
-  for (const v1::ProbeInstance& p : probes_.probes()) {
+  hb.set_applied_config_version(probes_version_);
+  for (const std::string& key : probe_keys_) {
     v1::ProbeState* s = hb.add_probes();
-    s->set_key(p.key());
+    s->set_key(key);
     s->set_state(v1::ProbeState::ATTACHED);
     s->set_attach_point("raw_tracepoint:sys_enter");
     s->set_events(sequence_ * 1000);
@@ -217,7 +223,7 @@ void SimAgent::OnRegisterDone(const grpc::Status& status, const v1::RegisterResp
     if (response.heartbeat_interval_ms() > 0) {
       heartbeat_interval_ = absl::Milliseconds(response.heartbeat_interval_ms());
     }
-    probes_ = response.probes();
+    SetProbes(response.probes());
     control_ = std::make_shared<ControlStream>(this);
     ++calls_;
     stream = control_;
@@ -236,7 +242,7 @@ void SimAgent::OnProbes(ControlStream* stream, const v1::ProbeSet& probes) {
       stream->attached = true;
       events_->Emit(SimEvent::kAttached, options_.index);
     }
-    probes_ = probes;
+    SetProbes(probes);
     ack = MakeHeartbeat();
     next_heartbeat_ = absl::Now() + heartbeat_interval_;
   }

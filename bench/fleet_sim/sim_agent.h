@@ -41,7 +41,7 @@ class IngestStream;
 // update its state under its mutex. Thread-safe.
 class SimAgent {
  public:
-  SimAgent(SimAgentOptions options, const SimEventSink* events);
+  SimAgent(SimAgentOptions options, SimEventSink* events);
   ~SimAgent();  // after Stop() and once Quiet()
 
   // Starts what is due at `now`: a registration, a heartbeat, an ingest
@@ -63,6 +63,7 @@ class SimAgent {
   friend class IngestStream;
 
   v1::RegisterRequest Hello() const;
+  void SetProbes(const v1::ProbeSet& probes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   v1::Heartbeat MakeHeartbeat() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   v1::IngestBatch MakeBatch(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void StartRegister();
@@ -77,7 +78,7 @@ class SimAgent {
   void OnIngestDone(IngestStream* stream);
 
   const SimAgentOptions options_;
-  const SimEventSink* const events_;
+  SimEventSink* const events_;
   const std::string host_id_;
   const std::string instance_id_;
 
@@ -93,7 +94,10 @@ class SimAgent {
   std::shared_ptr<ControlStream> control_ ABSL_GUARDED_BY(mu_);
   absl::Duration heartbeat_interval_ ABSL_GUARDED_BY(mu_) = absl::Seconds(1);
   absl::Time next_heartbeat_ ABSL_GUARDED_BY(mu_);
-  v1::ProbeSet probes_ ABSL_GUARDED_BY(mu_);
+  // Of the probe set applied: its version and its probes' keys (what a
+  // heartbeat reports).
+  uint64_t probes_version_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<std::string> probe_keys_ ABSL_GUARDED_BY(mu_);
 
   std::string leaf_address_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<grpc::Channel> ingest_channel_ ABSL_GUARDED_BY(mu_);

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <vector>
 
@@ -11,15 +12,29 @@
 
 namespace andon::bench {
 
-void SimEventSink::Emit(SimEvent kind, int agent, uint64_t arg) const {
+void SimEventSink::Emit(SimEvent kind, int agent, uint64_t arg) {
   char line[96];
   const int n = std::snprintf(line, sizeof(line), "%c %d %lld %llu\n", static_cast<char>(kind),
                               agent, static_cast<long long>(absl::GetCurrentTimeNanos()),
                               static_cast<unsigned long long>(arg));
-  // The reader never stops reading before the workers exit; a short write
-  // cannot happen on a pipe for fewer than PIPE_BUF bytes.
-  ssize_t written = write(fd_, line, static_cast<size_t>(n));
-  (void)written;
+  absl::MutexLock lock(&mu_);
+  pending_.append(line, static_cast<size_t>(n));
+}
+
+void SimEventSink::Flush() {
+  {
+    absl::MutexLock lock(&mu_);
+    writing_.swap(pending_);
+  }
+  // The reader never stops reading before the workers exit.
+  size_t done = 0;
+  while (done < writing_.size()) {
+    const ssize_t n = write(fd_, writing_.data() + done, writing_.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
+  }
+  writing_.clear();
 }
 
 bool ParseSimEvent(absl::string_view line, ParsedSimEvent* out) {

@@ -3,14 +3,18 @@
 #include <cstdint>
 #include <string>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 
 namespace andon::bench {
 
 // What the simulated agents of a worker process tell the simulator's main
 // process, one text line each on a pipe: "<kind> <agent> <unix_ns> <arg>".
-// Lines are short and written with one write(2) each, so lines from many
-// threads never interleave (a pipe write up to PIPE_BUF is atomic).
+// Each event is timed when it happens; lines are gathered in memory and
+// written by Flush() (the worker's ticker, every few tens of milliseconds),
+// so that 10,000 agents acknowledging a change cost the machine a few
+// writes, not 10,000 of them on the cores the controller under test uses.
 enum class SimEvent : char {
   kRegistered = 'R',      // Register answered OK
   kRegisterFailed = 'F',  // Register failed (arg: gRPC status code)
@@ -25,10 +29,16 @@ class SimEventSink {
  public:
   explicit SimEventSink(int fd) : fd_(fd) {}
   // Thread-safe.
-  void Emit(SimEvent kind, int agent, uint64_t arg = 0) const;
+  void Emit(SimEvent kind, int agent, uint64_t arg = 0);
+  // Writes what was emitted since the last call. Called by one thread at a
+  // time.
+  void Flush();
 
  private:
-  int fd_;
+  const int fd_;
+  absl::Mutex mu_;
+  std::string pending_ ABSL_GUARDED_BY(mu_);
+  std::string writing_;  // Flush()'s own
 };
 
 struct ParsedSimEvent {

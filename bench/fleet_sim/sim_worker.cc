@@ -68,6 +68,7 @@ int RunSimWorker(const SimWorkerOptions& options, int command_fd, int event_fd) 
           for (auto& a : agents) {
             if (a->Due(now_ns)) a->Tick(now);
           }
+          events.Flush();
           absl::SleepFor(kTick);
         }
       });
@@ -86,6 +87,7 @@ int RunSimWorker(const SimWorkerOptions& options, int command_fd, int event_fd) 
     while (!a->Quiet()) absl::SleepFor(absl::Milliseconds(10));
   }
   agents.clear();
+  events.Flush();
   return 0;
 }
 

@@ -81,7 +81,7 @@ std::shared_ptr<const ApplyTracker::Plan> ApplyTracker::Intern(const HostProbes&
   return shared;
 }
 
-void ApplyTracker::Withdraw(const std::string& host_id, const HostRecord& record) {
+void ApplyTracker::Withdraw(absl::string_view host_id, const HostRecord& record) {
   if (record.plan == nullptr) return;
   for (size_t i = 0; i < record.verdicts.size(); ++i) {
     auto t = tallies_.find((*record.plan)[i].name);
@@ -102,7 +102,7 @@ void ApplyTracker::Withdraw(const std::string& host_id, const HostRecord& record
   }
 }
 
-void ApplyTracker::Enter(const std::string& host_id, HostRecord& record) {
+void ApplyTracker::Enter(absl::string_view host_id, HostRecord& record) {
   record.verdicts.clear();
   for (const ConfigPlan& c : *record.plan) {
     Verdict v = Judge(c, record);
@@ -132,13 +132,18 @@ void ApplyTracker::PushedAll(const std::vector<PushedHost>& hosts) {
   }
 }
 
-void ApplyTracker::PushedLocked(const std::string& host_id, std::shared_ptr<const Plan> plan,
+void ApplyTracker::PushedLocked(absl::string_view host_id, std::shared_ptr<const Plan> plan,
                                 uint64_t pushed_version) {
-  HostRecord& record = hosts_[host_id];
-  Withdraw(host_id, record);
+  auto it = hosts_.find(host_id);
+  if (it == hosts_.end()) it = hosts_.try_emplace(std::string(host_id)).first;
+  HostRecord& record = it->second;
+  // The verdicts follow from the plan, the versions and the answers: a walk
+  // that changed neither for the host changes nothing.
+  if (record.plan == plan && record.pushed == pushed_version) return;
+  Withdraw(it->first, record);
   record.plan = std::move(plan);
   record.pushed = pushed_version;
-  Enter(host_id, record);
+  Enter(it->first, record);
 }
 
 void ApplyTracker::Heartbeat(const std::string& host_id, const v1::Heartbeat& heartbeat) {
@@ -149,21 +154,21 @@ void ApplyTracker::Heartbeat(const std::string& host_id, const v1::Heartbeat& he
   if (it == hosts_.end()) return;
   HostRecord& record = it->second;
   if (record.applied == applied && record.answers_fp == fp) return;
-  Withdraw(host_id, record);
+  Withdraw(it->first, record);
   record.applied = applied;
   record.answers_fp = fp;
   record.answers.clear();
   for (const v1::ProbeState& p : heartbeat.probes()) {
     record.answers.push_back({p.key(), p.state(), p.message()});
   }
-  Enter(host_id, record);
+  Enter(it->first, record);
 }
 
 void ApplyTracker::Forget(const std::string& host_id) {
   absl::MutexLock lock(&mu_);
   auto it = hosts_.find(host_id);
   if (it == hosts_.end()) return;
-  Withdraw(host_id, it->second);
+  Withdraw(it->first, it->second);
   hosts_.erase(it);
 }
 
@@ -208,7 +213,7 @@ v1::ProbeConfigStatus ApplyTracker::Status(const v1::ProbeConfig& config,
       for (const auto& set : tally.hosts) {
         size_t n = 0;
         for (auto id = set.begin(); id != set.end() && n < kMaxHostsListed; ++id, ++n) {
-          ids.push_back(*id);
+          ids.emplace_back(*id);
         }
       }
       std::sort(ids.begin(), ids.end());
@@ -218,7 +223,7 @@ v1::ProbeConfigStatus ApplyTracker::Status(const v1::ProbeConfig& config,
       out.set_hosts_failed(static_cast<uint32_t>(tally.hosts[0].size()));
       out.set_hosts_pending(static_cast<uint32_t>(tally.hosts[1].size()));
       out.set_hosts_applied(static_cast<uint32_t>(tally.hosts[2].size()));
-      std::vector<const std::pair<const std::string, std::set<std::string, std::less<>>>*> reasons;
+      std::vector<const std::pair<const std::string, HostSet>*> reasons;
       for (const auto& entry : tally.failures) reasons.push_back(&entry);
       std::sort(reasons.begin(), reasons.end(), [](const auto* a, const auto* b) {
         return a->second.size() != b->second.size() ? a->second.size() > b->second.size()
@@ -228,15 +233,15 @@ v1::ProbeConfigStatus ApplyTracker::Status(const v1::ProbeConfig& config,
         v1::ProbeConfigStatus::Failure* f = out.add_failures();
         f->set_reason(r->first);
         f->set_hosts(static_cast<uint32_t>(r->second.size()));
-        for (const std::string& id : r->second) {
+        for (absl::string_view id : r->second) {
           if (f->example_hosts_size() >= kMaxExampleHosts) break;
-          f->add_example_hosts(id);
+          f->add_example_hosts(std::string(id));
         }
       }
       for (int rank = 0; rank < 3 && listed.size() < kMaxHostsListed; ++rank) {
-        for (const std::string& id : tally.hosts[rank]) {
+        for (absl::string_view id : tally.hosts[rank]) {
           if (listed.size() >= kMaxHostsListed) break;
-          listed.push_back({id, kByRank[rank], keys_of(id)});
+          listed.push_back({std::string(id), kByRank[rank], keys_of(std::string(id))});
         }
       }
     }

@@ -3,11 +3,12 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <set>
 #include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/btree_set.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "andon/v1/agent.pb.h"
 #include "andon/v1/probes.pb.h"
@@ -90,22 +91,25 @@ class ApplyTracker {
     std::vector<Verdict> verdicts;  // one per plan entry
   };
   // A configuration's targeted hosts by state (indexed by Rank) and its
-  // failed hosts by reason.
+  // failed hosts by reason: views of the keys of hosts_, which a host leaves
+  // only after it left every tally.
+  using HostSet = absl::btree_set<absl::string_view>;
   struct Tally {
-    std::set<std::string, std::less<>> hosts[3];
-    std::map<std::string, std::set<std::string, std::less<>>> failures;
+    HostSet hosts[3];
+    std::map<std::string, HostSet> failures;
   };
 
   static int Rank(State s);
   static Verdict Judge(const ConfigPlan& plan, const HostRecord& record);
   std::shared_ptr<const Plan> Intern(const HostProbes& probes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void PushedLocked(const std::string& host_id, std::shared_ptr<const Plan> plan,
+  void PushedLocked(absl::string_view host_id, std::shared_ptr<const Plan> plan,
                     uint64_t pushed_version) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Takes the host's verdicts out of the tallies / judges it anew and puts
   // them in.
-  void Withdraw(const std::string& host_id, const HostRecord& record)
+  // `host_id` is the key of hosts_.
+  void Withdraw(absl::string_view host_id, const HostRecord& record)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void Enter(const std::string& host_id, HostRecord& record) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Enter(absl::string_view host_id, HostRecord& record) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   mutable absl::Mutex mu_;
   std::map<std::string, HostRecord, std::less<>> hosts_ ABSL_GUARDED_BY(mu_);
