@@ -5,6 +5,7 @@
 #include "common/value/distribution.h"
 #include "common/value/gauge.h"
 #include "common/value/top_k.h"
+#include "common/value/value_test_util.h"
 
 namespace andon {
 namespace {
@@ -55,15 +56,18 @@ TEST(ValueMergeTest, DistributionsAddBuckets) {
   v1::Value a, b;
   auto* d = a.mutable_distribution();
   d->set_sub_bucket_bits(3);
-  (*d->mutable_buckets())[10] = 2;
+  BucketAppender(d).Add(10, 2);
   d->set_count(2);
   auto* e = b.mutable_distribution();
   e->set_sub_bucket_bits(3);
-  (*e->mutable_buckets())[10] = 1;
-  (*e->mutable_buckets())[12] = 1;
+  {
+    BucketAppender buckets(e);
+    buckets.Add(10, 1);
+    buckets.Add(12, 1);
+  }
   e->set_count(2);
   ASSERT_TRUE(MergeValue(a, b).ok());
-  EXPECT_EQ(b.distribution().buckets().at(10), 3u);
+  EXPECT_EQ(value_test::BucketMap(b.distribution()).at(10), 3u);
   EXPECT_EQ(b.distribution().count(), 4u);
   a.mutable_distribution()->set_sub_bucket_bits(4);
   EXPECT_FALSE(MergeValue(a, b).ok());

@@ -25,15 +25,41 @@ absl::Status ValidateDistribution(const v1::Distribution& d) {
                                                    kDistributionMaxSubBucketBits));
   }
   const int32_t max_index = LogLinearMaxBucket(bits);
+  auto out_of_range = [&](int64_t index) {
+    return absl::InvalidArgumentError(absl::StrCat("distribution bucket index ", index,
+                                                   " is outside [0, ", max_index, "] for ", bits,
+                                                   " sub-bucket bits"));
+  };
   uint64_t total = 0;
-  for (const auto& [index, count] : d.buckets()) {
-    if (index < 0 || index > max_index) {
-      return absl::InvalidArgumentError(absl::StrCat("distribution bucket index ", index,
-                                                     " is outside [0, ", max_index, "] for ", bits,
-                                                     " sub-bucket bits"));
+  if (!d.buckets().empty()) {
+    if (d.bucket_index_deltas_size() != 0 || d.bucket_counts_size() != 0) {
+      return absl::InvalidArgumentError(
+          "distribution carries its buckets both as a map and as arrays; send one");
     }
-    if (__builtin_add_overflow(total, count, &total)) {
-      return absl::InvalidArgumentError("distribution bucket counts overflow 64 bits");
+    for (const auto& [index, count] : d.buckets()) {
+      if (index < 0 || index > max_index) return out_of_range(index);
+      if (__builtin_add_overflow(total, count, &total)) {
+        return absl::InvalidArgumentError("distribution bucket counts overflow 64 bits");
+      }
+    }
+  } else {
+    if (d.bucket_index_deltas_size() != d.bucket_counts_size()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("distribution has ", d.bucket_index_deltas_size(), " bucket indexes but ",
+                       d.bucket_counts_size(), " bucket counts"));
+    }
+    int64_t index = 0;
+    for (int i = 0; i < d.bucket_counts_size(); ++i) {
+      const uint32_t delta = d.bucket_index_deltas(i);
+      if (i > 0 && delta == 0) {
+        return absl::InvalidArgumentError(absl::StrCat("distribution bucket index ", index,
+                                                       " appears twice; indexes must ascend"));
+      }
+      index += delta;
+      if (index > max_index) return out_of_range(index);
+      if (__builtin_add_overflow(total, d.bucket_counts(i), &total)) {
+        return absl::InvalidArgumentError("distribution bucket counts overflow 64 bits");
+      }
     }
   }
   if (total != d.count()) {
@@ -116,10 +142,8 @@ v1::Distribution DistributionBuilder::ToProto() const {
   v1::Distribution d;
   d.set_sub_bucket_bits(kDistributionSubBucketBits);
   if (count_ == 0) return d;
-  auto& buckets = *d.mutable_buckets();
-  for (size_t i = 0; i < buckets_.size(); ++i) {
-    if (buckets_[i] != 0) buckets[static_cast<int32_t>(i)] = buckets_[i];
-  }
+  BucketAppender buckets(&d);
+  for (size_t i = 0; i < buckets_.size(); ++i) buckets.Add(static_cast<int32_t>(i), buckets_[i]);
   d.set_count(count_);
   // Halving a double is exact, so the only rounding is the conversion.
   d.set_sum(static_cast<double>(twice_sum_) / 2);
@@ -146,19 +170,32 @@ absl::Status MergeDistribution(const v1::Distribution& from, v1::Distribution& i
   }
   if (into.count() == 0) {
     into = from;
-    // Zero buckets would otherwise survive or not depending on the order.
-    for (auto it = into.mutable_buckets()->begin(); it != into.mutable_buckets()->end();) {
-      if (it->second == 0) {
-        it = into.mutable_buckets()->erase(it);
-      } else {
-        ++it;
-      }
-    }
+    // In the arrays, and without zero buckets, which would otherwise survive
+    // or not depending on the order.
+    std::vector<std::pair<int32_t, uint64_t>> buckets;
+    ForEachBucket(from, [&](int32_t index, uint64_t count) { buckets.emplace_back(index, count); });
+    BucketAppender out(&into);
+    for (const auto& [index, count] : buckets) out.Add(index, count);
     return absl::OkStatus();
   }
-  auto& buckets = *into.mutable_buckets();
-  for (const auto& [index, count] : from.buckets()) {
-    if (count != 0) buckets[index] += count;
+  // Both sorted: merge the two lists.
+  std::vector<std::pair<int32_t, uint64_t>> a, b;
+  ForEachBucket(into, [&](int32_t index, uint64_t count) { a.emplace_back(index, count); });
+  ForEachBucket(from, [&](int32_t index, uint64_t count) { b.emplace_back(index, count); });
+  BucketAppender out(&into);
+  size_t i = 0, j = 0;
+  while (i < a.size() || j < b.size()) {
+    if (j == b.size() || (i < a.size() && a[i].first < b[j].first)) {
+      out.Add(a[i].first, a[i].second);
+      ++i;
+    } else if (i == a.size() || b[j].first < a[i].first) {
+      out.Add(b[j].first, b[j].second);
+      ++j;
+    } else {
+      out.Add(a[i].first, a[i].second + b[j].second);
+      ++i;
+      ++j;
+    }
   }
   into.set_count(into.count() + from.count());
   into.set_sum(into.sum() + from.sum());
@@ -169,25 +206,23 @@ absl::Status MergeDistribution(const v1::Distribution& from, v1::Distribution& i
 
 double DistributionQuantile(const v1::Distribution& d, double q) {
   const uint32_t bits = d.sub_bucket_bits();
-  if (d.count() == 0 || d.buckets().empty() || bits > kDistributionMaxSubBucketBits ||
+  if (d.count() == 0 || DistributionBucketCount(d) == 0 || bits > kDistributionMaxSubBucketBits ||
       std::isnan(q)) {
     return std::numeric_limits<double>::quiet_NaN();
   }
-  std::vector<std::pair<int32_t, uint64_t>> sorted(d.buckets().begin(), d.buckets().end());
-  std::sort(sorted.begin(), sorted.end());
   q = std::clamp(q, 0.0, 1.0);
   // Nearest rank, 1-based: the smallest rank r with r >= q * n.
   const double n = static_cast<double>(d.count());
   const uint64_t rank = std::clamp<uint64_t>(static_cast<uint64_t>(std::ceil(q * n)), 1, d.count());
   uint64_t seen = 0;
-  int32_t index = sorted.back().first;  // if the counts fall short of d.count()
-  for (const auto& [i, count] : sorted) {
+  int32_t index = 0;  // the last bucket if the counts fall short of d.count()
+  bool found = false;
+  ForEachBucket(d, [&](int32_t i, uint64_t count) {
+    if (found) return;
+    index = i;
     seen += count;
-    if (seen >= rank) {
-      index = i;
-      break;
-    }
-  }
+    found = seen >= rank;
+  });
   const uint64_t lower = LogLinearBucketLower(index, bits);
   const uint64_t max = LogLinearBucketMax(index, bits);
   // The midpoint of a bucket of width w >= 2 (a power of two) is lower + w / 2.
@@ -204,12 +239,12 @@ std::vector<std::pair<uint64_t, uint64_t>> DistributionCoarseBuckets(const v1::D
   if (bits > kDistributionMaxSubBucketBits) return out;
   const uint32_t coarse_bits = std::min(sub_bucket_bits, bits);
   std::vector<std::pair<int32_t, uint64_t>> coarse;  // (coarse index, count)
-  coarse.reserve(d.buckets().size());
-  for (const auto& [index, count] : d.buckets()) {
-    if (count == 0 || index < 0) continue;
+  coarse.reserve(static_cast<size_t>(DistributionBucketCount(d)));
+  ForEachBucket(d, [&](int32_t index, uint64_t count) {
+    if (count == 0 || index < 0) return;
     coarse.emplace_back(LogLinearBucket(LogLinearBucketLower(index, bits), coarse_bits), count);
-  }
-  std::sort(coarse.begin(), coarse.end());
+  });
+  // Ascending already: coarsening keeps the order.
   for (const auto& [index, count] : coarse) {
     const uint64_t lower = LogLinearBucketLower(index, coarse_bits);
     if (!out.empty() && out.back().first == lower) {

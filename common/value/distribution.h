@@ -29,9 +29,14 @@
 // bytes); beyond, each merge rounds to the nearest double and the last bit
 // may depend on the merge order.
 //
-// Size. A bucket costs 6 to 9 bytes on the wire (protobuf map entry), so a
-// distribution weighs about 7 bytes per non-empty bucket.
+// Encoding. The non-empty buckets travel as two packed arrays in ascending
+// index order (bucket_index_deltas, bucket_counts): a bucket costs about 2.5
+// bytes on the wire, and parsing allocates per array, not per bucket. Values
+// written before carry the map `buckets` instead; everything here reads
+// either (ForEachBucket) and writes the arrays (BucketAppender), so a merge
+// or a roll-up turns an old value into the new encoding.
 
+#include <algorithm>
 #include <cstdint>
 #include <utility>
 #include <vector>
@@ -46,6 +51,52 @@ inline constexpr int kDistributionSubBucketBits = ANDON_DIST_SUB_BUCKET_BITS;
 inline constexpr int32_t kDistributionMaxBucket = ANDON_DIST_MAX_BUCKET;
 // The largest sub_bucket_bits that merges and quantiles accept.
 inline constexpr uint32_t kDistributionMaxSubBucketBits = 12;
+
+// Calls fn(index, count) for each bucket of `d` in ascending index order,
+// whichever encoding it carries (the map form is sorted first). Indexes are
+// as stored: check them with ValidateDistribution first.
+template <typename Fn>
+void ForEachBucket(const v1::Distribution& d, Fn&& fn) {
+  if (d.buckets().empty()) {
+    const int n = std::min(d.bucket_index_deltas_size(), d.bucket_counts_size());
+    int64_t index = 0;
+    for (int i = 0; i < n; ++i) {
+      index += d.bucket_index_deltas(i);
+      fn(static_cast<int32_t>(index), d.bucket_counts(i));
+    }
+    return;
+  }
+  std::vector<std::pair<int32_t, uint64_t>> sorted(d.buckets().begin(), d.buckets().end());
+  std::sort(sorted.begin(), sorted.end());
+  for (const auto& [index, count] : sorted) fn(index, count);
+}
+
+// The number of buckets `d` carries.
+inline int DistributionBucketCount(const v1::Distribution& d) {
+  return d.buckets().empty() ? d.bucket_counts_size() : d.buckets_size();
+}
+
+// Writes buckets into a distribution's arrays, in strictly ascending index
+// order (the caller's to keep); a zero count is left out.
+class BucketAppender {
+ public:
+  // Replaces the buckets `d` had.
+  explicit BucketAppender(v1::Distribution* d) : d_(d) {
+    d_->clear_buckets();
+    d_->clear_bucket_index_deltas();
+    d_->clear_bucket_counts();
+  }
+  void Add(int32_t index, uint64_t count) {
+    if (count == 0) return;
+    d_->add_bucket_index_deltas(static_cast<uint32_t>(index - last_));
+    d_->add_bucket_counts(count);
+    last_ = index;
+  }
+
+ private:
+  v1::Distribution* const d_;
+  int32_t last_ = 0;
+};
 
 // The bucket of `v` (sub_bucket_bits 7): andon_log_linear_bucket(v).
 int32_t DistributionBucket(uint64_t v);
@@ -98,8 +149,10 @@ class DistributionBuilder {
 absl::Status MergeDistribution(const v1::Distribution& from, v1::Distribution& into);
 
 // Checks that `d` can be merged: sub_bucket_bits at most 12, bucket indexes
-// within the range of that resolution, bucket counts adding up to `count`.
-// INVALID_ARGUMENT with the first problem otherwise.
+// within the range of that resolution (and, in the arrays, ascending, with
+// as many counts as indexes; a value carries the map or the arrays, not
+// both), bucket counts adding up to `count`. INVALID_ARGUMENT with the first
+// problem otherwise.
 absl::Status ValidateDistribution(const v1::Distribution& d);
 
 // The q-quantile (q in [0, 1], clamped) with the error bound stated above;

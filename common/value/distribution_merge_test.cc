@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <map>
 #include <random>
 #include <set>
 #include <string>
@@ -101,11 +102,21 @@ TEST(MergeDistributionTest, MalformedInputFailsAndLeavesTarget) {
   v1::Distribution into = b.ToProto();
   const std::string before = DeterministicBytes(into);
   v1::Distribution bad_index = into;
-  (*bad_index.mutable_buckets())[kDistributionMaxBucket + 1] = 1;
+  bad_index.add_bucket_index_deltas(kDistributionMaxBucket + 1);
+  bad_index.add_bucket_counts(1);
   bad_index.set_count(2);
   v1::Distribution bad_count = into;
   bad_count.set_count(3);
-  for (const auto& bad : {bad_index, bad_count}) {
+  v1::Distribution twice = into;  // the same index again
+  twice.add_bucket_index_deltas(0);
+  twice.add_bucket_counts(1);
+  twice.set_count(2);
+  v1::Distribution lengths = into;  // an index without a count
+  lengths.add_bucket_index_deltas(1);
+  v1::Distribution both = into;  // map and arrays
+  (*both.mutable_buckets())[1] = 1;
+  both.set_count(2);
+  for (const auto& bad : {bad_index, bad_count, twice, lengths, both}) {
     EXPECT_EQ(MergeDistribution(bad, into).code(), absl::StatusCode::kInvalidArgument);
     EXPECT_EQ(DeterministicBytes(into), before);
     DistributionMerger merger;
@@ -141,16 +152,53 @@ TEST(DistributionMergerTest, TenThousandHostsMergeToTheExactCounts) {
   uint64_t count = 0;
   for (const auto& d : hosts) {
     ASSERT_TRUE(merger.Add(d).ok());
-    for (const auto& [i, n] : d.buckets()) expected[i] += n;
+    for (const auto& [i, n] : value_test::BucketMap(d)) expected[i] += n;
     count += d.count();
   }
   const v1::Distribution merged = merger.ToProto();
   EXPECT_EQ(merged.count(), count);
   EXPECT_TRUE(ValidateDistribution(merged).ok());
+  const std::map<int32_t, uint64_t> buckets = value_test::BucketMap(merged);
   for (int32_t i = 0; i <= kDistributionMaxBucket; ++i) {
-    const auto it = merged.buckets().find(i);
-    ASSERT_EQ(it == merged.buckets().end() ? 0 : it->second, expected[i]) << i;
+    const auto it = buckets.find(i);
+    ASSERT_EQ(it == buckets.end() ? 0 : it->second, expected[i]) << i;
   }
+}
+
+// Values written before the packed arrays carry a map: they are read as
+// they were, and merging them gives what merging their new form gives.
+TEST(MergeDistributionTest, TheOldMapEncodingMergesAsTheArraysDo) {
+  std::mt19937_64 rng(5);
+  const std::vector<v1::Distribution> hosts = HostDistributions(50, 200, rng);
+  auto as_map = [](const v1::Distribution& d) {
+    v1::Distribution old = d;
+    old.clear_bucket_index_deltas();
+    old.clear_bucket_counts();
+    for (const auto& [i, n] : value_test::BucketMap(d)) (*old.mutable_buckets())[i] = n;
+    return old;
+  };
+  v1::Distribution from_arrays, from_maps;
+  DistributionMerger merger;
+  for (size_t h = 0; h < hosts.size(); ++h) {
+    const v1::Distribution old = as_map(hosts[h]);
+    ASSERT_TRUE(ValidateDistribution(old).ok());
+    if (hosts[h].count() > 0) {
+      EXPECT_EQ(DistributionQuantile(old, 0.99), DistributionQuantile(hosts[h], 0.99));
+    }
+    ASSERT_TRUE(MergeDistribution(hosts[h], from_arrays).ok());
+    // Old into new and new into old, alternately.
+    if (h % 2 == 0) {
+      ASSERT_TRUE(MergeDistribution(old, from_maps).ok());
+    } else {
+      v1::Distribution into = as_map(from_maps);
+      ASSERT_TRUE(MergeDistribution(hosts[h], into).ok());
+      from_maps = into;
+    }
+    ASSERT_TRUE(merger.Add(old).ok());
+  }
+  EXPECT_EQ(DeterministicBytes(from_maps), DeterministicBytes(from_arrays));
+  EXPECT_EQ(DeterministicBytes(merger.ToProto()), DeterministicBytes(from_arrays));
+  EXPECT_TRUE(from_arrays.buckets().empty());  // written in the new encoding
 }
 
 }  // namespace

@@ -5,16 +5,25 @@
 
 #include <cstddef>
 #include <functional>
+#include <map>
 #include <random>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "common/value/distribution.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/message_lite.h"
 
 namespace andon::value_test {
+
+// A distribution's buckets, index -> count, whichever encoding it carries.
+inline std::map<int32_t, uint64_t> BucketMap(const v1::Distribution& d) {
+  std::map<int32_t, uint64_t> out;
+  ForEachBucket(d, [&](int32_t index, uint64_t count) { out[index] += count; });
+  return out;
+}
 
 // The wire bytes with map entries sorted by key (SerializeAsString leaves
 // map order unspecified), so equal messages give equal strings.

@@ -1,5 +1,6 @@
 #include "agent/probes/biolatency/bucket_distribution.h"
 
+#include "common/value/distribution.h"
 #include "common/value/log_linear_bucket.h"
 
 namespace andon::agent {
@@ -25,12 +26,13 @@ v1::Value BucketsToDistribution(const BucketCounts& buckets) {
   double sum = 0;
   int32_t lowest = 0;
   int32_t highest = 0;
+  BucketAppender out(d);
   for (const auto& [index, n] : buckets) {  // in index order
     if (n == 0) continue;
     if (count == 0) lowest = index;
     highest = index;
     const BucketBounds b = LogLinearBucketBounds(index);
-    (*d->mutable_buckets())[index] = n;
+    out.Add(index, n);
     count += n;
     sum += (static_cast<double>(b.lower) + static_cast<double>(b.upper)) / 2 * n;
   }

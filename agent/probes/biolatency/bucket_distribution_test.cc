@@ -2,6 +2,7 @@
 
 #include <random>
 
+#include "common/value/distribution.h"
 #include "common/value/log_linear_bucket.h"
 #include "gtest/gtest.h"
 
@@ -31,7 +32,7 @@ TEST(BucketDistributionTest, BuildsASparseDistribution) {
   const v1::Distribution& d = v.distribution();
   EXPECT_EQ(d.sub_bucket_bits(), 7u);
   EXPECT_EQ(d.count(), 5u);
-  EXPECT_EQ(d.buckets_size(), 2);
+  EXPECT_EQ(andon::DistributionBucketCount(d), 2);
   EXPECT_EQ(d.min(), 5);
   const BucketBounds b = LogLinearBucketBounds(big);
   EXPECT_EQ(d.max(), static_cast<double>(b.upper));

@@ -18,6 +18,7 @@
 #include "agent/probes/generic/tracepoint_format.h"
 #include "agent/window.h"
 #include "common/series_key.h"
+#include "common/value/value_test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -161,7 +162,7 @@ TEST_F(GenericProbeBpfTest, LatencyMedianIsTheFunctionsDuration) {
   const v1::Distribution& d = points[0].value().distribution();
   EXPECT_EQ(d.count(), uint64_t{kCalls});
   EXPECT_GE(d.sum(), kBusyNs * kCalls);
-  std::map<int32_t, uint64_t> sorted(d.buckets().begin(), d.buckets().end());
+  std::map<int32_t, uint64_t> sorted = value_test::BucketMap(d);
   uint64_t seen = 0;
   double median = 0;
   for (const auto& [index, n] : sorted) {

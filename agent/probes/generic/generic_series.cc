@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "agent/probes/biolatency/bucket_distribution.h"
 #include "agent/probes/generic/generic.h"
+#include "common/value/distribution.h"
 #include "common/value/log_linear_bucket.h"
 
 namespace andon::agent {
@@ -47,11 +48,12 @@ v1::Value ToDistribution(const std::map<int32_t, uint64_t>& buckets, double sum)
   uint64_t count = 0;
   int32_t lowest = 0;
   int32_t highest = 0;
+  BucketAppender out(d);
   for (const auto& [index, n] : buckets) {  // ascending
     if (n == 0) continue;
     if (count == 0) lowest = index;
     highest = index;
-    (*d->mutable_buckets())[index] = n;
+    out.Add(index, n);
     count += n;
   }
   d->set_count(count);

@@ -1,6 +1,7 @@
 #include "agent/probes/syscalls/bucket_distribution.h"
 
 #include "common/value/log_linear_bucket.h"
+#include "common/value/value_test_util.h"
 #include "gtest/gtest.h"
 
 namespace andon::agent {
@@ -28,8 +29,8 @@ TEST(DistributionFromBucketsTest, ExactCountsAndBoundedSummary) {
   v1::Distribution d = DistributionFromBuckets({{small, 2}, {big, 3}, {big + 1, 0}});
   EXPECT_EQ(d.sub_bucket_bits(), 7u);
   EXPECT_EQ(d.count(), 5u);
-  EXPECT_EQ(d.buckets().size(), 2u);
-  EXPECT_EQ(d.buckets().at(big), 3u);
+  EXPECT_EQ(value_test::BucketMap(d).size(), 2u);
+  EXPECT_EQ(value_test::BucketMap(d).at(big), 3u);
   EXPECT_EQ(d.min(), 5.0);
   const BucketBounds b = LogLinearBucketBounds(big);
   EXPECT_EQ(d.max(), static_cast<double>(b.upper));

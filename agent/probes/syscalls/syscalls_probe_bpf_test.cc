@@ -14,6 +14,7 @@
 #include "agent/probes/syscalls/syscalls_probe.h"
 #include "agent/window.h"
 #include "common/series_key.h"
+#include "common/value/value_test_util.h"
 #include "gtest/gtest.h"
 
 namespace andon::agent {
@@ -165,7 +166,9 @@ std::map<int, uint64_t> LatencyBuckets(const std::vector<v1::Point>& points, abs
       continue;
     }
     EXPECT_TRUE(p.value().has_distribution());
-    for (const auto& [index, n] : p.value().distribution().buckets()) buckets[index] += n;
+    for (const auto& [index, n] : value_test::BucketMap(p.value().distribution())) {
+      buckets[index] += n;
+    }
   }
   return buckets;
 }
