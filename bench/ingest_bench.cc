@@ -175,11 +175,6 @@ struct LoadResult {
   double rss_mib = 0;
 };
 
-double RssMib(pid_t pid) {
-  absl::StatusOr<uint64_t> kib = ReadProcStatusKib(pid, "VmRSS");
-  return kib.ok() ? static_cast<double>(*kib) / 1024 : 0;
-}
-
 LoadResult RunLoad(int streams, int hosts, absl::Duration duration, pid_t server,
                    const SinkFactory& sinks) {
   // A simulated host: its sequence and the last window it sent.
@@ -252,7 +247,7 @@ LoadResult RunLoad(int streams, int hosts, absl::Duration duration, pid_t server
   r.points = points;
   r.failures = failures;
   r.skipped = skipped;
-  r.rss_mib = RssMib(server);
+  r.rss_mib = RssMibOf(server);
   return r;
 }
 

@@ -53,4 +53,14 @@ absl::StatusOr<uint64_t> ReadProcStatusKib(pid_t pid, const std::string& field) 
   return absl::NotFoundError(absl::StrCat("no ", field, " in ", path));
 }
 
+double CpuSecondsOf(pid_t pid) {
+  absl::StatusOr<ProcCpu> cpu = ReadProcCpu(pid);
+  return cpu.ok() ? cpu->user_s + cpu->system_s : 0;
+}
+
+double RssMibOf(pid_t pid) {
+  absl::StatusOr<uint64_t> kib = ReadProcStatusKib(pid, "VmRSS");
+  return kib.ok() ? static_cast<double>(*kib) / 1024 : 0;
+}
+
 }  // namespace andon::bench

@@ -20,4 +20,9 @@ absl::StatusOr<ProcCpu> ReadProcCpu(pid_t pid);
 // A "kB" field of /proc/PID/status (VmHWM, VmRSS, ...), in KiB.
 absl::StatusOr<uint64_t> ReadProcStatusKib(pid_t pid, const std::string& field);
 
+// user + system seconds, and resident MiB, of a process; 0 when it cannot be
+// read (it exited).
+double CpuSecondsOf(pid_t pid);
+double RssMibOf(pid_t pid);
+
 }  // namespace andon::bench

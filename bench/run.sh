@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs Andon's benchmark programs and writes their figures, with the command
 # and the machine, to bench/RESULTS.md.
-# usage: bench/run.sh [BUILD_DIR [BENCH...]]   BENCH: ingest, storage, tree_reduction,
-# probe_overhead, fleet_scale
+# usage: bench/run.sh [BUILD_DIR [BENCH...]]   BENCH: ingest, storage, query,
+# tree_reduction, distributions, probe_overhead, fleet_scale
 # (default: all). Sections of benchmarks not run are kept from the current
 # RESULTS.md. probe_overhead runs PROBE_OVERHEAD_RUNS times (default 2): on a
 # shared machine one run's figures are noisy, and two show how much.
@@ -11,7 +11,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=$(realpath "${1:-$root/build}")
 shift || true
 benches=("$@")
-[ ${#benches[@]} -gt 0 ] || benches=(ingest storage tree_reduction probe_overhead fleet_scale)
+[ ${#benches[@]} -gt 0 ] || benches=(ingest storage query tree_reduction distributions
+  probe_overhead fleet_scale)
 out="$root/bench/RESULTS.md"
 machine="$(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), kernel $(uname -r)"
 
@@ -52,10 +53,10 @@ echo "# Benchmark results" >"$tmp"
 echo >>"$tmp"
 echo "Written by \`bench/run.sh\`; figures from shared 2-core machines are noisy, ratios less so." >>"$tmp"
 echo >>"$tmp"
-# The peer of ingest and storage is Prometheus 2.42 (Debian's prometheus
-# package: the server and promtool), installed here if missing; without it
-# Andon's figures alone are written.
-if { selected ingest || selected storage; } && ! command -v promtool >/dev/null; then
+# The peer of ingest, storage and query is Prometheus 2.42 (Debian's
+# prometheus package: the server and promtool), installed here if missing;
+# without it Andon's figures alone are written.
+if { selected ingest || selected storage || selected query; } && ! command -v promtool >/dev/null; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus \
     >/dev/null 2>&1 || echo "bench/run.sh: cannot install prometheus; no peer" >&2
 fi
@@ -71,10 +72,22 @@ if selected storage; then
 else
   keep "Storage bytes per point"
 fi
+if selected query; then
+  run "Fleet-wide queries" timeout 1200s "$build/bench/query_bench" --hosts 10000 --queries 20 \
+    --prometheus "$(command -v prometheus || true)" --promtool "$(command -v promtool || true)"
+else
+  keep "Fleet-wide queries"
+fi
 if selected tree_reduction; then
   run "Tree reduction" timeout 900s "$build/bench/tree_reduction" --hosts 1000 --windows 10
 else
   keep "Tree reduction"
+fi
+if selected distributions; then
+  run "Distribution merge" timeout 600s "$build/bench/distribution_merge" --hosts 10000 \
+    --samples 1000 --runs 30
+else
+  keep "Distribution merge"
 fi
 if selected fleet_scale; then
   # FLEET_AGENTS (default 10000) simulated agents; bounded by its phase

@@ -4,6 +4,7 @@
 #include "aggregator/storage/storage_keys.h"
 #include "andon/v1/types.pb.h"
 #include "common/log.h"
+#include "common/value/distribution_merger.h"
 #include "common/value_merge.h"
 
 namespace andon::aggregator {
@@ -75,6 +76,73 @@ bool ValueMergeOperator::Merge(const rocksdb::Slice& key, const rocksdb::Slice* 
                      << s.message();
   }
   return into.SerializeToString(new_value);
+}
+
+bool ValueMergeOperator::FullMergeV2(const MergeOperationInput& merge_in,
+                                     MergeOperationOutput* merge_out) const {
+  const rocksdb::Slice& key = merge_in.key;
+  DecodedPointKey point;
+  const bool raw = DecodePointKey(absl::string_view(key.data(), key.size()), &point) &&
+                   point.level == Level::kRaw;
+  std::vector<v1::Value> values;  // the existing value first, then the operands
+  values.reserve(merge_in.operand_list.size() + 1);
+  bool all_distributions = !raw;
+  auto parse = [&](const rocksdb::Slice& bytes, const char* what) {
+    v1::Value v;
+    if (!v.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+      ANDON_LOG(ERROR) << what << " under key " << key.ToString(/*hex=*/true)
+                       << " is corrupt; dropping it";
+      return;
+    }
+    all_distributions = all_distributions && v.has_distribution();
+    values.push_back(std::move(v));
+  };
+  if (!raw) {
+    if (merge_in.existing_value != nullptr) parse(*merge_in.existing_value, "stored value");
+    for (const rocksdb::Slice& operand : merge_in.operand_list) parse(operand, "merge operand");
+  }
+  if (raw) {  // pairwise, as Merge() does
+    std::string value =
+        merge_in.existing_value == nullptr
+            ? std::string()
+            : std::string(merge_in.existing_value->data(), merge_in.existing_value->size());
+    bool have = merge_in.existing_value != nullptr;
+    for (const rocksdb::Slice& operand : merge_in.operand_list) {
+      std::string next;
+      rocksdb::Slice current(value);
+      if (!Merge(key, have ? &current : nullptr, operand, &next, merge_in.logger)) return false;
+      value = std::move(next);
+      have = true;
+    }
+    merge_out->new_value = std::move(value);
+    return true;
+  }
+  if (values.empty()) {  // every one corrupt
+    merge_out->new_value.clear();
+    return true;
+  }
+  if (!all_distributions) {
+    // In order, each parsed once; a value that does not merge (its metric
+    // changed kind) is dropped and what came before kept.
+    v1::Value into = std::move(values[0]);
+    for (size_t k = 1; k < values.size(); ++k) {
+      if (absl::Status s = MergeValue(values[k], into); !s.ok()) {
+        ANDON_LOG(ERROR) << "dropping value under key " << key.ToString(/*hex=*/true) << ": "
+                         << s.message();
+      }
+    }
+    return into.SerializeToString(&merge_out->new_value);
+  }
+  DistributionMerger merger;
+  for (const v1::Value& v : values) {
+    if (absl::Status s = merger.Add(v.distribution()); !s.ok()) {
+      ANDON_LOG(ERROR) << "dropping a value under key " << key.ToString(/*hex=*/true) << ": "
+                       << s.message();
+    }
+  }
+  v1::Value out;
+  *out.mutable_distribution() = merger.ToProto();
+  return out.SerializeToString(&merge_out->new_value);
 }
 
 }  // namespace andon::aggregator

@@ -137,11 +137,6 @@ double Percentile(std::vector<double> v, double q) {
   return v[std::min(i, v.size() - 1)];
 }
 
-double CpuSeconds(pid_t pid) {
-  absl::StatusOr<ProcCpu> cpu = ReadProcCpu(pid);
-  return cpu.ok() ? cpu->user_s + cpu->system_s : 0;
-}
-
 double RssKib(pid_t pid) {
   absl::StatusOr<uint64_t> kib = ReadProcStatusKib(pid, "VmRSS");
   return kib.ok() ? static_cast<double>(*kib) : 0;
@@ -202,12 +197,12 @@ class Simulation {
   };
   CpuUse Cpu() {
     CpuUse c;
-    c.controller = CpuSeconds(controller_pid());
+    c.controller = CpuSecondsOf(controller_pid());
     for (int i = 0; i < absl::GetFlag(FLAGS_leaves); ++i) {
-      c.leaves += CpuSeconds(cluster_->leaf(i)->pid());
+      c.leaves += CpuSecondsOf(cluster_->leaf(i)->pid());
     }
-    c.root = CpuSeconds(cluster_->aggregator().pid());
-    for (const Worker& w : workers_) c.simulator += CpuSeconds(w.pid);
+    c.root = CpuSecondsOf(cluster_->aggregator().pid());
+    for (const Worker& w : workers_) c.simulator += CpuSecondsOf(w.pid);
     return c;
   }
   // Where the machine's CPU went in a phase: a storm is only as fast as the
@@ -275,19 +270,19 @@ bool Simulation::SteadyState() {
   if (!WaitAll("steady state: attached", 0, &FleetLog::Agent::last_attached_ns)) return false;
   absl::SleepFor(absl::Seconds(5));
   const pid_t pid = controller_pid();
-  const double cpu0 = CpuSeconds(pid);
+  const double cpu0 = CpuSecondsOf(pid);
   std::vector<double> leaf_cpu0;
   for (int i = 0; i < absl::GetFlag(FLAGS_leaves); ++i) {
-    leaf_cpu0.push_back(CpuSeconds(cluster_->leaf(i)->pid()));
+    leaf_cpu0.push_back(CpuSecondsOf(cluster_->leaf(i)->pid()));
   }
-  const double root_cpu0 = CpuSeconds(cluster_->aggregator().pid());
+  const double root_cpu0 = CpuSecondsOf(cluster_->aggregator().pid());
   const absl::Duration steady = absl::GetFlag(FLAGS_steady);
   absl::SleepFor(steady);
   const double seconds = absl::ToDoubleSeconds(steady);
-  const double cpu = (CpuSeconds(pid) - cpu0) / seconds;
+  const double cpu = (CpuSecondsOf(pid) - cpu0) / seconds;
   double leaves = 0;
   for (int i = 0; i < absl::GetFlag(FLAGS_leaves); ++i) {
-    leaves += CpuSeconds(cluster_->leaf(i)->pid()) - leaf_cpu0[i];
+    leaves += CpuSecondsOf(cluster_->leaf(i)->pid()) - leaf_cpu0[i];
   }
   const double rss = RssKib(pid);
   absl::StatusOr<v1::ListHostsResponse> hosts = cluster_->client().ListHosts([] {
@@ -307,7 +302,7 @@ bool Simulation::SteadyState() {
       absl::StrFormat("%.1f %% of one core", 100 * leaves / seconds));
   Row("steady: root CPU",
       absl::StrFormat("%.1f %% of one core",
-                      100 * (CpuSeconds(cluster_->aggregator().pid()) - root_cpu0) / seconds));
+                      100 * (CpuSecondsOf(cluster_->aggregator().pid()) - root_cpu0) / seconds));
   return true;
 }
 
