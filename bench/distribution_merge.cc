@@ -179,7 +179,7 @@ int Run() {
   };
   row("DistributionMerger, parsed values (query)", merger);
   row("DistributionMerger, from wire bytes (parse included)", from_wire);
-  row("MergeDistribution fold, proto map", fold);
+  row("MergeDistribution, folded pairwise", fold);
   std::printf(
       "\nSize: %.0f bytes and %.0f buckets per host distribution on the wire (mean); "
       "merged: %d buckets. The fold and the merger agree: %s.\n\n",
