@@ -27,6 +27,12 @@ class LogLine {
   std::ostringstream stream_;
 };
 
+// Turns a streamed line into a void expression for ANDON_LOG's ?: (`&` binds
+// looser than `<<`, so it takes the whole line).
+struct LogVoidify {
+  void operator&(std::ostream&) {}
+};
+
 }  // namespace andon
 
 #define ANDON_LOG_LEVEL_DEBUG ::andon::LogLevel::kDebug
@@ -34,7 +40,11 @@ class LogLine {
 #define ANDON_LOG_LEVEL_WARNING ::andon::LogLevel::kWarning
 #define ANDON_LOG_LEVEL_ERROR ::andon::LogLevel::kError
 
-#define ANDON_LOG(level)                                  \
-  if (ANDON_LOG_LEVEL_##level < ::andon::MinLogLevel()) { \
-  } else                                                  \
-    ::andon::LogLine(ANDON_LOG_LEVEL_##level, __FILE__, __LINE__).stream()
+// An expression, not an if/else: `if (x) ANDON_LOG(INFO) << ...; else ...`
+// binds as written, and the compiler has no dangling else to warn of. The
+// operands are not evaluated when the level is off.
+#define ANDON_LOG(level)                             \
+  (ANDON_LOG_LEVEL_##level < ::andon::MinLogLevel()) \
+      ? (void)0                                      \
+      : ::andon::LogVoidify() &                      \
+            ::andon::LogLine(ANDON_LOG_LEVEL_##level, __FILE__, __LINE__).stream()
