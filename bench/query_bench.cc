@@ -29,9 +29,6 @@
 #include <grpcpp/grpcpp.h>
 #include <httplib.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
 
 #include <algorithm>
 #include <cmath>
@@ -52,6 +49,7 @@
 #include "andon/v1/ingest.grpc.pb.h"
 #include "andon/v1/query.grpc.pb.h"
 #include "bench/proc_usage.h"
+#include "bench/promtool.h"
 #include "common/proto_time.h"
 #include "common/value/distribution.h"
 #include "tests/harness/local_cluster.h"
@@ -237,22 +235,8 @@ absl::Status LoadPrometheus(const Fleet& f, const std::string& promtool, const f
   }
   const fs::path tsdb = dir / "tsdb";
   fs::create_directories(tsdb);
-  std::vector<std::string> args = {promtool,      "tsdb",         "create-blocks-from",
-                                   "openmetrics", input.string(), tsdb.string()};
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  pid_t pid = 0;
-  const int spawned = posix_spawn(&pid, promtool.c_str(), &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (spawned != 0) return absl::UnavailableError(absl::StrCat("cannot run ", promtool));
-  int status = 0;
-  if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    return absl::InternalError(absl::StrCat(promtool, " tsdb create-blocks-from failed"));
-  }
+  absl::StatusOr<double> cpu = BackfillWithPromtool(promtool, input.string(), tsdb.string());
+  if (!cpu.ok()) return cpu.status();
   fs::remove(input);
   return absl::OkStatus();
 }

@@ -6,10 +6,7 @@
 // counters of a steady workload, and latency distributions (Andon only:
 // Prometheus would need one series per bucket).
 
-#include <fcntl.h>
-#include <spawn.h>
 #include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -26,6 +23,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "aggregator/storage/rocksdb_series_store.h"
+#include "bench/promtool.h"
 #include "common/clock.h"
 #include "common/hash.h"
 #include "common/value/distribution.h"
@@ -218,29 +216,13 @@ absl::StatusOr<Figures> RunPrometheus(Data data, const std::vector<Series>& seri
     }
     om << "# EOF\n";
   }
-  std::vector<std::string> args = {promtool,      "tsdb",         "create-blocks-from",
-                                   "openmetrics", input.string(), out.string()};
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  pid_t pid = 0;
-  if (posix_spawn(&pid, promtool.c_str(), &actions, nullptr, argv.data(), environ) != 0) {
-    return absl::UnavailableError(absl::StrCat("cannot run ", promtool));
-  }
-  posix_spawn_file_actions_destroy(&actions);
-  int status = 0;
-  rusage usage{};
-  if (wait4(pid, &status, 0, &usage) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    return absl::InternalError(absl::StrCat(promtool, " tsdb create-blocks-from failed"));
-  }
+  absl::StatusOr<double> cpu = BackfillWithPromtool(promtool, input.string(), out.string());
+  if (!cpu.ok()) return cpu.status();
   fs::remove(input);
   Figures f;
   f.points = series.size() * static_cast<uint64_t>(windows);
   f.bytes = DirBytes(out);
-  f.cpu_s = CpuSeconds(usage);
+  f.cpu_s = *cpu;
   return f;
 }
 
