@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "agent/probe.h"
+#include "agent/probes/syscalls/cell_table.h"
 #include "agent/probes/syscalls/percpu_counter_map.h"
 #include "common/probe_catalog.h"
 
@@ -32,9 +33,15 @@ struct SyscallsProbeOptions {
   // Keep entry times in the thread-id hash even where task storage works.
   // For tests of the fallback.
   bool force_start_hash = false;
+  // Cells per CPU of the fast-path tables (syscalls.bpf.c), rounded down to a
+  // power of two and to what kMaxCellTableBytes (syscalls_probe.cc) allows on this many CPUs;
+  // 0 = no table (every key takes the per-CPU hashes). Keys that find no cell
+  // take the hashes, so the tables' size bounds speed, not correctness.
+  uint32_t count_cells = SYSCALLS_COUNT_CELLS;
+  uint32_t latency_cells = SYSCALLS_LATENCY_CELLS;
 };
 
-// Counts syscalls per (comm, syscall) in kernel per-CPU maps and emits the
+// Counts syscalls per (comm, syscall) in kernel per-CPU tables and maps and emits the
 // metric `syscalls` {comm, syscall} with exact per-window deltas, and, unless
 // disabled, the distribution `syscall_latency_ns` {comm, syscall}: the kernel
 // histograms each call's entry-to-exit time into log-linear buckets per
@@ -72,6 +79,7 @@ class SyscallsProbe final : public Probe {
   // Opens, sizes, loads and attaches the BPF object, with entry times in
   // task storage or in the tid hash.
   absl::Status Load(bool task_storage);
+  absl::Status CollectCounts(absl::Time at, WindowAccumulator& acc);
   absl::Status CollectLatency(absl::Time at, WindowAccumulator& acc);
   absl::StatusOr<uint64_t> ReadDrops() const;
 
@@ -79,9 +87,13 @@ class SyscallsProbe final : public Probe {
   std::unique_ptr<syscalls_bpf, SkelDeleter> skel_;
   int num_cpus_ = 0;
   bool task_storage_ = false;
+  uint32_t count_cells_per_cpu_ = 0;  // as loaded
+  uint32_t latency_cells_per_cpu_ = 0;
   EvictionStats stats_;
   std::optional<PerCpuCounterMap> counts_;
   std::optional<PerCpuCounterMap> latency_;  // when options_.latency
+  std::optional<PerCpuCellTable> count_cells_;
+  std::optional<PerCpuCellTable> latency_cells_;  // when options_.latency
 };
 
 }  // namespace andon::agent

@@ -136,8 +136,9 @@ INSTANTIATE_TEST_SUITE_P(LookupAndDeleteOrFallback, SyscallsProbeBpfEvictionTest
 
 TEST(SyscallsProbeBpfDropsTest, AFullMapCountsDrops) {
   if (!std::filesystem::exists("/sys/kernel/btf/vmlinux")) GTEST_SKIP() << "no kernel BTF";
-  // Room for two (comm, syscall) pairs: the busy machine fills it at once.
-  SyscallsProbe probe({.max_keys = 2});
+  // Room for two (comm, syscall) pairs, and no cell table in front of the
+  // map: the busy machine fills it at once.
+  SyscallsProbe probe({.max_keys = 2, .count_cells = 0});
   absl::Status s = probe.Init();
   if (absl::IsPermissionDenied(s)) GTEST_SKIP() << s.message() << "; run as root";
   ASSERT_TRUE(s.ok()) << s;
@@ -245,6 +246,30 @@ INSTANTIATE_TEST_SUITE_P(TaskStorageOrHash, SyscallsProbeBpfLatencyTest, ::testi
                          [](const ::testing::TestParamInfo<bool>& info) {
                            return info.param ? "TidHash" : "TaskStorage";
                          });
+
+// Cell tables of two cells per CPU, which the busy machine fills at once:
+// nearly every key takes the per-CPU hashes, and counts stay exact.
+TEST(SyscallsProbeBpfCellsTest, KeysThatFindNoCellAreCountedExactlyInTheHashes) {
+  if (!std::filesystem::exists("/sys/kernel/btf/vmlinux")) GTEST_SKIP() << "no kernel BTF";
+  SyscallsProbe probe({.count_cells = 2, .latency_cells = 2});
+  absl::Status s = probe.Init();
+  if (absl::IsPermissionDenied(s)) GTEST_SKIP() << s.message() << "; run as root";
+  ASSERT_TRUE(s.ok()) << s;
+  WindowAccumulator acc(absl::Seconds(1), {});
+  const absl::Time t0 = absl::Now();
+  ASSERT_TRUE(probe.Collect(t0, acc).ok());
+  RunSleeper(Name("_nsc").c_str());
+  RunChild(Name("_gpc").c_str(), kCalls);
+  ASSERT_TRUE(probe.Collect(t0, acc).ok());
+  ASSERT_TRUE(probe.Collect(t0, acc).ok());  // nothing new: adds nothing
+  std::vector<v1::Point> points = acc.Flush(t0 + absl::Seconds(2));
+  EXPECT_EQ(CountFor(points, Name("_nsc"), "nanosleep"), static_cast<uint64_t>(kSleeps));
+  EXPECT_EQ(CountFor(points, Name("_gpc"), "getppid"), static_cast<uint64_t>(kCalls));
+  uint64_t timed = 0;
+  for (const auto& [index, n] : LatencyBuckets(points, Name("_nsc"), "nanosleep")) timed += n;
+  EXPECT_EQ(timed, static_cast<uint64_t>(kSleeps));
+  EXPECT_EQ(probe.status().drops(), 0u);
+}
 
 TEST(SyscallsProbeBpfLatencyOffTest, CountsOnlyAndAttachesOnlySysEnter) {
   if (!std::filesystem::exists("/sys/kernel/btf/vmlinux")) GTEST_SKIP() << "no kernel BTF";
