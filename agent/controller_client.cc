@@ -99,6 +99,9 @@ void ControllerClient::RunLoop() {
       callbacks_.on_assignment(resp->aggregator());
     }
     if (resp->has_probes() && callbacks_.on_probes) callbacks_.on_probes(resp->probes());
+    if (resp->has_host_labels() && callbacks_.on_host_labels) {
+      callbacks_.on_host_labels(resp->host_labels());
+    }
     {
       absl::MutexLock lock(&mu_);
       heartbeat_ = resp->heartbeat_interval_ms() > 0
@@ -201,6 +204,11 @@ void ControllerClient::Handle(const v1::ControlMessage& msg) {
       ANDON_LOG(INFO) << "controller sent probe set version " << msg.probes().version() << " ("
                       << msg.probes().probes_size() << " probes)";
       if (callbacks_.on_probes) callbacks_.on_probes(msg.probes());
+      break;
+    case v1::ControlMessage::kHostLabels:
+      ANDON_LOG(INFO) << "controller sent this host's labels (" << msg.host_labels().labels_size()
+                      << ")";
+      if (callbacks_.on_host_labels) callbacks_.on_host_labels(msg.host_labels());
       break;
     case v1::ControlMessage::kTail:
       if (callbacks_.on_tail) callbacks_.on_tail(msg.tail());

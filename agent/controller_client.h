@@ -40,6 +40,9 @@ struct ControllerCallbacks {
   // The controller's desired probe set for this host (on registration and
   // whenever it changes).
   std::function<void(const v1::ProbeSet&)> on_probes;
+  // The host's labels as the controller holds them (on registration and
+  // whenever they change).
+  std::function<void(const v1::HostLabels&)> on_host_labels;
   std::function<std::vector<v1::ProbeState>()> probe_statuses;
   // The version of the probe set the agent runs now.
   std::function<uint64_t()> applied_probe_version;

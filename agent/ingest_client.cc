@@ -124,10 +124,16 @@ void IngestClient::Enqueue(std::vector<v1::Point> points,
   // Large windows are split so that no batch exceeds what the aggregator
   // accepts (points per batch, and gRPC's 4 MB message limit).
   const size_t chunk = std::max<size_t>(1, options_.max_points_per_batch);
+  std::optional<v1::HostLabels> labels;
+  {
+    absl::MutexLock lock(&labels_mu_);
+    labels = host_labels_;
+  }
   for (size_t begin = 0; begin < points.size(); begin += chunk) {
     v1::IngestBatch batch;
     batch.set_sender_id(options_.sender_id);
     batch.set_sender_kind(v1::AGENT);
+    if (labels) *batch.mutable_host_labels() = *labels;
     const size_t end = std::min(points.size(), begin + chunk);
     batch.mutable_points()->Reserve(static_cast<int>(end - begin));
     absl::flat_hash_set<std::string> used;
@@ -140,6 +146,11 @@ void IngestClient::Enqueue(std::vector<v1::Point> points,
     }
     Push(std::move(batch));
   }
+}
+
+void IngestClient::SetHostLabels(v1::HostLabels labels) {
+  absl::MutexLock lock(&labels_mu_);
+  host_labels_ = std::move(labels);
 }
 
 void IngestClient::Push(v1::IngestBatch batch) {

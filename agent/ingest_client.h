@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -89,6 +90,10 @@ class IngestClient {
   // descriptors of those its points use, so aggregators learn generic
   // probes' metrics from the data itself.
   void Enqueue(std::vector<v1::Point> points, const std::vector<v1::MetricInfo>& metrics = {});
+  // The host's labels as the controller holds them, put on every batch
+  // enqueued from now on (batches already queued or spooled keep theirs), so
+  // that leaves can keep a host label on what they forward.
+  void SetHostLabels(v1::HostLabels labels) ABSL_LOCKS_EXCLUDED(labels_mu_);
 
   v1::AgentStats stats() const;
   size_t queued() const;
@@ -130,6 +135,8 @@ class IngestClient {
   std::thread thread_;
   std::thread watchdog_;
 
+  absl::Mutex labels_mu_;
+  std::optional<v1::HostLabels> host_labels_ ABSL_GUARDED_BY(labels_mu_);  // none until told
   mutable absl::Mutex mu_;
   absl::CondVar cv_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;

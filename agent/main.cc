@@ -127,6 +127,13 @@ int Main(int argc, char** argv) {
                     << absl::GetFlag(FLAGS_spool_max_mb) << " MiB)";
   }
   IngestClient ingest({.sender_id = host_id, .spool = spool.get()}, metrics, clock);
+  {
+    // Until the controller says otherwise (it may hold changes made with
+    // `andonctl label`), batches carry the labels of --labels.
+    v1::HostLabels initial;
+    initial.mutable_labels()->insert(labels->begin(), labels->end());
+    ingest.SetHostLabels(std::move(initial));
+  }
   ingest.Start();
 
   absl::Mutex fatal_mu;
@@ -134,6 +141,7 @@ int Main(int argc, char** argv) {
   ControllerCallbacks callbacks{
       .on_assignment = [&](const v1::AggregatorRef& a) { ingest.SetTarget(a.address()); },
       .on_probes = [&](const v1::ProbeSet& set) { probes.SetDesired(set); },
+      .on_host_labels = [&](const v1::HostLabels& l) { ingest.SetHostLabels(l); },
       .probe_statuses = [&] { return probes.States(); },
       .applied_probe_version = [&] { return probes.AppliedVersion(); },
       .agent_stats =

@@ -53,6 +53,7 @@ absl::Status CheckLabels(const v1::Point& point, const v1::MetricInfo& metric) {
     }
     bool declared = false;
     for (const std::string& name : metric.labels()) declared |= (name == label.name());
+    for (const std::string& name : metric.host_labels()) declared |= (name == label.name());
     if (!declared) {
       return absl::InvalidArgumentError(
           absl::StrCat("label '", label.name(), "' is not declared for metric '", metric.name(),
@@ -64,6 +65,28 @@ absl::Status CheckLabels(const v1::Point& point, const v1::MetricInfo& metric) {
     }
     if (!seen.insert(label.name()).second) {
       return absl::InvalidArgumentError(absl::StrCat("label '", label.name(), "' appears twice"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// An agent's host labels: what the controller accepts for them.
+absl::Status CheckHostLabels(const v1::HostLabels& labels) {
+  constexpr int kMaxHostLabels = 64;
+  if (labels.labels_size() > kMaxHostLabels) {
+    return absl::InvalidArgumentError(absl::StrCat("host_labels holds ", labels.labels_size(),
+                                                   " labels, more than ", kMaxHostLabels));
+  }
+  for (const auto& [name, value] : labels.labels()) {
+    if (!IsValidLabelName(name) || name == "host") {
+      return absl::InvalidArgumentError(
+          absl::StrCat("host label name '", name,
+                       "' is invalid (must match [a-zA-Z_][a-zA-Z0-9_]* and not be "
+                       "'host', which is the host id)"));
+    }
+    if (value.find('\0') != std::string::npos) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("the value of host label '", name, "' holds a NUL byte"));
     }
   }
   return absl::OkStatus();
@@ -107,6 +130,14 @@ absl::Status BatchValidator::Validate(const v1::IngestBatch& batch) const {
                                                    " points, more than the limit of ",
                                                    kMaxPointsPerBatch, "; split the batch"));
   }
+  if (batch.has_host_labels()) {
+    if (batch.sender_kind() != v1::AGENT) {
+      return absl::InvalidArgumentError(absl::StrCat(where, ": host_labels come from agents only"));
+    }
+    if (absl::Status s = CheckHostLabels(batch.host_labels()); !s.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(where, ": ", s.message()));
+    }
+  }
   absl::StatusOr<std::vector<v1::MetricInfo>> declared = CheckDeclarations(batch);
   if (!declared.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(where, ": ", declared.status().message()));
@@ -127,19 +158,34 @@ absl::StatusOr<std::vector<v1::MetricInfo>> BatchValidator::CheckDeclarations(
     const v1::IngestBatch& batch) const {
   std::vector<v1::MetricInfo> out;
   for (const v1::MetricInfo& m : batch.metrics()) {
+    if (m.host_labels_size() > 0 && batch.sender_kind() != v1::AGGREGATOR) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "metric '", m.name(), "' declares host_labels, which only aggregators forward"));
+    }
     // A scratch catalog checks the declaration's form without touching ours.
     MetricCatalog scratch;
     absl::StatusOr<v1::MetricInfo> known = catalog_->Lookup(m.name());
     if (known.ok()) ANDON_RETURN_IF_ERROR(scratch.Declare(*known).status());
-    ANDON_RETURN_IF_ERROR(scratch.Declare(m).status());
+    v1::MetricInfo descriptor = m;
+    descriptor.clear_host_labels();
+    ANDON_RETURN_IF_ERROR(scratch.Declare(descriptor).status());
     out.push_back(*scratch.Lookup(m.name()));
+    // Labels a forwarding rule took from hosts hold for this batch only.
+    for (const std::string& name : m.host_labels()) {
+      if (!IsValidLabelName(name) || name == "host") {
+        return absl::InvalidArgumentError(
+            absl::StrCat("metric '", m.name(), "' declares an invalid host label '", name, "'"));
+      }
+      out.back().add_host_labels(name);
+    }
   }
   return out;
 }
 
 std::vector<v1::MetricInfo> BatchValidator::Learn(const v1::IngestBatch& batch) const {
   std::vector<v1::MetricInfo> changed;
-  for (const v1::MetricInfo& m : batch.metrics()) {
+  for (v1::MetricInfo m : batch.metrics()) {
+    m.clear_host_labels();  // the batch's, not the metric's
     absl::StatusOr<bool> c = catalog_->Declare(m);
     if (c.ok() && *c) changed.push_back(*catalog_->Lookup(m.name()));
   }

@@ -44,6 +44,37 @@ TEST_F(BatchValidatorTest, AcceptsAWellFormedBatch) {
   EXPECT_TRUE(validator_.Validate(Batch("h1", 1, {})).ok());
 }
 
+TEST_F(BatchValidatorTest, AcceptsHostLabelsAForwardedBatchDeclares) {
+  v1::Point p = CounterPoint("syscalls", {{"role", "db"}, {"syscall", "read"}}, kT0Ns, 3);
+  v1::IngestBatch forwarded = Batch("leaf-1", 1, {p});
+  forwarded.set_sender_kind(v1::AGGREGATOR);
+  v1::MetricInfo declared = *catalog_.Lookup("syscalls");
+  declared.add_host_labels("role");
+  *forwarded.add_metrics() = declared;
+  EXPECT_TRUE(validator_.Validate(forwarded).ok()) << validator_.Validate(forwarded);
+  // The catalog learns the descriptor without the batch's host labels.
+  validator_.Learn(forwarded);
+  EXPECT_EQ(catalog_.Lookup("syscalls")->host_labels_size(), 0);
+  // Without the declaration, role is refused as before.
+  forwarded.clear_metrics();
+  EXPECT_THAT(Rejection(forwarded), HasSubstr("label 'role' is not declared"));
+  // An agent may not declare host labels for its points.
+  v1::IngestBatch agent = Batch("h1", 1, {p});
+  *agent.add_metrics() = declared;
+  EXPECT_THAT(Rejection(agent), HasSubstr("only aggregators forward"));
+}
+
+TEST_F(BatchValidatorTest, ChecksTheHostLabelsOfAnAgent) {
+  v1::IngestBatch batch = Batch("h1", 1, {Syscalls("h1", "nginx", "read", kT0Ns, 1)});
+  (*batch.mutable_host_labels()->mutable_labels())["role"] = "db";
+  EXPECT_TRUE(validator_.Validate(batch).ok());
+  (*batch.mutable_host_labels()->mutable_labels())["host"] = "other";
+  EXPECT_THAT(Rejection(batch), HasSubstr("host label name 'host' is invalid"));
+  batch.mutable_host_labels()->mutable_labels()->erase("host");
+  batch.set_sender_kind(v1::AGGREGATOR);
+  EXPECT_THAT(Rejection(batch), HasSubstr("host_labels come from agents only"));
+}
+
 TEST_F(BatchValidatorTest, RejectsMissingSender) {
   EXPECT_THAT(Rejection(Batch("", 1, {})), HasSubstr("no sender_id"));
 }

@@ -66,11 +66,24 @@ bool ForwardRules::Keeps(absl::string_view metric, absl::string_view label) cons
   return it->second.find(std::string(label)) != it->second.end();
 }
 
-v1::SeriesKey ForwardRules::Reduce(const v1::SeriesKey& key) const {
+v1::SeriesKey ForwardRules::Reduce(const v1::SeriesKey& key, const v1::HostLabels* host) const {
   v1::SeriesKey out;
   out.set_metric(key.metric());
   for (const v1::Label& l : key.labels()) {
     if (Keeps(key.metric(), l.name())) *out.add_labels() = l;
+  }
+  auto rule = keep_.find(key.metric());
+  if (host != nullptr && rule != keep_.end()) {
+    for (const std::string& name : rule->second) {
+      auto value = host->labels().find(name);
+      if (value == host->labels().end() || name == "host") continue;
+      bool on_point = false;
+      for (const v1::Label& l : key.labels()) on_point |= l.name() == name;
+      if (on_point) continue;
+      v1::Label* added = out.add_labels();
+      added->set_name(name);
+      added->set_value(value->second);
+    }
   }
   CanonicalizeSeriesKey(out);
   return out;

@@ -34,7 +34,12 @@ class ForwardRules {
   bool Keeps(absl::string_view metric, absl::string_view label) const;
 
   // The series as the parent stores it: labels not kept removed, canonical.
-  v1::SeriesKey Reduce(const v1::SeriesKey& key) const;
+  // With `host` (the labels of the host the point came from), a label the
+  // metric's rule keeps and the point lacks is taken from the host's labels
+  // (`syscalls:role,syscall` keeps role), so the parent can group by it; a
+  // label of the point wins over a host label of the same name. Metrics
+  // without a rule take nothing from the host.
+  v1::SeriesKey Reduce(const v1::SeriesKey& key, const v1::HostLabels* host = nullptr) const;
 
  private:
   std::map<std::string, std::set<std::string>, std::less<>> keep_;

@@ -17,6 +17,25 @@
 #include "controller/control_reactor.h"
 
 namespace andon::controller {
+namespace {
+
+// The host's labels in a canonical order, as a cache key.
+std::string LabelsKey(const google::protobuf::Map<std::string, std::string>& labels) {
+  std::vector<std::pair<std::string, std::string>> sorted(labels.begin(), labels.end());
+  std::sort(sorted.begin(), sorted.end());
+  std::string key;
+  for (const auto& [k, v] : sorted) absl::StrAppend(&key, k, "=", v, "\n");
+  return key;
+}
+
+std::shared_ptr<const v1::ControlMessage> HostLabelsMessage(
+    const google::protobuf::Map<std::string, std::string>& labels) {
+  auto message = std::make_shared<v1::ControlMessage>();
+  *message->mutable_host_labels()->mutable_labels() = labels;
+  return message;
+}
+
+}  // namespace
 
 grpc::ServerUnaryReactor* AgentControlService::Register(grpc::CallbackServerContext* context,
                                                         const v1::RegisterRequest* request,
@@ -31,6 +50,7 @@ grpc::ServerUnaryReactor* AgentControlService::Register(grpc::CallbackServerCont
     response->set_heartbeat_interval_ms(
         static_cast<uint32_t>(absl::ToInt64Milliseconds(registry_->HeartbeatInterval())));
     *response->mutable_probes() = probes_->ForHost(host.info().host_id(), host.info().labels()).set;
+    *response->mutable_host_labels()->mutable_labels() = host.info().labels();
     return absl::OkStatus();
   }();
   metrics_->CountRegister(status);
@@ -61,18 +81,15 @@ absl::Status AgentControlService::Attach(const std::string& host_id, const std::
   // Placed at Register, perhaps by an older map: the next walk checks.
   placement_dirty_ = true;
   metrics_->StreamOpened();
-  // Every new stream starts with the host's whole probe set: the agent
-  // compares it with what it runs and changes only the difference.
-  if (std::optional<HostProbes> probes = ProbesOf(host_id)) {
-    PushProbes(host_id, reactor, *probes, /*force=*/true);
-  }
-  return absl::OkStatus();
-}
-
-std::optional<HostProbes> AgentControlService::ProbesOf(const std::string& host_id) const {
+  // Every new stream starts with the host's labels (they may have changed
+  // since its Register answer) and its whole probe set: the agent compares
+  // that with what it runs and changes only the difference.
   auto labels = registry_->LabelsOf(host_id);
-  if (!labels) return std::nullopt;
-  return probes_->ForHost(host_id, *labels);
+  if (!labels) return absl::OkStatus();
+  reactor->labels_key = LabelsKey(*labels);
+  reactor->Push(HostLabelsMessage(*labels));
+  PushProbes(host_id, reactor, probes_->ForHost(host_id, *labels), /*force=*/true);
+  return absl::OkStatus();
 }
 
 namespace {
@@ -88,15 +105,6 @@ std::shared_ptr<const v1::ControlMessage> ProbesMessage(const HostProbes& probes
   auto message = std::make_shared<v1::ControlMessage>();
   *message->mutable_probes() = probes.set;
   return message;
-}
-
-// The host's labels in a canonical order, as a cache key.
-std::string LabelsKey(const google::protobuf::Map<std::string, std::string>& labels) {
-  std::vector<std::pair<std::string, std::string>> sorted(labels.begin(), labels.end());
-  std::sort(sorted.begin(), sorted.end());
-  std::string key;
-  for (const auto& [k, v] : sorted) absl::StrAppend(&key, k, "=", v, "\n");
-  return key;
 }
 
 }  // namespace
@@ -158,6 +166,11 @@ void AgentControlService::PushProbeChanges() {
   std::deque<Computed> own;
   // Sets to send, written after mu_ is released.
   std::vector<std::pair<std::shared_ptr<ControlReactor>, const Computed*>> outgoing;
+  // Hosts whose labels changed since they were last sent, with the message
+  // for each distinct label set (a label change walks too).
+  absl::flat_hash_map<std::string, std::shared_ptr<const v1::ControlMessage>> labels_messages;
+  std::vector<std::pair<std::shared_ptr<ControlReactor>, std::shared_ptr<const v1::ControlMessage>>>
+      outgoing_labels;
   size_t streams = 0;
   uint64_t version = 0;
   {
@@ -167,6 +180,12 @@ void AgentControlService::PushProbeChanges() {
     for (auto& [host_id, reactor] : streams_) {
       auto labels = labels_of.find(host_id);
       if (labels == labels_of.end()) continue;
+      if (labels->second.key != reactor->labels_key) {
+        reactor->labels_key = labels->second.key;
+        auto& message = labels_messages[labels->second.key];
+        if (message == nullptr) message = HostLabelsMessage(*labels->second.labels);
+        outgoing_labels.emplace_back(reactor, message);
+      }
       Computed* computed = nullptr;
       bool fresh = true;
       if (by_labels) {
@@ -208,6 +227,10 @@ void AgentControlService::PushProbeChanges() {
     std::thread other(send, half, outgoing.size());
     send(0, half);
     other.join();
+  }
+  for (auto& [reactor, message] : outgoing_labels) reactor->Push(std::move(message));
+  if (!outgoing_labels.empty()) {
+    ANDON_LOG(INFO) << "host labels changed: sent to " << outgoing_labels.size() << " hosts";
   }
   const size_t pushed = outgoing.size();
   if (pushed > 0) {

@@ -88,8 +88,6 @@ class AgentControlService final : public v1::AgentControl::CallbackService {
   // host disconnected (under mu_, for the same reason).
   void Detach(const std::string& host_id, const std::string& instance_id, ControlReactor* reactor);
 
-  // The host's probe set now, or nullopt if it is unknown.
-  std::optional<HostProbes> ProbesOf(const std::string& host_id) const;
   // Sends `probes` on `reactor` if it differs from what the stream was last
   // sent (always when `force`).
   void PushProbes(const std::string& host_id, ControlReactor* reactor, const HostProbes& probes,

@@ -74,6 +74,19 @@ class AgentControlServiceTest : public RegistryTestBase {
     return false;
   }
 
+  // Reads what every new stream starts with: the host's labels, then its
+  // probe set (returned).
+  template <typename Stream>
+  static v1::ControlMessage ReadStart(Stream& stream) {
+    v1::ControlMessage labels;
+    v1::ControlMessage probes;
+    EXPECT_TRUE(stream->Read(&labels));
+    EXPECT_TRUE(labels.has_host_labels()) << labels.DebugString();
+    EXPECT_TRUE(stream->Read(&probes));
+    EXPECT_TRUE(probes.has_probes()) << probes.DebugString();
+    return probes;
+  }
+
   static v1::AgentMessage Hello(const std::string& host_id, const std::string& instance) {
     v1::AgentMessage m;
     *m.mutable_hello()->mutable_host() = MakeHostInfo(host_id);
@@ -125,11 +138,9 @@ TEST_F(AgentControlServiceTest, HelloMarksConnectedAndEndMarksDisconnected) {
   auto stream = stub_->Control(&ctx);
   ASSERT_TRUE(stream->Write(Hello("web-1", "inst-a")));
   EXPECT_TRUE(WaitConnected("web-1", true));
-  // The stream starts with the host's probe set; a sync stream's Finish()
-  // waits until every message sent to it was read.
-  v1::ControlMessage probes;
-  ASSERT_TRUE(stream->Read(&probes));
-  EXPECT_TRUE(probes.has_probes());
+  // The stream starts with the host's labels and probe set; a sync stream's
+  // Finish() waits until every message sent to it was read.
+  EXPECT_TRUE(ReadStart(stream).has_probes());
   v1::AgentMessage hb;
   hb.mutable_heartbeat()->set_applied_config_version(7);
   ASSERT_TRUE(stream->Write(hb));
@@ -193,9 +204,7 @@ TEST_F(AgentControlServiceTest, PushesNewAssignmentWhenAggregatorDies) {
   auto stream = stub_->Control(&ctx);
   ASSERT_TRUE(stream->Write(Hello("web-1", "inst-a")));
   ASSERT_TRUE(WaitConnected("web-1", true));
-  v1::ControlMessage first_message;
-  ASSERT_TRUE(stream->Read(&first_message));
-  ASSERT_TRUE(first_message.has_probes()) << "a new stream starts with the host's probe set";
+  ASSERT_TRUE(ReadStart(stream).has_probes()) << "a new stream starts with the host's probe set";
   service_->PushAssignmentChanges();  // nothing changed: nothing sent
 
   clock_.Advance(absl::Seconds(11));       // both miss 5 heartbeats...
@@ -307,8 +316,7 @@ TEST_F(AgentControlServiceTest, PushesProbeSetsOnlyToHostsWhoseSetChanged) {
   grpc::ClientContext ctx;
   auto stream = stub_->Control(&ctx);
   ASSERT_TRUE(stream->Write(Hello("web-1", "inst-a")));
-  v1::ControlMessage in;
-  ASSERT_TRUE(stream->Read(&in));
+  v1::ControlMessage in = ReadStart(stream);
   ASSERT_TRUE(in.has_probes());
   EXPECT_EQ(in.probes().probes_size(), 3);
 
@@ -349,6 +357,47 @@ TEST_F(AgentControlServiceTest, PushesProbeSetsOnlyToHostsWhoseSetChanged) {
 namespace andon::controller {
 namespace {
 
+TEST_F(AgentControlServiceTest, HostLabelsGoOutAtRegisterAndToTheHostWhenTheyChange) {
+  ASSERT_TRUE(AddAggregator("agg-1").ok());
+  v1::RegisterResponse resp;
+  grpc::ClientContext register_ctx;
+  v1::RegisterRequest req;
+  *req.mutable_host() = MakeHostInfo("web-1", {{"role", "web"}});
+  req.set_instance_id("inst-a");
+  ASSERT_TRUE(stub_->Register(&register_ctx, req, &resp).ok());
+  EXPECT_EQ(resp.host_labels().labels().at("role"), "web");
+  ASSERT_TRUE(registry_->RegisterHost(MakeHostInfo("db-1", {{"role", "db"}}), "inst-db").ok());
+
+  grpc::ClientContext ctx;
+  auto stream = stub_->Control(&ctx);
+  v1::AgentMessage hello = Hello("web-1", "inst-a");
+  *hello.mutable_hello()->mutable_host() = req.host();
+  ASSERT_TRUE(stream->Write(hello));
+  EXPECT_EQ(ReadStart(stream).has_probes(), true);
+  // Another host's change sends web-1 nothing; its own change sends it its
+  // new labels (and nothing else: its probe set is the same).
+  ASSERT_TRUE(registry_->SetHostLabels("db-1", {{"tier", "x"}}, {}).ok());
+  service_->PushProbeChanges();
+  ASSERT_TRUE(registry_->SetHostLabels("web-1", {{"tier", "canary"}}, {}).ok());
+  service_->PushProbeChanges();
+  v1::ControlMessage in;
+  ASSERT_TRUE(stream->Read(&in));
+  ASSERT_TRUE(in.has_host_labels()) << in.DebugString();
+  EXPECT_EQ(in.host_labels().labels().at("tier"), "canary");
+  EXPECT_EQ(in.host_labels().labels().at("role"), "web");
+  // Nothing changed since: another walk sends nothing more. A heartbeat
+  // interval change is the next (and only) message, proving it.
+  service_->PushProbeChanges();
+  for (int i = 0; i < 1250; ++i) {
+    ASSERT_TRUE(registry_->RegisterHost(MakeHostInfo("bulk-" + std::to_string(i)), "inst").ok());
+  }
+  ASSERT_EQ(service_->PushHeartbeatInterval(), 1u);
+  ASSERT_TRUE(stream->Read(&in));
+  EXPECT_EQ(in.msg_case(), v1::ControlMessage::kHeartbeatIntervalMs) << in.DebugString();
+  ctx.TryCancel();
+  stream->Finish();
+}
+
 TEST_F(AgentControlServiceTest, AgentsAreToldASlowerHeartbeatAsTheFleetGrows) {
   ASSERT_TRUE(AddAggregator("agg-1").ok());
   v1::RegisterResponse resp;
@@ -357,8 +406,7 @@ TEST_F(AgentControlServiceTest, AgentsAreToldASlowerHeartbeatAsTheFleetGrows) {
   grpc::ClientContext ctx;
   auto stream = stub_->Control(&ctx);
   ASSERT_TRUE(stream->Write(Hello("web-1", "inst-a")));
-  v1::ControlMessage in;
-  ASSERT_TRUE(stream->Read(&in));
+  v1::ControlMessage in = ReadStart(stream);
   ASSERT_TRUE(in.has_probes());
   EXPECT_EQ(service_->PushHeartbeatInterval(), 0u) << "nothing changed yet";
 

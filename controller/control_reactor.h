@@ -40,6 +40,9 @@ class AgentControlService::ControlReactor final
   // content and the set's version. Guarded by service_->mu_.
   uint64_t probes_fingerprint = 0;
   uint64_t probes_version = 0;
+  // The host's labels the agent was last sent, as LabelsKey() makes them.
+  // Guarded by service_->mu_.
+  std::string labels_key;
   // The heartbeat interval the agent was last told. Guarded by service_->mu_.
   absl::Duration heartbeat_interval = absl::Seconds(1);
 

@@ -2,7 +2,9 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <limits>
+#include <map>
 #include <set>
 #include <utility>
 
@@ -44,11 +46,24 @@ absl::Status Forwarder::Recover() {
     for (const v1::ForwardRule& r : *rules) *holder.add_forward_rules() = r;
     rules_text_ = holder.SerializeAsString();
   }
+  absl::StatusOr<std::map<std::string, v1::HostLabels>> labels = store_->LoadHostLabels();
+  if (!labels.ok()) return labels.status();
+  {
+    absl::MutexLock lock(&labels_mu_);
+    host_labels_.insert(labels->begin(), labels->end());
+  }
   uint64_t recovered = 0;
   for (const v1::MetricInfo& metric : catalog_->List()) {
     absl::StatusOr<std::vector<SeriesRef>> series = store_->SelectSeries(metric.name(), {});
     if (!series.ok()) return series.status();
     for (const SeriesRef& ref : *series) {
+      // Rebuilt windows carry the host's labels as they were last known.
+      const v1::HostLabels* host = nullptr;
+      for (const v1::Label& l : ref.key.labels()) {
+        if (l.name() != "host") continue;
+        auto found = labels->find(l.value());
+        if (found != labels->end()) host = &found->second;
+      }
       absl::Status s =
           store_->ScanPoints(Level::kRaw, ref.id, cursor, std::numeric_limits<int64_t>::max(),
                              [&](int64_t start, int64_t window_ns, const v1::Value& value) {
@@ -57,7 +72,7 @@ absl::Status Forwarder::Recover() {
                                p.set_window_start_ns(start);
                                p.set_window_ns(window_ns);
                                *p.mutable_value() = value;
-                               reducer_->Add(p);
+                               reducer_->Add(p, host);
                                ++recovered;
                                return true;
                              });
@@ -104,10 +119,24 @@ absl::Status Forwarder::SetRules(const std::vector<v1::ForwardRule>& rules) {
   return absl::OkStatus();
 }
 
+std::optional<v1::HostLabels> Forwarder::HostLabelsFor(const v1::IngestBatch& batch) {
+  if (batch.sender_kind() != v1::AGENT) return std::nullopt;
+  absl::MutexLock lock(&labels_mu_);
+  if (batch.has_host_labels()) {
+    v1::HostLabels& kept = host_labels_[batch.sender_id()];
+    kept = batch.host_labels();
+    return kept;
+  }
+  auto it = host_labels_.find(batch.sender_id());
+  if (it == host_labels_.end()) return std::nullopt;
+  return it->second;
+}
+
 void Forwarder::OnApplied(const v1::IngestBatch& batch) {
   bool late = false;
+  const std::optional<v1::HostLabels> host = HostLabelsFor(batch);
   for (const v1::Point& p : batch.points()) {
-    switch (reducer_->Add(p)) {
+    switch (reducer_->Add(p, host ? &*host : nullptr)) {
       case WindowReducer::Added::kOpen:
         break;
       case WindowReducer::Added::kLate:
@@ -140,12 +169,21 @@ absl::Status Forwarder::CloseDue() {
 absl::Status Forwarder::Queue(std::vector<v1::Point> points, int64_t cursor) {
   if (points.empty() && cursor == 0) return absl::OkStatus();
   std::vector<v1::IngestBatch> batches;
-  std::set<std::string> metrics_of_batch;
+  // Metric -> the label names its points in the batch carry.
+  std::map<std::string, std::set<std::string>> metrics_of_batch;
   auto finish_batch = [&] {
     v1::IngestBatch& b = batches.back();
-    for (const std::string& m : metrics_of_batch) {
+    for (const auto& [m, names] : metrics_of_batch) {
       absl::StatusOr<v1::MetricInfo> info = catalog_->Lookup(m);
-      if (info.ok()) *b.add_metrics() = *info;
+      if (!info.ok()) continue;
+      // Labels a rule took from the hosts are declared with the batch, so
+      // that the parent accepts them without knowing the rules.
+      for (const std::string& name : names) {
+        if (std::find(info->labels().begin(), info->labels().end(), name) == info->labels().end()) {
+          info->add_host_labels(name);
+        }
+      }
+      *b.add_metrics() = *std::move(info);
     }
     metrics_of_batch.clear();
   };
@@ -157,7 +195,8 @@ absl::Status Forwarder::Queue(std::vector<v1::Point> points, int64_t cursor) {
       batches.back().set_sender_id(options_.id);
       batches.back().set_sender_kind(v1::AGGREGATOR);
     }
-    metrics_of_batch.insert(p.series().metric());
+    std::set<std::string>& names = metrics_of_batch[p.series().metric()];
+    for (const v1::Label& l : p.series().labels()) names.insert(l.name());
     *batches.back().add_points() = std::move(p);
   }
   if (!batches.empty()) finish_batch();

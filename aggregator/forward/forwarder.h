@@ -2,11 +2,13 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -81,6 +83,10 @@ class Forwarder final : public AppliedBatchSink {
   // Puts `points` into the outbox as batches, moving the cursor to `cursor`.
   absl::Status Queue(std::vector<v1::Point> points, int64_t cursor);
   v1::Ingest::Stub* StubFor(const std::string& address) ABSL_LOCKS_EXCLUDED(mu_);
+  // The labels of the agent `sender` as its batches last said, updated from
+  // `batch` when it says; nullopt if never said.
+  std::optional<v1::HostLabels> HostLabelsFor(const v1::IngestBatch& batch)
+      ABSL_LOCKS_EXCLUDED(labels_mu_);
 
   const ForwarderOptions options_;
   Outbox* const outbox_;
@@ -91,6 +97,10 @@ class Forwarder final : public AppliedBatchSink {
   std::unique_ptr<WindowReducer> reducer_;
   StopSignal stop_;
   std::thread thread_;
+
+  absl::Mutex labels_mu_;
+  // Agents' labels by host id, for rules that keep host labels.
+  absl::flat_hash_map<std::string, v1::HostLabels> host_labels_ ABSL_GUARDED_BY(labels_mu_);
 
   absl::Mutex mu_;
   std::string parent_address_ ABSL_GUARDED_BY(mu_);

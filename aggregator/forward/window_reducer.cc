@@ -16,8 +16,8 @@ void WindowReducer::SetRules(ForwardRules rules) {
   rules_ = std::move(rules);
 }
 
-bool WindowReducer::MergeInto(Window& window, const v1::Point& point) {
-  v1::SeriesKey reduced = rules_.Reduce(point.series());
+bool WindowReducer::MergeInto(Window& window, const v1::Point& point, const v1::HostLabels* host) {
+  v1::SeriesKey reduced = rules_.Reduce(point.series(), host);
   std::string key = EncodeUint64(static_cast<uint64_t>(point.window_start_ns())) +
                     EncodeUint64(static_cast<uint64_t>(point.window_ns())) +
                     reduced.SerializeAsString();
@@ -42,11 +42,11 @@ bool WindowReducer::MergeInto(Window& window, const v1::Point& point) {
   return true;
 }
 
-WindowReducer::Added WindowReducer::Add(const v1::Point& point) {
+WindowReducer::Added WindowReducer::Add(const v1::Point& point, const v1::HostLabels* host) {
   absl::MutexLock lock(&mu_);
   const bool late = point.window_start_ns() < cursor_;
   Window& into = late ? late_ : open_[point.window_start_ns()];
-  if (!MergeInto(into, point)) {
+  if (!MergeInto(into, point, host)) {
     ++dropped_points_;
     return Added::kDropped;
   }

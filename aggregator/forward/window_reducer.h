@@ -29,8 +29,10 @@ class WindowReducer {
 
   void SetRules(ForwardRules rules) ABSL_LOCKS_EXCLUDED(mu_);
   enum class Added { kOpen, kLate, kDropped };
-  // Adds a point already stored here (the same point must not be added twice).
-  Added Add(const v1::Point& point) ABSL_LOCKS_EXCLUDED(mu_);
+  // Adds a point already stored here (the same point must not be added
+  // twice); `host`: the labels of the host it came from, for rules that keep
+  // a host label (ForwardRules::Reduce).
+  Added Add(const v1::Point& point, const v1::HostLabels* host = nullptr) ABSL_LOCKS_EXCLUDED(mu_);
 
   // Takes the windows starting before `cursor_ns` (a cursor at or below the
   // current one takes none) and every late amendment, and moves the cursor
@@ -45,7 +47,8 @@ class WindowReducer {
  private:
   // Reduced series (with its window width) -> merged point.
   using Window = absl::flat_hash_map<std::string, v1::Point>;
-  bool MergeInto(Window& window, const v1::Point& point) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool MergeInto(Window& window, const v1::Point& point, const v1::HostLabels* host)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const size_t max_points_;
   mutable absl::Mutex mu_;

@@ -73,6 +73,49 @@ TEST(WindowReducerTest, RulesKeepOnlyTheLabelsTheyName) {
             (std::vector<std::string>{R"(syscalls{syscall="read"}@0=7)"}));
 }
 
+v1::HostLabels Role(const std::string& role) {
+  v1::HostLabels labels;
+  (*labels.mutable_labels())["role"] = role;
+  (*labels.mutable_labels())["rack"] = "r1";
+  return labels;
+}
+
+TEST(WindowReducerTest, RulesKeepHostLabelsTheyName) {
+  WindowReducer r(kT0Ns, 1000);
+  auto rules = ForwardRules::Parse("syscalls:role,syscall");
+  ASSERT_TRUE(rules.ok()) << rules.status();
+  r.SetRules(*rules);
+  const v1::HostLabels db = Role("db");
+  const v1::HostLabels web = Role("web");
+  r.Add(Syscalls("a", "nginx", "read", kT0Ns, 3), &web);
+  r.Add(Syscalls("b", "nginx", "read", kT0Ns, 4), &web);
+  r.Add(Syscalls("c", "postgres", "read", kT0Ns, 5), &db);
+  r.Add(Syscalls("d", "x", "read", kT0Ns, 1));  // labels never said: no role
+  // rack is not kept: the rule does not name it.
+  EXPECT_EQ(Render(r.Close(kT0Ns + kSecondNs)),
+            (std::vector<std::string>{R"(syscalls{role="db",syscall="read"}@0=5)",
+                                      R"(syscalls{role="web",syscall="read"}@0=7)",
+                                      R"(syscalls{syscall="read"}@0=1)"}));
+}
+
+TEST(ForwardRulesTest, HostLabelsOnlyThroughARuleAndNeverOverThePointsOwn) {
+  auto rules = ForwardRules::Parse("syscalls:comm,role");
+  ASSERT_TRUE(rules.ok()) << rules.status();
+  v1::HostLabels host;
+  (*host.mutable_labels())["comm"] = "from-host";
+  (*host.mutable_labels())["role"] = "db";
+  EXPECT_EQ(
+      SeriesKeyToString(rules->Reduce(Syscalls("a", "nginx", "read", kT0Ns, 1).series(), &host)),
+      R"(syscalls{comm="nginx",role="db"})");
+  // No rule for execs: every label but host, and nothing from the host.
+  v1::SeriesKey execs;
+  execs.set_metric("execs");
+  v1::Label* h = execs.add_labels();
+  h->set_name("host");
+  h->set_value("a");
+  EXPECT_EQ(SeriesKeyToString(rules->Reduce(execs, &host)), "execs{}");
+}
+
 TEST(WindowReducerTest, APointBeyondTheBoundIsDroppedAndCounted) {
   WindowReducer r(kT0Ns, 1);
   r.Add(Syscalls("a", "x", "read", kT0Ns, 1));

@@ -284,6 +284,23 @@ absl::StatusOr<std::vector<v1::MetricInfo>> RocksDbSeriesStore::LoadMetricInfos(
   return out;
 }
 
+absl::StatusOr<std::map<std::string, v1::HostLabels>> RocksDbSeriesStore::LoadHostLabels() const {
+  if (db_ == nullptr) return absl::FailedPreconditionError("series store is closed");
+  std::map<std::string, v1::HostLabels> out;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  const std::string prefix(1, kHostLabelsPrefix);
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    v1::HostLabels labels;
+    if (!labels.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return absl::DataLossError(
+          absl::StrCat("data dir ", dir_, ": corrupt host labels '", it->key().ToString(), "'"));
+    }
+    out[it->key().ToString().substr(1)] = std::move(labels);
+  }
+  if (!it->status().ok()) return ReadError("host labels", it->status().ToString());
+  return out;
+}
+
 absl::StatusOr<ApplyResult> RocksDbSeriesStore::ApplyBatch(const v1::IngestBatch& batch) {
   if (batch.sender_id().empty()) return absl::InvalidArgumentError("batch has no sender_id");
   absl::MutexLock lock(&apply_mu_);
@@ -360,6 +377,18 @@ absl::StatusOr<ApplyResult> RocksDbSeriesStore::ApplyBatch(const v1::IngestBatch
   const uint64_t log_sequence = next_log_sequence_;
   if (!open.empty()) write.Put(LogKey(log_sequence), batch.SerializeAsString());
   write.Put(SequenceKey(batch.sender_id()), EncodeUint64(batch.sequence()));
+  // With the batch, so that a duplicate (written nothing) never replaces
+  // newer labels with those of an older batch.
+  std::map<std::string, std::string> labels;
+  bool labels_changed = false;
+  if (batch.has_host_labels()) {
+    labels.insert(batch.host_labels().labels().begin(), batch.host_labels().labels().end());
+    auto written = host_labels_written_.find(batch.sender_id());
+    labels_changed = written == host_labels_written_.end() || written->second != labels;
+    if (labels_changed) {
+      write.Put(HostLabelsKey(batch.sender_id()), batch.host_labels().SerializeAsString());
+    }
+  }
 
   rocksdb::Status s = db_->Write(rocksdb::WriteOptions(), &write);
   if (!s.ok()) {
@@ -367,6 +396,10 @@ absl::StatusOr<ApplyResult> RocksDbSeriesStore::ApplyBatch(const v1::IngestBatch
     return absl::UnavailableError(absl::StrCat("writing to data dir ", dir_, ": ", s.ToString()));
   }
   result.last_sequence = batch.sequence();
+  if (labels_changed) {
+    if (host_labels_written_.size() >= kMaxCachedSequences) host_labels_written_.clear();
+    host_labels_written_[batch.sender_id()] = std::move(labels);
+  }
   {
     absl::MutexLock cache(&sequences_mu_);
     if (sequences_.size() >= kMaxCachedSequences) sequences_.clear();

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <deque>
 #include <limits>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -82,6 +83,7 @@ class RocksDbSeriesStore final : public SeriesStore {
   absl::StatusOr<uint64_t> LastSequence(absl::string_view sender_id) const override;
   absl::Status PutMetricInfo(const v1::MetricInfo& metric) override;
   absl::StatusOr<std::vector<v1::MetricInfo>> LoadMetricInfos() const override;
+  absl::StatusOr<std::map<std::string, v1::HostLabels>> LoadHostLabels() const override;
 
   // Rolls up every open 10 s window starting before `until_ns` (floored to
   // 10 s) now. ApplyBatch does this as windows come due.
@@ -127,6 +129,10 @@ class RocksDbSeriesStore final : public SeriesStore {
   // Serializes ApplyBatch.
   absl::Mutex apply_mu_;
   KnownSeries known_ ABSL_GUARDED_BY(apply_mu_);
+  // Each agent's host labels as last written, so that batches repeating them
+  // (nearly all) write nothing more.
+  absl::flat_hash_map<std::string, std::map<std::string, std::string>> host_labels_written_
+      ABSL_GUARDED_BY(apply_mu_);
   // Each sender's last applied sequence, as stored (a read per batch saved).
   mutable absl::Mutex sequences_mu_;
   mutable absl::flat_hash_map<std::string, uint64_t> sequences_ ABSL_GUARDED_BY(sequences_mu_);

@@ -203,6 +203,34 @@ TEST_F(RocksDbSeriesStoreTest, ReopenKeepsPointsSeriesAndSequences) {
   }
 }
 
+TEST_F(RocksDbSeriesStoreTest, HostLabelsAreKeptWithTheirBatchAndSurviveAReopen) {
+  auto with_role = [](uint64_t sequence, const std::string& role) {
+    v1::IngestBatch b = Batch("h1", sequence, {Syscalls("h1", "nginx", "read", kT0Ns, 1)});
+    (*b.mutable_host_labels()->mutable_labels())["role"] = role;
+    return b;
+  };
+  ASSERT_TRUE(store_->ApplyBatch(with_role(2, "db")).ok());
+  // An older batch replayed (a duplicate) writes nothing, its labels neither.
+  auto older = store_->ApplyBatch(with_role(1, "web"));
+  ASSERT_TRUE(older.ok());
+  EXPECT_TRUE(older->duplicate);
+  // A batch that says nothing of labels leaves them.
+  ASSERT_TRUE(store_->ApplyBatch(Batch("h1", 3, {Syscalls("h1", "x", "read", kT0Ns, 1)})).ok());
+  ASSERT_TRUE(store_->Close().ok());
+  Reopen();
+  auto labels = store_->LoadHostLabels();
+  ASSERT_TRUE(labels.ok()) << labels.status();
+  ASSERT_EQ(labels->size(), 1u);
+  EXPECT_EQ(labels->at("h1").labels().at("role"), "db");
+  // The same labels again write nothing new; changed ones replace them.
+  ASSERT_TRUE(store_->ApplyBatch(with_role(4, "db")).ok());
+  ASSERT_TRUE(store_->ApplyBatch(with_role(5, "web")).ok());
+  ASSERT_TRUE(store_->ApplyBatch(with_role(6, "web")).ok());
+  labels = store_->LoadHostLabels();
+  ASSERT_TRUE(labels.ok()) << labels.status();
+  EXPECT_EQ(labels->at("h1").labels().at("role"), "web");
+}
+
 TEST_F(RocksDbSeriesStoreTest, ReadPointsIsHalfOpenAndPerSeries) {
   ASSERT_TRUE(store_
                   ->ApplyBatch(Batch("h1", 1,

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -111,6 +112,12 @@ class SeriesStore {
   virtual absl::Status PutMetricInfo(const v1::MetricInfo& metric) = 0;
   // Every descriptor kept by PutMetricInfo.
   virtual absl::StatusOr<std::vector<v1::MetricInfo>> LoadMetricInfos() const = 0;
+
+  // Each agent's host labels as of its newest applied batch that carried
+  // them (IngestBatch.host_labels; kept by ApplyBatch in the same write), by
+  // sender id, so that a restarted forwarder labels rebuilt windows as the
+  // live one did.
+  virtual absl::StatusOr<std::map<std::string, v1::HostLabels>> LoadHostLabels() const = 0;
 
   // The highest sequence applied for `sender_id`, 0 if none.
   virtual absl::StatusOr<uint64_t> LastSequence(absl::string_view sender_id) const = 0;

@@ -127,6 +127,12 @@ std::string MetricInfoKey(absl::string_view metric) {
   return key;
 }
 
+std::string HostLabelsKey(absl::string_view sender_id) {
+  std::string key(1, kHostLabelsPrefix);
+  key.append(sender_id.data(), sender_id.size());
+  return key;
+}
+
 std::string SequenceKey(absl::string_view sender_id) {
   std::string key(1, kSequencePrefix);
   key.append(sender_id.data(), sender_id.size());

@@ -23,6 +23,8 @@ namespace andon::aggregator {
 //                                   -> ""   (the series with a label value)
 //   'q' + sender_id                 -> last applied sequence
 //   'd' + metric                    -> serialized v1::MetricInfo (declared metrics)
+//   'h' + sender_id                 -> serialized v1::HostLabels: an agent's
+//                                      labels as of its last applied batch
 //   'F'                             -> format version
 //   'R'                             -> roll-up cursor: every 10 s window
 //                                      starting before it is rolled up
@@ -37,6 +39,7 @@ inline constexpr char kMetricIndexPrefix = 'm';
 inline constexpr char kLabelIndexPrefix = 'l';
 inline constexpr char kSequencePrefix = 'q';
 inline constexpr char kMetricInfoPrefix = 'd';
+inline constexpr char kHostLabelsPrefix = 'h';
 inline constexpr char kFormatKey[] = "F";
 inline constexpr char kRollupCursorKey[] = "R";
 // How far the roll-up of the window at the cursor got when it was cut off.
@@ -74,6 +77,7 @@ std::string LabelValuePrefix(absl::string_view metric, absl::string_view label,
 bool DecodeIndexSeriesId(absl::string_view key, uint64_t* series_id);
 std::string SequenceKey(absl::string_view sender_id);
 std::string MetricInfoKey(absl::string_view metric);
+std::string HostLabelsKey(absl::string_view sender_id);
 
 // Fixed 8-byte big-endian encoding of an unsigned integer.
 std::string EncodeUint64(uint64_t v);

@@ -12,6 +12,8 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "sdk/client.h"
 #include "tests/e2e/bpf_available.h"
 #include "tests/harness/local_cluster.h"
 #include "tests/harness/probe_waits.h"
@@ -94,6 +96,34 @@ TEST_F(HostLabelsTest, LabelChangeAttachesAndDetachesTheSelectedProbe) {
 
   out = RunCommand(absl::StrCat(ctl, " host=x 2>&1"));
   EXPECT_NE(out.find("is the host id"), std::string::npos) << out;
+}
+
+// With a forwarding rule that keeps a host label, a label set with
+// `andonctl label` reaches the real agent over its control stream, rides on
+// its batches to its leaf, and the root's fleet-wide series carry it.
+TEST(HostLabelsTreeTest, ALabelSetWithAndonctlGroupsTheRootsSeries) {
+  std::string reason = BpfUnavailableReason();
+  if (!reason.empty()) GTEST_SKIP() << reason;
+  LocalCluster cluster(
+      LocalCluster::Options{.leaves = 2, .forward_rules = "syscalls:tier,syscall"});
+  ASSERT_TRUE(cluster.Start().ok()) << cluster.LogTails();
+  const std::string tier = absl::StrCat("t", getpid() % 100000);
+  std::string out = RunCommand(absl::StrCat(BinDir(), "/andonctl --controller ",
+                                            cluster.controller_grpc(), " label ",
+                                            cluster.host_id(), " tier=", tier, " 2>&1"));
+  EXPECT_NE(out.find(absl::StrCat("tier=", tier)), std::string::npos) << out;
+  // Every process on the host makes syscalls: once the agent has the label,
+  // the root's series for it grow.
+  v1::QueryRequest q =
+      sdk::MakeRangeQuery("syscalls", absl::Now(), absl::Minutes(10), absl::ZeroDuration());
+  q.add_group_by("tier");
+  sdk::AddEqualMatcher(q, "tier", tier);
+  absl::StatusOr<v1::QueryResponse> got =
+      WaitForQueryTotal(cluster.client(), q, 1, absl::Seconds(60));
+  ASSERT_TRUE(got.ok()) << got.status() << "\n" << cluster.LogTails();
+  ASSERT_EQ(got->series_size(), 1) << got->DebugString();
+  EXPECT_EQ(got->series(0).labels(0).value(), tier);
+  EXPECT_FALSE(got->partial());
 }
 
 }  // namespace

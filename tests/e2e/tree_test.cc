@@ -36,6 +36,22 @@ v1::AggregatorRef RegisterHost(const std::string& controller, const std::string&
   return resp.aggregator();
 }
 
+// Registers `host` with labels `role=ROLE`; returns the controller's answer
+// (its leaf, and the labels to put on batches).
+v1::RegisterResponse RegisterWithRole(const std::string& controller, const std::string& host,
+                                      const std::string& role, int i) {
+  auto control = v1::AgentControl::NewStub(NewChannel(controller));
+  v1::RegisterRequest req;
+  req.set_instance_id(absl::StrCat("0123456789abcdef0123456789ab", 3000 + i));
+  req.mutable_host()->set_host_id(host);
+  (*req.mutable_host()->mutable_labels())["role"] = role;
+  grpc::ClientContext ctx;
+  v1::RegisterResponse resp;
+  grpc::Status st = control->Register(&ctx, req, &resp);
+  EXPECT_TRUE(st.ok()) << st.error_message();
+  return resp;
+}
+
 // Asks one aggregator directly (not through the controller).
 absl::StatusOr<v1::QueryResponse> AskAggregator(const std::string& address,
                                                 const v1::QueryRequest& request) {
@@ -159,6 +175,69 @@ TEST(TreeTest, ALeafKilledMidRunLosesNoWindowAndCountsNoneTwice) {
   auto at_leaf = AskAggregator(cluster.leaf_grpc(index), Syscalls({}));
   ASSERT_TRUE(at_leaf.ok());
   EXPECT_EQ(TotalOf(*at_leaf), total);
+}
+
+// Totals per value of the first group_by label.
+std::map<std::string, double> PerValue(const v1::QueryResponse& r) {
+  std::map<std::string, double> out;
+  for (const auto& s : r.series()) out[s.labels_size() > 0 ? s.labels(0).value() : ""] += s.total();
+  return out;
+}
+
+// A forwarding rule that keeps a host label: hosts with role=a and role=b,
+// their batches carrying the labels the controller answered with, give the
+// root one series per role, and the totals stay exact through a leaf killed
+// while its windows are open (it rebuilds them with the labels it stored).
+TEST(TreeTest, ARuleKeepsAHostLabelAtTheRootThroughALeafCrash) {
+  LocalCluster cluster(LocalCluster::Options{
+      .with_agent = false, .leaves = 2, .forward_rules = "syscalls:role,syscall"});
+  ASSERT_TRUE(cluster.Start().ok()) << cluster.LogTails();
+  struct Host {
+    std::string id;
+    std::string role;
+    v1::RegisterResponse registered;
+  };
+  std::vector<Host> hosts;
+  for (int i = 0; i < 6; ++i) {
+    Host h{absl::StrCat("role-host-", i), i % 3 == 0 ? "a" : "b", {}};
+    h.registered = RegisterWithRole(cluster.controller_grpc(), h.id, h.role, i);
+    ASSERT_EQ(h.registered.host_labels().labels().at("role"), h.role);
+    hosts.push_back(std::move(h));
+  }
+  std::map<std::string, double> per_role;
+  const absl::Time start = absl::Now();
+  auto push = [&](const Host& h, uint64_t seq, absl::Time window, uint64_t count) {
+    SimSender sender(h.registered.aggregator().address(), h.id);
+    v1::IngestBatch batch = sender.Batch(seq);
+    *batch.mutable_host_labels() = h.registered.host_labels();
+    *batch.add_points() = sender.SyscallPoint("app", count, window);
+    return sender.Push(batch);
+  };
+  // A window long past (a late amendment at the root) and windows still open.
+  for (size_t i = 0; i < hosts.size(); ++i) {
+    ASSERT_TRUE(push(hosts[i], 1, start - absl::Seconds(30), i + 1).ok());
+    per_role[hosts[i].role] += i + 1;
+    for (uint64_t seq = 2; seq <= 4; ++seq) {
+      ASSERT_TRUE(push(hosts[i], seq, start + absl::Seconds(seq), 10).ok());
+      per_role[hosts[i].role] += 10;
+    }
+  }
+  // Leaf 1 dies with windows open: only its store (and the labels kept with
+  // each batch) has them.
+  ASSERT_TRUE(cluster.RestartLeaf(0, SIGKILL).ok()) << cluster.LogTails();
+  double total = 0;
+  for (const auto& [role, n] : per_role) total += n;
+  ExpectRootSettlesAt(cluster, total);
+
+  auto root = AskAggregator(cluster.aggregator_grpc(), Syscalls({"role"}));
+  ASSERT_TRUE(root.ok());
+  EXPECT_EQ(PerValue(*root), per_role) << root->DebugString();
+  // Through the controller, fleet-wide by role comes from the root alone.
+  for (int i = 0; i < 2; ++i) cluster.StopLeaf(i);
+  auto fleet = cluster.client().Query(Syscalls({"role"}));
+  ASSERT_TRUE(fleet.ok()) << fleet.status();
+  EXPECT_FALSE(fleet->partial());
+  EXPECT_EQ(PerValue(*fleet), per_role);
 }
 
 }  // namespace
