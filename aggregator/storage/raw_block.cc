@@ -24,6 +24,126 @@ bool GetDuration(absl::string_view& in, int64_t* ns) {
   return true;
 }
 
+// Counter columns (see raw_block.h).
+constexpr char kColumnsMarker = 0;
+// How the windows lie in the block.
+enum Layout : uint64_t {
+  kSeconds = 0,       // one 1 s window a second from the block's start
+  kEvenlySpaced = 1,  // then the first offset and the width
+  kListed = 2,        // then each window's offset and width
+};
+enum Coding : uint64_t { kPlain = 0, kDeltas = 1 };
+
+// The header after the marker: count, layout and coding in one varint (one
+// byte for up to 15 windows).
+uint64_t Header(uint64_t n, Layout layout, Coding coding) { return n << 3 | layout << 1 | coding; }
+
+uint64_t ZigZag(int64_t v) {
+  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+}
+int64_t UnZigZag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
+
+size_t VarintSize(uint64_t v) {
+  size_t n = 1;
+  while (v >= 0x80) {
+    v >>= 7;
+    ++n;
+  }
+  return n;
+}
+
+bool AllCounters(const std::vector<RawWindow>& windows) {
+  for (const RawWindow& w : windows) {
+    if (w.value.kind_case() != v1::Value::kCounter) return false;
+  }
+  return !windows.empty();
+}
+
+std::string EncodeColumns(int64_t block_start_ns, const std::vector<RawWindow>& windows) {
+  constexpr int64_t kSecondNs = 1000000000;
+  const int64_t first = windows[0].start_ns - block_start_ns;
+  const int64_t width = windows[0].window_ns;
+  bool even = true;
+  for (size_t i = 0; i < windows.size(); ++i) {
+    even &= windows[i].window_ns == width &&
+            windows[i].start_ns - block_start_ns == first + static_cast<int64_t>(i) * width;
+  }
+  const Layout layout =
+      !even ? kListed : (first == 0 && width == kSecondNs ? kSeconds : kEvenlySpaced);
+  size_t plain = 0;
+  size_t deltas = 0;
+  uint64_t previous = 0;
+  for (const RawWindow& w : windows) {
+    plain += VarintSize(w.value.counter());
+    deltas += VarintSize(ZigZag(static_cast<int64_t>(w.value.counter() - previous)));
+    previous = w.value.counter();
+  }
+  const Coding coding = deltas < plain ? kDeltas : kPlain;
+
+  std::string out(1, kColumnsMarker);
+  PutVarint(out, Header(windows.size(), layout, coding));
+  if (layout == kEvenlySpaced) {
+    PutDuration(out, first);
+    PutDuration(out, width);
+  } else if (layout == kListed) {
+    for (const RawWindow& w : windows) {
+      PutDuration(out, w.start_ns - block_start_ns);
+      PutDuration(out, w.window_ns);
+    }
+  }
+  previous = 0;
+  for (const RawWindow& w : windows) {
+    PutVarint(out, coding == kPlain ? w.value.counter()
+                                    : ZigZag(static_cast<int64_t>(w.value.counter() - previous)));
+    previous = w.value.counter();
+  }
+  return out;
+}
+
+absl::Status DecodeColumns(int64_t block_start_ns, absl::string_view bytes,
+                           std::vector<RawWindow>* out) {
+  bytes.remove_prefix(1);  // the marker
+  const absl::Status malformed = absl::DataLossError("malformed raw block (counter columns)");
+  uint64_t header = 0;
+  if (!GetVarint(bytes, &header)) return malformed;
+  const uint64_t n = header >> 3;
+  const uint64_t layout = (header >> 1) & 3;
+  const uint64_t coding = header & 1;
+  // Every window takes at least a byte for its value.
+  if (n == 0 || n > bytes.size() || layout > kListed) return malformed;
+  const size_t begin = out->size();
+  int64_t first = 0;
+  int64_t width = 1000000000;
+  if (layout == kEvenlySpaced && (!GetDuration(bytes, &first) || !GetDuration(bytes, &width))) {
+    return malformed;
+  }
+  for (uint64_t i = 0; i < n; ++i) {
+    RawWindow& w = out->emplace_back();
+    int64_t offset = first + static_cast<int64_t>(i) * width;
+    if (layout == kListed && (!GetDuration(bytes, &offset) || !GetDuration(bytes, &width))) {
+      out->resize(begin);
+      return malformed;
+    }
+    w.start_ns = block_start_ns + offset;
+    w.window_ns = width;
+  }
+  uint64_t previous = 0;
+  for (uint64_t i = 0; i < n; ++i) {
+    uint64_t v = 0;
+    if (!GetVarint(bytes, &v)) {
+      out->resize(begin);
+      return malformed;
+    }
+    previous = coding == kPlain ? v : previous + static_cast<uint64_t>(UnZigZag(v));
+    (*out)[begin + i].value.set_counter(previous);
+  }
+  if (!bytes.empty()) {
+    out->resize(begin);
+    return malformed;
+  }
+  return absl::OkStatus();
+}
+
 bool Before(const RawWindow& a, const RawWindow& b) {
   return a.start_ns != b.start_ns ? a.start_ns < b.start_ns : a.window_ns < b.window_ns;
 }
@@ -31,6 +151,7 @@ bool Before(const RawWindow& a, const RawWindow& b) {
 }  // namespace
 
 std::string EncodeRawBlock(int64_t block_start_ns, const std::vector<RawWindow>& windows) {
+  if (AllCounters(windows)) return EncodeColumns(block_start_ns, windows);
   std::string out;
   std::string value;
   for (const RawWindow& w : windows) {
@@ -45,6 +166,8 @@ std::string EncodeRawBlock(int64_t block_start_ns, const std::vector<RawWindow>&
 
 absl::Status DecodeRawBlock(int64_t block_start_ns, absl::string_view bytes,
                             std::vector<RawWindow>* out) {
+  if (!bytes.empty() && bytes[0] == kColumnsMarker)
+    return DecodeColumns(block_start_ns, bytes, out);
   while (!bytes.empty()) {
     int64_t offset = 0, width = 0;
     uint64_t size = 0;

@@ -18,10 +18,22 @@ struct RawWindow {
   v1::Value value;
 };
 
-// The raw windows of one series in one 10 s block, stored under one key:
-// for each window, in time order, varints of its offset from the block's
-// start and of its width (in ms when whole, else ns; the low bit says
-// which), of its value's length, then the serialized value.
+// The raw windows of one series in one 10 s block, stored under one key, in
+// one of two forms. Durations are varints in ms when whole, else in ns (the
+// low bit says which).
+//  - rows (any value kind): for each window, in time order, its offset from
+//    the block's start, its width, its value's length, then the serialized
+//    value;
+//  - counter columns (every window a counter, nearly all raw blocks): a 0
+//    byte (never the first byte of rows: a zero offset is written as 1), one
+//    varint of count << 3 | layout << 1 | coding, then by layout (0: a 1 s
+//    window each second from the block's start, nothing more; 1: evenly
+//    spaced, the first offset and the width; 2: each window's offset and
+//    width), then the values by coding (0: plain varints; 1: zigzag deltas
+//    from the previous, the first from 0; whichever is shorter). Ten 1 s
+//    windows of small counters take 12 bytes.
+// Blocks of either form stay readable; new blocks of counters are written
+// in columns.
 
 // Encodes `windows` (sorted by start, then width; each within the block).
 std::string EncodeRawBlock(int64_t block_start_ns, const std::vector<RawWindow>& windows);
