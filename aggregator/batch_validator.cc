@@ -70,28 +70,6 @@ absl::Status CheckLabels(const v1::Point& point, const v1::MetricInfo& metric) {
   return absl::OkStatus();
 }
 
-// An agent's host labels: what the controller accepts for them.
-absl::Status CheckHostLabels(const v1::HostLabels& labels) {
-  constexpr int kMaxHostLabels = 64;
-  if (labels.labels_size() > kMaxHostLabels) {
-    return absl::InvalidArgumentError(absl::StrCat("host_labels holds ", labels.labels_size(),
-                                                   " labels, more than ", kMaxHostLabels));
-  }
-  for (const auto& [name, value] : labels.labels()) {
-    if (!IsValidLabelName(name) || name == "host") {
-      return absl::InvalidArgumentError(
-          absl::StrCat("host label name '", name,
-                       "' is invalid (must match [a-zA-Z_][a-zA-Z0-9_]* and not be "
-                       "'host', which is the host id)"));
-    }
-    if (value.find('\0') != std::string::npos) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("the value of host label '", name, "' holds a NUL byte"));
-    }
-  }
-  return absl::OkStatus();
-}
-
 absl::Status CheckWindow(const v1::Point& point, int64_t max_start_ns) {
   const int64_t window = point.window_ns();
   if (window <= 0 || window > kMaxWindowNs || kMaxWindowNs % window != 0) {
@@ -130,14 +108,9 @@ absl::Status BatchValidator::Validate(const v1::IngestBatch& batch) const {
                                                    " points, more than the limit of ",
                                                    kMaxPointsPerBatch, "; split the batch"));
   }
-  if (batch.has_host_labels()) {
-    if (batch.sender_kind() != v1::AGENT) {
-      return absl::InvalidArgumentError(absl::StrCat(where, ": host_labels come from agents only"));
-    }
-    if (absl::Status s = CheckHostLabels(batch.host_labels()); !s.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(where, ": ", s.message()));
-    }
-  }
+  // host_labels are not checked: they never refuse a batch (an agent's
+  // --labels may hold what a series may not); forwarding takes only those a
+  // series may carry (ForwardRules::Reduce).
   absl::StatusOr<std::vector<v1::MetricInfo>> declared = CheckDeclarations(batch);
   if (!declared.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(where, ": ", declared.status().message()));

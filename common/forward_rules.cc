@@ -76,7 +76,12 @@ v1::SeriesKey ForwardRules::Reduce(const v1::SeriesKey& key, const v1::HostLabel
   if (host != nullptr && rule != keep_.end()) {
     for (const std::string& name : rule->second) {
       auto value = host->labels().find(name);
-      if (value == host->labels().end() || name == "host") continue;
+      // Only what a series may carry (the agent's --labels are not checked
+      // as strictly as series labels).
+      if (value == host->labels().end() || name == "host" ||
+          value->second.find('\0') != std::string::npos) {
+        continue;
+      }
       bool on_point = false;
       for (const v1::Label& l : key.labels()) on_point |= l.name() == name;
       if (on_point) continue;

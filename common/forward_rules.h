@@ -37,8 +37,9 @@ class ForwardRules {
   // With `host` (the labels of the host the point came from), a label the
   // metric's rule keeps and the point lacks is taken from the host's labels
   // (`syscalls:role,syscall` keeps role), so the parent can group by it; a
-  // label of the point wins over a host label of the same name. Metrics
-  // without a rule take nothing from the host.
+  // label of the point wins over a host label of the same name; `host` and
+  // values holding a NUL are never taken. Metrics without a rule take
+  // nothing from the host.
   v1::SeriesKey Reduce(const v1::SeriesKey& key, const v1::HostLabels* host = nullptr) const;
 
  private:

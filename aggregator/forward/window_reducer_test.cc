@@ -107,6 +107,11 @@ TEST(ForwardRulesTest, HostLabelsOnlyThroughARuleAndNeverOverThePointsOwn) {
   EXPECT_EQ(
       SeriesKeyToString(rules->Reduce(Syscalls("a", "nginx", "read", kT0Ns, 1).series(), &host)),
       R"(syscalls{comm="nginx",role="db"})");
+  // A value no series may hold is left out.
+  (*host.mutable_labels())["role"] = std::string("d\0b", 3);
+  EXPECT_EQ(
+      SeriesKeyToString(rules->Reduce(Syscalls("a", "nginx", "read", kT0Ns, 1).series(), &host)),
+      R"(syscalls{comm="nginx"})");
   // No rule for execs: every label but host, and nothing from the host.
   v1::SeriesKey execs;
   execs.set_metric("execs");

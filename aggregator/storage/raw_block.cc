@@ -26,6 +26,7 @@ bool GetDuration(absl::string_view& in, int64_t* ns) {
 
 // Counter columns (see raw_block.h).
 constexpr char kColumnsMarker = 0;
+constexpr int64_t kBlockNs = int64_t{10} * 1000000000;  // a raw block's span
 // How the windows lie in the block.
 enum Layout : uint64_t {
   kSeconds = 0,       // one 1 s window a second from the block's start
@@ -117,13 +118,29 @@ absl::Status DecodeColumns(int64_t block_start_ns, absl::string_view bytes,
   if (layout == kEvenlySpaced && (!GetDuration(bytes, &first) || !GetDuration(bytes, &width))) {
     return malformed;
   }
+  // Windows lie inside the block, in order: checked before any arithmetic,
+  // so that a corrupt block is refused, never wrapped around.
+  auto in_block = [](int64_t offset, int64_t w) {
+    return offset >= 0 && w > 0 && w <= kBlockNs && offset <= kBlockNs - w;
+  };
+  if (layout != kListed &&
+      (!in_block(first, width) || n > static_cast<uint64_t>((kBlockNs - first) / width))) {
+    return malformed;
+  }
+  int64_t previous_offset = -1;
+  int64_t previous_width = 0;
   for (uint64_t i = 0; i < n; ++i) {
-    RawWindow& w = out->emplace_back();
     int64_t offset = first + static_cast<int64_t>(i) * width;
-    if (layout == kListed && (!GetDuration(bytes, &offset) || !GetDuration(bytes, &width))) {
-      out->resize(begin);
-      return malformed;
+    if (layout == kListed) {
+      if (!GetDuration(bytes, &offset) || !GetDuration(bytes, &width) || !in_block(offset, width) ||
+          offset < previous_offset || (offset == previous_offset && width <= previous_width)) {
+        out->resize(begin);
+        return malformed;
+      }
+      previous_offset = offset;
+      previous_width = width;
     }
+    RawWindow& w = out->emplace_back();
     w.start_ns = block_start_ns + offset;
     w.window_ns = width;
   }

@@ -97,6 +97,30 @@ TEST(RawBlockTest, CountersGoInColumnsOfABytePerSmallValue) {
   EXPECT_EQ(back[1].window_ns, 5 * kSecond);
   EXPECT_EQ(back[1].value.counter(), 8u);
 
+  // Windows outside the block or out of order: refused.
+  {
+    std::string eleven(1, '\0');
+    PutVarint(eleven, 11 << 3);  // eleven 1 s windows in a 10 s block
+    eleven += std::string(11, '\x01');
+    std::string unordered(1, '\0');
+    PutVarint(unordered, 2 << 3 | 2 << 1);  // two listed windows
+    PutVarint(unordered, (2000 << 1) | 1);  // at 2 s, 1 s wide
+    PutVarint(unordered, (1000 << 1) | 1);
+    PutVarint(unordered, (1000 << 1) | 1);  // then at 1 s
+    PutVarint(unordered, (1000 << 1) | 1);
+    unordered += "\x01\x01";
+    std::string outside(1, '\0');
+    PutVarint(outside, 1 << 3 | 1 << 1);  // one evenly spaced window
+    PutVarint(outside, (9000 << 1) | 1);  // at 9 s
+    PutVarint(outside, (2000 << 1) | 1);  // 2 s wide: past the block
+    outside += "\x01";
+    for (const std::string& bad : {eleven, unordered, outside}) {
+      std::vector<RawWindow> none;
+      EXPECT_EQ(DecodeRawBlock(kBlock, bad, &none).code(), absl::StatusCode::kDataLoss);
+      EXPECT_TRUE(none.empty());
+    }
+  }
+
   // Cut short or with bytes to spare: refused, nothing appended.
   bytes = EncodeRawBlock(kBlock, Counters(steady));
   for (const std::string& bad :

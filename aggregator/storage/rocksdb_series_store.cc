@@ -160,6 +160,21 @@ absl::Status RocksDbSeriesStore::Upgrade() {
                        "reads format ",
                        kFormatVersion, " (run the newer version, or give another --data_dir)"));
     }
+    if (v < kFormatVersion) {
+      // Format 2 differs only in writing no raw blocks in counter columns,
+      // which this version reads along with its rows: the new number only
+      // keeps older versions (which cannot read columns) off this data dir.
+      rocksdb::WriteOptions options;
+      options.sync = true;
+      rocksdb::Status w = db_->Put(options, kFormatKey, EncodeUint64(kFormatVersion));
+      if (!w.ok()) {
+        return absl::UnavailableError(
+            absl::StrCat("upgrading data dir ", dir_, ": ", w.ToString()));
+      }
+      ANDON_LOG(INFO) << "data dir " << dir_ << " is now format " << kFormatVersion
+                      << " (raw blocks of counters in columns from now on; older blocks stay "
+                         "readable)";
+    }
     return absl::OkStatus();
   }
   if (!s.IsNotFound()) return ReadError("the format version", s.ToString());

@@ -12,6 +12,7 @@
 #include "aggregator/test_batches.h"
 #include "common/clock.h"
 #include "common/series_key.h"
+#include "common/varint.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
@@ -402,6 +403,40 @@ TEST_F(RocksDbSeriesStoreTest, ANewerFormatIsRefusedNamingIt) {
   ASSERT_FALSE(opened.ok());
   EXPECT_EQ(opened.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(opened.status().message(), HasSubstr("written by a newer andon-aggregator"));
+}
+
+TEST_F(RocksDbSeriesStoreTest, AFormatTwoDataDirKeepsItsBlocksAndBecomesFormatThree) {
+  // A format-2 block of counters (rows: offset 0 as 1, width 1000 ms, the
+  // serialized value), written before counter columns existed.
+  std::string rows;
+  v1::Value v;
+  v.set_counter(41);
+  PutVarint(rows, 1);
+  PutVarint(rows, (1000 << 1) | 1);
+  PutVarint(rows, v.ByteSizeLong());
+  rows += v.SerializeAsString();
+  ASSERT_TRUE(store_->ApplyBatch(Batch("h1", 1, {Syscalls("h1", "x", "read", kT0Ns, 1)})).ok());
+  const uint64_t id = AllSeries(*store_, "syscalls").at(0).id;
+  ASSERT_TRUE(store_->Close().ok());
+  store_.reset();
+  {
+    std::unique_ptr<rocksdb::DB> db = OpenRaw();
+    ASSERT_TRUE(db->Put({}, kFormatKey, EncodeUint64(2)).ok());
+    ASSERT_TRUE(db->Put({}, PointKey(Level::kRaw, id, kT0Ns - 10 * kSecondNs), rows).ok());
+  }
+  Reopen();
+  auto points = store_->ReadPoints(id, kT0Ns - 10 * kSecondNs, kT0Ns);
+  ASSERT_TRUE(points.ok()) << points.status();
+  ASSERT_THAT(*points, SizeIs(1));
+  EXPECT_EQ((*points)[0].value.counter(), 41u);
+  ASSERT_TRUE(store_->Close().ok());
+  store_.reset();
+  std::unique_ptr<rocksdb::DB> db = OpenRaw();
+  std::string version;
+  ASSERT_TRUE(db->Get({}, kFormatKey, &version).ok());
+  uint64_t got = 0;
+  ASSERT_TRUE(DecodeUint64(version, &got));
+  EXPECT_EQ(got, 3u);
 }
 
 TEST_F(RocksDbSeriesStoreTest, CompactionDropsEachLevelPastItsRetention) {

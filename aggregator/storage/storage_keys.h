@@ -8,7 +8,7 @@
 
 namespace andon::aggregator {
 
-// The key layout of the aggregator's data directory (format 2). Integers are
+// The key layout of the aggregator's data directory (formats 2 and 3). Integers are
 // big-endian so that byte order is numeric order: one series at one level
 // over a time range is one range scan.
 //   'P' + level + series_id + window_start
@@ -46,7 +46,9 @@ inline constexpr char kRollupCursorKey[] = "R";
 inline constexpr char kRollupProgressKey[] = "Rp";
 inline constexpr char kLogPrefix = 'w';
 std::string LogKey(uint64_t log_sequence);
-inline constexpr uint64_t kFormatVersion = 2;
+// 3: raw blocks of counters may be in columns (raw_block.h); format 2 had
+// rows only and upgrades by rewriting this number.
+inline constexpr uint64_t kFormatVersion = 3;
 
 // A point key; at the raw level, `window_start_ns` is the 10 s block's.
 std::string PointKey(Level level, uint64_t series_id, int64_t window_start_ns);

@@ -20,6 +20,21 @@ bool SameKey(const syscalls_cell& a, const syscalls_cell& b) {
   return a.comm_lo == b.comm_lo && a.comm_hi == b.comm_hi && a.nr == b.nr && a.bucket == b.bucket;
 }
 
+// A freed cell keeps its key, marked in the comm's last byte (always 0 in a
+// real comm, which ends in a NUL within 16 bytes), with count 0: no key
+// matches a marked one, so the kernel only claims the cell anew. An
+// increment in flight while the cell was freed writes its count back over
+// the 0; the cell then holds the count at eviction plus that increment,
+// marked, and keeps it (nothing matches it) until it is freed again.
+constexpr uint64_t kFreedMark = uint64_t{0xff} << 56;
+
+bool Marked(const syscalls_cell& c) { return (c.comm_hi & kFreedMark) != 0; }
+
+syscalls_cell Freed(syscalls_cell c) {
+  c.comm_hi |= kFreedMark;
+  return c;
+}
+
 }  // namespace
 
 PerCpuCellTable::PerCpuCellTable(Options options, int fd, int num_cpus, EvictionStats* stats)
@@ -34,7 +49,17 @@ PerCpuCellTable::PerCpuCellTable(Options options, int fd, int num_cpus, Eviction
 void PerCpuCellTable::EmitGrowth(const syscalls_cell& before, const syscalls_cell& now,
                                  absl::FunctionRef<void(const syscalls_cell&, uint64_t)> emit) {
   if (now.count == 0) return;
-  // A different key (or a count below the last one) means the cell was zeroed
+  if (Marked(now)) {
+    // An increment written back over a freed cell: what it adds to the count
+    // the cell had when freed (`before`, marked by Evict) belongs to its key.
+    if (SameKey(before, now) && now.count > before.count) {
+      syscalls_cell key = now;
+      key.comm_hi &= ~kFreedMark;
+      emit(key, now.count - before.count);
+    }
+    return;
+  }
+  // A different key (or a count below the last one) means the cell was freed
   // and claimed again: all of it is new.
   const bool same = before.count != 0 && SameKey(before, now) && now.count >= before.count;
   const uint64_t delta = same ? now.count - before.count : now.count;
@@ -97,10 +122,18 @@ bool PerCpuCellTable::Evict(uint32_t index,
                             absl::FunctionRef<void(const syscalls_cell&, uint64_t)> emit) {
   std::vector<syscalls_cell> last(num_cpus_);
   int err = bpf_map_lookup_elem(fd_, &index, last.data());
-  std::vector<syscalls_cell> zero(num_cpus_);
-  // Increments that land between the lookup and the update are lost: a window
-  // of microseconds, on a cell that was idle on every CPU for idle_eviction.
-  if (!err) err = bpf_map_update_elem(fd_, &index, zero.data(), BPF_EXIST);
+  // Each CPU's cell freed: its key kept and marked, count 0 (see kFreedMark).
+  // An increment that lands between the lookup and the update before the
+  // update's count is lost (a window of microseconds, on a cell idle on every
+  // CPU for idle_eviction); one that lands after it is written back, marked,
+  // and counted by the next Collect, never twice.
+  std::vector<syscalls_cell> freed(num_cpus_);
+  for (int c = 0; c < num_cpus_; ++c) {
+    if (last[c].count == 0) continue;
+    freed[c] = Freed(last[c]);
+    freed[c].count = 0;
+  }
+  if (!err) err = bpf_map_update_elem(fd_, &index, freed.data(), BPF_EXIST);
   if (err) {
     const uint64_t n = stats_->eviction_errors.fetch_add(1, std::memory_order_relaxed) + 1;
     if ((n & (n - 1)) == 0) {
@@ -113,8 +146,11 @@ bool PerCpuCellTable::Evict(uint32_t index,
   for (int c = 0; c < num_cpus_; ++c) {
     syscalls_cell& seen = seen_[static_cast<size_t>(index) * num_cpus_ + c];
     EmitGrowth(seen, last[c], emit);
-    if (last[c].count != 0) stats_->evicted_keys.fetch_add(1, std::memory_order_relaxed);
-    seen = syscalls_cell{};
+    if (last[c].count != 0 && !Marked(last[c])) {
+      stats_->evicted_keys.fetch_add(1, std::memory_order_relaxed);
+    }
+    // What a written-back increment is counted against.
+    seen = last[c].count == 0 ? syscalls_cell{} : Freed(last[c]);
   }
   last_change_[index] = absl::InfinitePast();
   return true;
