@@ -15,12 +15,15 @@
 #include "absl/strings/str_cat.h"
 #include "agent/bpf/libbpf_status.h"
 #include "agent/probes/biolatency/biolatency_probe.h"
+#include "agent/test_loop_device.h"
 #include "agent/window.h"
 #include "common/series_key.h"
 #include "gtest/gtest.h"
 
 namespace andon::agent {
 namespace {
+
+using testing::LoopDevice;
 
 constexpr size_t kChunk = 1 << 20;  // 1 MiB per O_DIRECT write or read
 constexpr int kChunks = 16;
@@ -30,58 +33,6 @@ constexpr size_t kBytes = kChunk * kChunks;
 // probe of the new device.
 constexpr uint64_t kWriteAllowance = 0;
 constexpr uint64_t kReadAllowance = 1 << 20;
-
-// A loop device over a sparse file in /tmp, detached and deleted on
-// destruction. A loop device rather than the disk under /tmp (vda here)
-// because other processes write to that disk at the same time.
-class LoopDevice {
- public:
-  static std::unique_ptr<LoopDevice> Create(size_t size, std::string* error) {
-    auto dev = std::unique_ptr<LoopDevice>(new LoopDevice());
-    char path[] = "/tmp/andon_biolat_XXXXXX";
-    dev->backing_fd_ = mkstemp(path);
-    if (dev->backing_fd_ < 0) return Fail(error, "mkstemp");
-    dev->backing_path_ = path;
-    if (ftruncate(dev->backing_fd_, size) != 0) return Fail(error, "ftruncate");
-    int ctl = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
-    if (ctl < 0) return Fail(error, "open /dev/loop-control");
-    int n = ioctl(ctl, LOOP_CTL_GET_FREE);
-    close(ctl);
-    if (n < 0) return Fail(error, "LOOP_CTL_GET_FREE");
-    dev->name_ = absl::StrCat("loop", n);
-    dev->fd_ = open(("/dev/" + dev->name_).c_str(), O_RDWR | O_CLOEXEC);
-    if (dev->fd_ < 0) return Fail(error, "open /dev/" + dev->name_);
-    loop_config config = {};
-    config.fd = dev->backing_fd_;
-    config.block_size = 4096;
-    if (ioctl(dev->fd_, LOOP_CONFIGURE, &config) != 0) return Fail(error, "LOOP_CONFIGURE");
-    dev->configured_ = true;
-    return dev;
-  }
-
-  ~LoopDevice() {
-    if (configured_) ioctl(fd_, LOOP_CLR_FD, 0);
-    if (fd_ >= 0) close(fd_);
-    if (backing_fd_ >= 0) close(backing_fd_);
-    if (!backing_path_.empty()) unlink(backing_path_.c_str());
-  }
-
-  const std::string& name() const { return name_; }
-  std::string path() const { return "/dev/" + name_; }
-
- private:
-  LoopDevice() = default;
-  static std::unique_ptr<LoopDevice> Fail(std::string* error, const std::string& what) {
-    *error = absl::StrCat(what, ": ", strerror(errno));
-    return nullptr;
-  }
-
-  std::string name_;
-  std::string backing_path_;
-  int backing_fd_ = -1;
-  int fd_ = -1;
-  bool configured_ = false;
-};
 
 struct DiskOpTotals {
   uint64_t bytes = 0;
