@@ -108,9 +108,9 @@ TEST(HostLabelsTreeTest, ALabelSetWithAndonctlGroupsTheRootsSeries) {
       LocalCluster::Options{.leaves = 2, .forward_rules = "syscalls:tier,syscall"});
   ASSERT_TRUE(cluster.Start().ok()) << cluster.LogTails();
   const std::string tier = absl::StrCat("t", getpid() % 100000);
-  std::string out = RunCommand(absl::StrCat(BinDir(), "/andonctl --controller ",
-                                            cluster.controller_grpc(), " label ",
-                                            cluster.host_id(), " tier=", tier, " 2>&1"));
+  std::string out =
+      RunCommand(absl::StrCat(BinDir(), "/andonctl --controller ", cluster.controller_grpc(),
+                              " label ", cluster.host_id(), " tier=", tier, " 2>&1"));
   EXPECT_NE(out.find(absl::StrCat("tier=", tier)), std::string::npos) << out;
   // Every process on the host makes syscalls: once the agent has the label,
   // the root's series for it grow.

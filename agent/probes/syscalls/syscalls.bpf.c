@@ -31,8 +31,8 @@
 #define NR_EXECVEAT 322
 
 // Tuning, set by user space between open and load.
-const volatile __u32 ignore_tgid = 0;      // a process to leave out (0 = none)
-const volatile __u8 measure_latency = 0;   // record entry times at sys_enter
+const volatile __u32 ignore_tgid = 0;     // a process to leave out (0 = none)
+const volatile __u8 measure_latency = 0;  // record entry times at sys_enter
 // The task's BTF: comm read from the task and start times in start_task;
 // else the comm helper and start_hash.
 const volatile __u8 use_task_storage = 0;
