@@ -29,6 +29,7 @@ void FleetLog::Add(const ParsedSimEvent& e) {
       a.last_streaming_ns = e.unix_ns;
       break;
     case SimEvent::kIngestLost:
+      ++ingest_losses_;
       break;
   }
 }
@@ -67,6 +68,11 @@ std::map<int, uint64_t> FleetLog::failed_registrations_by_code() const {
 uint64_t FleetLog::control_losses() const {
   absl::MutexLock lock(&mu_);
   return control_losses_;
+}
+
+uint64_t FleetLog::ingest_losses() const {
+  absl::MutexLock lock(&mu_);
+  return ingest_losses_;
 }
 
 int CountAgents(const std::vector<FleetLog::Agent>& agents,

@@ -37,6 +37,7 @@ class FleetLog {
   // Failed registrations by gRPC status code.
   std::map<int, uint64_t> failed_registrations_by_code() const;
   uint64_t control_losses() const;
+  uint64_t ingest_losses() const;
 
  private:
   mutable absl::Mutex mu_;
@@ -44,6 +45,7 @@ class FleetLog {
   uint64_t failed_registrations_ ABSL_GUARDED_BY(mu_) = 0;
   std::map<int, uint64_t> failed_by_code_ ABSL_GUARDED_BY(mu_);
   uint64_t control_losses_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t ingest_losses_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 // Counts of agents for which `has` holds.

@@ -260,7 +260,23 @@ bool Simulation::ColdStart() {
       absl::StrFormat("%.2f s", SinceMs(t0, registered) / 1e3));
   Row("cold start: all agents registered and streaming",
       absl::StrFormat("%.2f s", SinceMs(t0, streaming) / 1e3), "≤ 5 s");
+  // The shape of the storm: when the first half and nine in ten were done.
+  std::vector<double> registered_ms, streaming_ms;
+  log_.Read([&](const auto& agents) {
+    for (const auto& a : agents) {
+      registered_ms.push_back(SinceMs(t0, a.first_registered_ns));
+      streaming_ms.push_back(SinceMs(t0, a.last_streaming_ns));
+    }
+  });
+  Row("cold start: registered, p50 / p90 of agents",
+      absl::StrFormat("%.2f s / %.2f s", Percentile(registered_ms, 0.5) / 1e3,
+                      Percentile(registered_ms, 0.9) / 1e3));
+  Row("cold start: streaming, p50 / p90 of agents",
+      absl::StrFormat("%.2f s / %.2f s", Percentile(streaming_ms, 0.5) / 1e3,
+                      Percentile(streaming_ms, 0.9) / 1e3));
   Row("cold start: failed registrations", FailedRegistrations({}));
+  Row("cold start: ingest streams that ended (and were opened again)",
+      absl::StrCat(log_.ingest_losses()));
   CpuRow("cold start", cpu0, Cpu(), SinceMs(t0, streaming) / 1e3);
   return true;
 }
