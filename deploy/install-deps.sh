@@ -8,7 +8,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev librocksdb-dev libbpf-dev libelf-dev zlib1g-dev
   prometheus-cpp-dev libcpp-httplib-dev
-  libre2-dev libgtest-dev libgmock-dev libbenchmark-dev systemtap-sdt-dev
+  libgoogle-perftools-dev libre2-dev libgtest-dev libgmock-dev libbenchmark-dev systemtap-sdt-dev
   chromium python3 bpftrace fio
 )
 # Node.js: use the machine's own if it has one (a newer Node ships its own npm
