@@ -28,6 +28,13 @@ void CanonicalizeSeriesKey(v1::SeriesKey& key) {
   while (labels->size() > out) labels->RemoveLast();
 }
 
+bool IsCanonicalSeriesKey(const v1::SeriesKey& key) {
+  for (int i = 1; i < key.labels_size(); ++i) {
+    if (!(key.labels(i - 1).name() < key.labels(i).name())) return false;
+  }
+  return true;
+}
+
 uint64_t SeriesId(const v1::SeriesKey& key) {
   uint64_t h = kFnv1aOffset;
   HashBytes(h, key.metric());

@@ -11,6 +11,9 @@ namespace andon {
 // Sorts a series' labels by name, in place, so that equal series compare and
 // hash equal. Later duplicates of a label name are dropped.
 void CanonicalizeSeriesKey(v1::SeriesKey& key);
+// Whether `key`'s labels are sorted by name with no name twice, as
+// CanonicalizeSeriesKey() leaves them.
+bool IsCanonicalSeriesKey(const v1::SeriesKey& key);
 
 // A stable 64-bit id of a canonical series key (FNV-1a over metric and
 // labels). Stable across processes and versions: it is stored on disk.

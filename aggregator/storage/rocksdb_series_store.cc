@@ -13,6 +13,7 @@
 #include "aggregator/storage/retention_filter.h"
 #include "aggregator/storage/storage_keys.h"
 #include "aggregator/storage/value_merge_operator.h"
+#include "aggregator/storage/window_log.h"
 #include "common/log.h"
 #include "common/series_key.h"
 #include "common/status_macros.h"
@@ -335,10 +336,17 @@ absl::StatusOr<ApplyResult> RocksDbSeriesStore::ApplyBatch(const v1::IngestBatch
   const int64_t cursor = rollup_cursor_ns_.load();
   int64_t newest_open = std::numeric_limits<int64_t>::min();
   std::string stored;
-  v1::SeriesKey key;
+  v1::SeriesKey copy;
+  WindowLogWriter logged;
   for (const v1::Point& point : batch.points()) {
-    key = point.series();
-    CanonicalizeSeriesKey(key);
+    // Agents send labels sorted; only a key that is not is copied to sort.
+    const v1::SeriesKey* canonical = &point.series();
+    if (!IsCanonicalSeriesKey(*canonical)) {
+      copy = point.series();
+      CanonicalizeSeriesKey(copy);
+      canonical = &copy;
+    }
+    const v1::SeriesKey& key = *canonical;
     const uint64_t id = SeriesId(key);
     const uint64_t fingerprint = SeriesFingerprint(key);
     KnownSeries::Found found = known_.Find(id, fingerprint);
@@ -377,6 +385,7 @@ absl::StatusOr<ApplyResult> RocksDbSeriesStore::ApplyBatch(const v1::IngestBatch
     const int64_t block = FloorTo(point.window_start_ns(), k10sNs);
     if (block >= cursor) {
       open.emplace_back(&point, id);
+      logged.Add(id, point.window_start_ns(), point.window_ns(), point.value());
       newest_open = std::max(newest_open, block);
     } else {
       // Late: its 10 s window is rolled up already; merge into the levels.
@@ -390,7 +399,7 @@ absl::StatusOr<ApplyResult> RocksDbSeriesStore::ApplyBatch(const v1::IngestBatch
   // Windows held in memory are kept durable by logging the batch until they
   // are rolled up.
   const uint64_t log_sequence = next_log_sequence_;
-  if (!open.empty()) write.Put(LogKey(log_sequence), batch.SerializeAsString());
+  if (!open.empty()) write.Put(LogKey(log_sequence), logged.Record());
   write.Put(SequenceKey(batch.sender_id()), EncodeUint64(batch.sequence()));
   // With the batch, so that a duplicate (written nothing) never replaces
   // newer labels with those of an older batch.
@@ -502,22 +511,33 @@ absl::Status RocksDbSeriesStore::LoadRollups() {
   v1::SeriesKey key;
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     uint64_t sequence = 0;
-    if (!DecodeUint64(View(it->key()).substr(1), &sequence) ||
-        !batch.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+    auto corrupt = [&](absl::string_view why) {
       return absl::DataLossError(absl::StrCat("data dir ", dir_, ": corrupt logged batch ",
-                                              it->key().ToString(/*hex=*/true)));
-    }
+                                              it->key().ToString(/*hex=*/true), why));
+    };
+    if (!DecodeUint64(View(it->key()).substr(1), &sequence)) return corrupt("");
     int64_t newest = std::numeric_limits<int64_t>::min();
-    for (const v1::Point& point : batch.points()) {
-      const int64_t block = FloorTo(point.window_start_ns(), k10sNs);
-      if (block < cursor) continue;
-      key = point.series();
-      CanonicalizeSeriesKey(key);
-      const uint64_t id = SeriesId(key);
-      if (partial && block == cursor && id <= done_up_to) continue;
-      rollups_.Add(id, block, RawWindow{point.window_start_ns(), point.window_ns(), point.value()})
-          .IgnoreError();
+    auto reopen = [&](uint64_t id, int64_t start_ns, int64_t window_ns, v1::Value value) {
+      const int64_t block = FloorTo(start_ns, k10sNs);
+      if (block < cursor) return;
+      if (partial && block == cursor && id <= done_up_to) return;
+      rollups_.Add(id, block, RawWindow{start_ns, window_ns, std::move(value)}).IgnoreError();
       newest = std::max(newest, block);
+    };
+    if (IsWindowLogRecord(View(it->value()))) {
+      if (absl::Status s = ReadWindowLog(View(it->value()), reopen); !s.ok()) {
+        return corrupt(absl::StrCat(": ", s.message()));
+      }
+    } else {
+      // Written by an older version: the whole batch.
+      if (!batch.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+        return corrupt("");
+      }
+      for (const v1::Point& point : batch.points()) {
+        key = point.series();
+        CanonicalizeSeriesKey(key);
+        reopen(SeriesId(key), point.window_start_ns(), point.window_ns(), point.value());
+      }
     }
     log_.push_back({sequence, newest});
     next_log_sequence_ = sequence + 1;

@@ -528,6 +528,36 @@ TEST_F(RocksDbSeriesStoreTest, OpenWindowsAreRolledUpOnceWhenDueAndAfterARestart
   EXPECT_TRUE(!it->Valid() || it->key()[0] != kLogPrefix) << "logged batches are left";
 }
 
+TEST_F(RocksDbSeriesStoreTest, ABatchLoggedWholeByAnOlderVersionIsRolledUpAfterTheUpgrade) {
+  const int64_t t = kLiveT0Ns;
+  const StoreOptions options = OpenLive();
+  // Older versions logged the whole batch while its windows were open.
+  {
+    std::unique_ptr<rocksdb::DB> db = OpenRaw();
+    v1::IngestBatch old = Batch("h1", 1,
+                                {Syscalls("h1", "nginx", "read", t + 10 * kSecondNs, 5),
+                                 Syscalls("h1", "nginx", "read", t + 12 * kSecondNs, 6)});
+    ASSERT_TRUE(db->Put({}, LogKey(0), old.SerializeAsString()).ok());
+    ASSERT_TRUE(db->Put({}, SequenceKey("h1"), EncodeUint64(1)).ok());
+  }
+  Reopen(options);
+  EXPECT_EQ(store_->Stats().open_windows, 1);
+  // A new batch is logged in the compact form beside it.
+  ASSERT_TRUE(
+      store_->ApplyBatch(Batch("h1", 2, {Syscalls("h1", "nginx", "read", t + 15 * kSecondNs, 7)}))
+          .ok());
+  Reopen(options);
+  EXPECT_EQ(store_->Stats().logged_batches, 2);
+  live_clock_.Advance(absl::Seconds(30));
+  ASSERT_TRUE(store_->RollUpBefore(t + 20 * kSecondNs).ok());
+  const uint64_t id = AllSeries(*store_, "syscalls")[0].id;
+  auto tens = store_->ReadPoints(id, t, t + 600 * kSecondNs, Level::k10s);
+  ASSERT_TRUE(tens.ok()) << tens.status();
+  ASSERT_THAT(*tens, SizeIs(1));
+  EXPECT_EQ((*tens)[0].value.counter(), 18u);
+  EXPECT_EQ(store_->Stats().logged_batches, 0);
+}
+
 TEST_F(RocksDbSeriesStoreTest, PastItsBoundTheRollupBufferRollsUpTheOldestWindowsEarly) {
   const int64_t t = kLiveT0Ns;
   OpenLive(/*max_open_rollups=*/2);
