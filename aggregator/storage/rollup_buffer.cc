@@ -8,14 +8,37 @@
 namespace andon::aggregator {
 
 absl::Status RollupBuffer::Add(uint64_t series_id, int64_t start_ns, const RawWindow& window) {
-  auto& series = windows_[start_ns];
+  auto [window_it, new_window] = windows_.try_emplace(start_ns);
+  auto& series = window_it->second;
+  if (new_window) {
+    // Sized as the newest window before it: a window fills with about the
+    // same series, and growing a map of 100,000s of entries step by step
+    // moves each entry many times.
+    auto newest = windows_.end();
+    --newest;
+    if (newest == window_it && window_it != windows_.begin()) --newest;
+    if (newest != window_it) series.reserve(newest->second.size());
+  }
   auto [it, inserted] = series.try_emplace(series_id);
   Entry& entry = it->second;
   if (inserted) {
     entry.merged = window.value;
+    entry.raw.reserve(10);  // ten 1 s windows in a 10 s window
     entry.raw.push_back(window);
     ++size_;
     return absl::OkStatus();
+  }
+  // Counters (nearly every window) in place: the common case is a later
+  // second of the same 10 s window.
+  if (window.value.kind_case() == v1::Value::kCounter &&
+      entry.merged.kind_case() == v1::Value::kCounter) {
+    const RawWindow& last = entry.raw.back();
+    if (last.start_ns < window.start_ns ||
+        (last.start_ns == window.start_ns && last.window_ns < window.window_ns)) {
+      entry.merged.set_counter(entry.merged.counter() + window.value.counter());
+      entry.raw.push_back(window);
+      return absl::OkStatus();
+    }
   }
   v1::Value merged = entry.merged;
   if (absl::Status s = MergeValue(window.value, merged); !s.ok()) return s;
