@@ -155,14 +155,8 @@ void SimAgent::Tick(absl::Time now) {
       next_heartbeat_ = now + heartbeat_interval_;
     }
     if (ingest_stub_ != nullptr && ingest_ == nullptr && now >= next_ingest_open_) {
-      ingest_ = std::make_shared<IngestStream>(this);
-      ++calls_;
-      open_ingest = ingest_;
+      open_ingest = NewIngestLocked(now);
       ingest_stub = ingest_stub_;
-      // The first window closes within a second of the agent's start.
-      if (sequence_ == 0) {
-        next_batch_ = now + absl::Seconds(1) * (options_.index % 97) / 97;
-      }
     }
     if (ingest_ != nullptr && now >= next_batch_) {
       batch = MakeBatch(now);
@@ -182,6 +176,16 @@ void SimAgent::Tick(absl::Time now) {
   if (open_ingest) open_ingest->Start(open_ingest, ingest_stub.get());
   if (heartbeat_on) heartbeat_on->Send(heartbeat);
   if (batch_on) batch_on->Send(std::move(batch));
+}
+
+std::shared_ptr<IngestStream> SimAgent::NewIngestLocked(absl::Time now) {
+  ingest_ = std::make_shared<IngestStream>(this);
+  ++calls_;
+  // The first window closes within a second of the agent's start.
+  if (sequence_ == 0) {
+    next_batch_ = now + absl::Seconds(1) * (options_.index % 97) / 97;
+  }
+  return ingest_;
 }
 
 void SimAgent::StartRegister() {
@@ -252,6 +256,8 @@ void SimAgent::OnProbes(ControlStream* stream, const v1::ProbeSet& probes) {
 
 void SimAgent::OnAssignment(const v1::AggregatorRef& aggregator) {
   std::shared_ptr<IngestStream> old;
+  std::shared_ptr<IngestStream> open;
+  std::shared_ptr<v1::Ingest::Stub> stub;
   {
     absl::MutexLock lock(&mu_);
     wake_ns_.store(0, std::memory_order_relaxed);
@@ -262,8 +268,16 @@ void SimAgent::OnAssignment(const v1::AggregatorRef& aggregator) {
     ingest_stub_ = v1::Ingest::NewStub(ingest_channel_);
     old = std::move(ingest_);
     next_ingest_open_ = absl::InfinitePast();
+    // The stream to the new leaf opens at once, as the real agent's does,
+    // not at the timer thread's next walk: one thread opening 2,500 streams
+    // took seconds.
+    if (!stopping_) {
+      open = NewIngestLocked(absl::Now());
+      stub = ingest_stub_;
+    }
   }
   if (old) old->Cancel();
+  if (open) open->Start(open, stub.get());
 }
 
 void SimAgent::OnHeartbeatInterval(uint32_t ms) {

@@ -66,6 +66,8 @@ class SimAgent {
   void SetProbes(const v1::ProbeSet& probes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   v1::Heartbeat MakeHeartbeat() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   v1::IngestBatch MakeBatch(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A new ingest stream, made the agent's; the caller starts it.
+  std::shared_ptr<IngestStream> NewIngestLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void StartRegister();
   void OnRegisterDone(const grpc::Status& status, const v1::RegisterResponse& response);
 
