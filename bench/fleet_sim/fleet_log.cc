@@ -31,6 +31,12 @@ void FleetLog::Add(const ParsedSimEvent& e) {
     case SimEvent::kIngestLost:
       ++ingest_losses_;
       break;
+    case SimEvent::kResent:
+      resent_batches_ += e.arg;
+      break;
+    case SimEvent::kSpoolDropped:
+      ++dropped_batches_;
+      break;
   }
 }
 
@@ -73,6 +79,16 @@ uint64_t FleetLog::control_losses() const {
 uint64_t FleetLog::ingest_losses() const {
   absl::MutexLock lock(&mu_);
   return ingest_losses_;
+}
+
+uint64_t FleetLog::resent_batches() const {
+  absl::MutexLock lock(&mu_);
+  return resent_batches_;
+}
+
+uint64_t FleetLog::dropped_batches() const {
+  absl::MutexLock lock(&mu_);
+  return dropped_batches_;
 }
 
 int CountAgents(const std::vector<FleetLog::Agent>& agents,

@@ -38,6 +38,10 @@ class FleetLog {
   std::map<int, uint64_t> failed_registrations_by_code() const;
   uint64_t control_losses() const;
   uint64_t ingest_losses() const;
+  // Batches sent again on a new ingest stream, and dropped unacknowledged
+  // from a full resend buffer.
+  uint64_t resent_batches() const;
+  uint64_t dropped_batches() const;
 
  private:
   mutable absl::Mutex mu_;
@@ -46,6 +50,8 @@ class FleetLog {
   std::map<int, uint64_t> failed_by_code_ ABSL_GUARDED_BY(mu_);
   uint64_t control_losses_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t ingest_losses_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t resent_batches_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t dropped_batches_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 // Counts of agents for which `has` holds.

@@ -15,11 +15,14 @@
 //     from the change to each agent's acknowledgment (p50/p99/max), and
 //     until the controller's status counts every host applied;
 //  4. fleet-wide queries through the controller while the fleet streams;
-//  5. controller kill -9 and restart: time until every agent is back on a
+//  5. a leaf's kill -9 and restart: time until every agent streams again,
+//     its agents sending again what the leaf had not acknowledged;
+//  6. controller kill -9 and restart: time until every agent is back on a
 //     control stream and streaming, and the failed registrations meanwhile.
 // Prints a markdown table (bench/run.sh puts it in bench/RESULTS.md); exits
 // non-zero if a phase does not complete.
 
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -54,6 +57,9 @@ ABSL_FLAG(absl::Duration, steady, absl::Seconds(20), "steady-state measurement")
 ABSL_FLAG(int, changes, 3, "probe configuration changes timed");
 ABSL_FLAG(int, queries, 50, "fleet-wide queries timed");
 ABSL_FLAG(bool, restart, true, "kill -9 and restart the controller under the fleet");
+ABSL_FLAG(bool, leaf_crash, true,
+          "kill -9 and restart the first leaf under the fleet: its agents send again what it "
+          "had not acknowledged");
 ABSL_FLAG(absl::Duration, phase_timeout, absl::Seconds(120), "give up a phase after this");
 ABSL_FLAG(int, fleet_nice, 10,
           "nice value of the simulated agents and the aggregators (0: none), so that the "
@@ -170,6 +176,7 @@ class Simulation {
   bool ConfigChanges();
   bool Queries();
   bool ControllerRestart();
+  bool LeafCrash();
   // With --check: the controller knows exactly the simulated agents, every
   // one up and on a leaf.
   bool ControllerCountsEveryAgentOnce();
@@ -409,6 +416,32 @@ bool Simulation::Queries() {
   return true;
 }
 
+bool Simulation::LeafCrash() {
+  const uint64_t lost0 = log_.ingest_losses();
+  const uint64_t resent0 = log_.resent_batches();
+  const uint64_t dropped0 = log_.dropped_batches();
+  const int64_t t0 = absl::GetCurrentTimeNanos();
+  if (absl::Status s = cluster_->RestartLeaf(0, SIGKILL); !s.ok()) {
+    return Fail(absl::StrCat("leaf restart: ", s.message()));
+  }
+  Tell(workers_, "mark");
+  if (!WaitAll("after a leaf's kill -9: streaming", t0, &FleetLog::Agent::last_streaming_ns)) {
+    return false;
+  }
+  const int64_t streaming = Latest(&FleetLog::Agent::last_streaming_ns);
+  const uint64_t dropped = log_.dropped_batches() - dropped0;
+  Row(absl::StrFormat("leaf kill -9 → every agent's next batch acknowledged (one every %s)",
+                      absl::FormatDuration(absl::GetFlag(FLAGS_ingest_interval))),
+      absl::StrFormat("%.2f s", SinceMs(t0, streaming) / 1e3));
+  Row("leaf kill -9 → ingest streams ended / batches sent again / batches dropped",
+      absl::StrCat(log_.ingest_losses() - lost0, " / ", log_.resent_batches() - resent0, " / ",
+                   dropped));
+  if (absl::GetFlag(FLAGS_check) && dropped > 0) {
+    return Fail(absl::StrCat(dropped, " batches dropped unacknowledged after a leaf's restart"));
+  }
+  return true;
+}
+
 bool Simulation::ControllerRestart() {
   const std::map<int, uint64_t> failed_before = log_.failed_registrations_by_code();
   CpuUse cpu0 = Cpu();
@@ -487,6 +520,7 @@ bool Simulation::Run() {
   // Then the workers are told to quit and their readers joined, however it
   // ended.
   ok = ok && ColdStart() && SteadyState() && ConfigChanges() && Queries() &&
+       (!absl::GetFlag(FLAGS_leaf_crash) || LeafCrash()) &&
        (!absl::GetFlag(FLAGS_restart) || ControllerRestart());
   Tell(workers_, "quit");
   for (Worker& w : workers_) {
@@ -495,6 +529,10 @@ bool Simulation::Run() {
     close(w.command_fd);
   }
   for (std::thread& t : readers_) t.join();
+  Row("whole run: ingest streams that ended / batches sent again on the next stream / batches "
+      "dropped from a full resend buffer",
+      absl::StrCat(log_.ingest_losses(), " / ", log_.resent_batches(), " / ",
+                   log_.dropped_batches()));
   for (Worker& w : workers_) close(w.event_fd);
   cluster_.reset();
   return ok;

@@ -141,6 +141,7 @@ void SimAgent::Tick(absl::Time now) {
   v1::Heartbeat heartbeat;
   std::shared_ptr<IngestStream> batch_on;
   v1::IngestBatch batch;
+  std::vector<v1::IngestBatch> resend;
   {
     absl::MutexLock lock(&mu_);
     if (stopping_) return;
@@ -155,11 +156,16 @@ void SimAgent::Tick(absl::Time now) {
       next_heartbeat_ = now + heartbeat_interval_;
     }
     if (ingest_stub_ != nullptr && ingest_ == nullptr && now >= next_ingest_open_) {
-      open_ingest = NewIngestLocked(now);
+      open_ingest = NewIngestLocked(now, &resend);
       ingest_stub = ingest_stub_;
     }
     if (ingest_ != nullptr && now >= next_batch_) {
       batch = MakeBatch(now);
+      unacked_.push_back(batch);
+      if (unacked_.size() > kMaxUnacked) {
+        unacked_.pop_front();
+        events_->Emit(SimEvent::kSpoolDropped, options_.index);
+      }
       batch_on = ingest_;
       next_batch_ += options_.ingest_interval;
       if (next_batch_ < now) next_batch_ = now + options_.ingest_interval;
@@ -173,14 +179,20 @@ void SimAgent::Tick(absl::Time now) {
                    std::memory_order_relaxed);
   }
   if (do_register) StartRegister();
-  if (open_ingest) open_ingest->Start(open_ingest, ingest_stub.get());
+  if (open_ingest) {
+    open_ingest->Start(open_ingest, ingest_stub.get());
+    for (v1::IngestBatch& b : resend) open_ingest->Send(std::move(b));
+  }
   if (heartbeat_on) heartbeat_on->Send(heartbeat);
   if (batch_on) batch_on->Send(std::move(batch));
 }
 
-std::shared_ptr<IngestStream> SimAgent::NewIngestLocked(absl::Time now) {
+std::shared_ptr<IngestStream> SimAgent::NewIngestLocked(absl::Time now,
+                                                        std::vector<v1::IngestBatch>* resend) {
   ingest_ = std::make_shared<IngestStream>(this);
   ++calls_;
+  resend->assign(unacked_.begin(), unacked_.end());
+  if (!resend->empty()) events_->Emit(SimEvent::kResent, options_.index, resend->size());
   // The first window closes within a second of the agent's start.
   if (sequence_ == 0) {
     next_batch_ = now + absl::Seconds(1) * (options_.index % 97) / 97;
@@ -258,6 +270,7 @@ void SimAgent::OnAssignment(const v1::AggregatorRef& aggregator) {
   std::shared_ptr<IngestStream> old;
   std::shared_ptr<IngestStream> open;
   std::shared_ptr<v1::Ingest::Stub> stub;
+  std::vector<v1::IngestBatch> resend;
   {
     absl::MutexLock lock(&mu_);
     wake_ns_.store(0, std::memory_order_relaxed);
@@ -272,12 +285,15 @@ void SimAgent::OnAssignment(const v1::AggregatorRef& aggregator) {
     // not at the timer thread's next walk: one thread opening 2,500 streams
     // took seconds.
     if (!stopping_) {
-      open = NewIngestLocked(absl::Now());
+      open = NewIngestLocked(absl::Now(), &resend);
       stub = ingest_stub_;
     }
   }
   if (old) old->Cancel();
-  if (open) open->Start(open, stub.get());
+  if (open) {
+    open->Start(open, stub.get());
+    for (v1::IngestBatch& b : resend) open->Send(std::move(b));
+  }
 }
 
 void SimAgent::OnHeartbeatInterval(uint32_t ms) {
@@ -297,9 +313,10 @@ void SimAgent::OnControlDone(ControlStream* stream) {
   next_register_ = absl::Now() + backoff_.Next();
 }
 
-void SimAgent::OnIngestAck(IngestStream* stream) {
+void SimAgent::OnIngestAck(IngestStream* stream, uint64_t last_sequence) {
   absl::MutexLock lock(&mu_);
   ingest_backoff_.Reset();
+  while (!unacked_.empty() && unacked_.front().sequence() <= last_sequence) unacked_.pop_front();
   if (marked_) {
     marked_ = false;
     events_->Emit(SimEvent::kStreaming, options_.index);

@@ -3,8 +3,10 @@
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
+#include <deque>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
@@ -34,13 +36,18 @@ class IngestStream;
 // stream, heartbeats at the interval the controller gives, applies pushed
 // probe sets at once and acknowledges them in a heartbeat, follows
 // assignments, and streams a batch of host-metric and syscall points to its
-// leaf every ingest interval. It does not resend unacknowledged batches
-// (the real agent's spool is not simulated).
+// leaf every ingest interval. Like the real agent's spool, it keeps the
+// batches its leaf has not acknowledged (at most kMaxUnacked, dropping the
+// oldest) and sends them again, in order, on its next ingest stream; the
+// leaf applies each sequence once.
 //
 // Driven by Tick() from the worker's one timer thread; gRPC's callbacks
 // update its state under its mutex. Thread-safe.
 class SimAgent {
  public:
+  // Two minutes of batches at the default interval.
+  static constexpr size_t kMaxUnacked = 24;
+
   SimAgent(SimAgentOptions options, SimEventSink* events);
   ~SimAgent();  // after Stop() and once Quiet()
 
@@ -66,8 +73,11 @@ class SimAgent {
   void SetProbes(const v1::ProbeSet& probes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   v1::Heartbeat MakeHeartbeat() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   v1::IngestBatch MakeBatch(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // A new ingest stream, made the agent's; the caller starts it.
-  std::shared_ptr<IngestStream> NewIngestLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A new ingest stream, made the agent's; the caller starts it, then sends
+  // `resend` (the unacknowledged batches) on it before anything newer.
+  std::shared_ptr<IngestStream> NewIngestLocked(absl::Time now,
+                                                std::vector<v1::IngestBatch>* resend)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void StartRegister();
   void OnRegisterDone(const grpc::Status& status, const v1::RegisterResponse& response);
 
@@ -76,7 +86,7 @@ class SimAgent {
   void OnAssignment(const v1::AggregatorRef& aggregator);
   void OnHeartbeatInterval(uint32_t ms);
   void OnControlDone(ControlStream* stream);
-  void OnIngestAck(IngestStream* stream);
+  void OnIngestAck(IngestStream* stream, uint64_t last_sequence);
   void OnIngestDone(IngestStream* stream);
 
   const SimAgentOptions options_;
@@ -109,6 +119,7 @@ class SimAgent {
   Backoff ingest_backoff_ ABSL_GUARDED_BY(mu_);
   absl::Time next_batch_ ABSL_GUARDED_BY(mu_);
   uint64_t sequence_ ABSL_GUARDED_BY(mu_) = 0;
+  std::deque<v1::IngestBatch> unacked_ ABSL_GUARDED_BY(mu_);  // in sequence order
   bool marked_ ABSL_GUARDED_BY(mu_) = false;
   // When Tick() next has something to do; 0 (now) after any callback
   // changed the state. Written under mu_.

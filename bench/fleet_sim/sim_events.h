@@ -23,6 +23,8 @@ enum class SimEvent : char {
   kApplied = 'P',         // a probe set was applied and acknowledged (arg: version)
   kStreaming = 'S',       // an ingest batch was acknowledged after the last mark
   kIngestLost = 'I',      // an ingest stream ended
+  kResent = 'E',          // unacknowledged batches sent again on a new stream (arg: how many)
+  kSpoolDropped = 'X',    // the oldest unacknowledged batch dropped, the buffer full
 };
 
 class SimEventSink {

@@ -101,7 +101,7 @@ void IngestStream::OnWriteDone(bool ok) {
 
 void IngestStream::OnReadDone(bool ok) {
   if (!ok) return;
-  agent_->OnIngestAck(this);
+  agent_->OnIngestAck(this, in_.last_sequence());
   StartRead(&in_);
 }
 

@@ -53,10 +53,11 @@ class ControlStream final : public grpc::ClientBidiReactor<v1::AgentMessage, v1:
 };
 
 // The ingest stream to the leaf: batches up, acks down. At most
-// kMaxWaiting batches wait behind the one in flight; older ones are dropped.
+// kMaxWaiting batches wait behind the one in flight (as many as the agent
+// keeps to send again); older ones are dropped.
 class IngestStream final : public grpc::ClientBidiReactor<v1::IngestBatch, v1::IngestAck> {
  public:
-  static constexpr size_t kMaxWaiting = 4;
+  static constexpr size_t kMaxWaiting = 32;
 
   explicit IngestStream(SimAgent* agent) : agent_(agent) {}
   void Start(std::shared_ptr<IngestStream> self, v1::Ingest::Stub* stub);
