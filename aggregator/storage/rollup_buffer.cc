@@ -23,7 +23,6 @@ absl::Status RollupBuffer::Add(uint64_t series_id, int64_t start_ns, const RawWi
   Entry& entry = it->second;
   if (inserted) {
     entry.merged = window.value;
-    entry.raw.reserve(10);  // ten 1 s windows in a 10 s window
     entry.raw.push_back(window);
     ++size_;
     return absl::OkStatus();
