@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -44,8 +45,35 @@ const char* ValueKindName(v1::Value::KindCase kind) {
   return "none";
 }
 
+// Whether a label name appears twice; without a set for the few labels a
+// series has.
+bool HasDuplicateName(const google::protobuf::RepeatedPtrField<v1::Label>& labels) {
+  if (labels.size() > 16) {
+    absl::flat_hash_set<absl::string_view> seen;
+    for (const v1::Label& l : labels) {
+      if (!seen.insert(l.name()).second) return true;
+    }
+    return false;
+  }
+  for (int i = 1; i < labels.size(); ++i) {
+    for (int j = 0; j < i; ++j) {
+      if (labels[i].name() == labels[j].name()) return true;
+    }
+  }
+  return false;
+}
+
 absl::Status CheckLabels(const v1::Point& point, const v1::MetricInfo& metric) {
-  absl::flat_hash_set<absl::string_view> seen;
+  if (HasDuplicateName(point.series().labels())) {
+    for (int i = 1; i < point.series().labels_size(); ++i) {
+      for (int j = 0; j < i; ++j) {
+        if (point.series().labels(i).name() == point.series().labels(j).name()) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("label '", point.series().labels(i).name(), "' appears twice"));
+        }
+      }
+    }
+  }
   for (const v1::Label& label : point.series().labels()) {
     if (!IsValidLabelName(label.name())) {
       return absl::InvalidArgumentError(absl::StrCat(
@@ -62,9 +90,6 @@ absl::Status CheckLabels(const v1::Point& point, const v1::MetricInfo& metric) {
     if (label.value().find('\0') != std::string::npos) {
       return absl::InvalidArgumentError(
           absl::StrCat("the value of label '", label.name(), "' holds a NUL byte"));
-    }
-    if (!seen.insert(label.name()).second) {
-      return absl::InvalidArgumentError(absl::StrCat("label '", label.name(), "' appears twice"));
     }
   }
   return absl::OkStatus();
@@ -116,8 +141,20 @@ absl::Status BatchValidator::Validate(const v1::IngestBatch& batch) const {
     return absl::InvalidArgumentError(absl::StrCat(where, ": ", declared.status().message()));
   }
   const int64_t max_start_ns = absl::ToUnixNanos(clock_->Now() + kMaxFutureSkew);
+  // Each metric looked up once a batch (a host's window holds a few metrics
+  // and hundreds of points): a declaration in the batch wins over the
+  // catalog, a metric in neither is reported at its first point.
+  absl::flat_hash_map<absl::string_view, absl::StatusOr<v1::MetricInfo>> metrics;
   for (int i = 0; i < batch.points_size(); ++i) {
-    absl::Status s = ValidatePoint(batch.points(i), max_start_ns, *declared);
+    const std::string& name = batch.points(i).series().metric();
+    auto [it, inserted] = metrics.try_emplace(name, absl::UnknownError(""));
+    if (inserted) {
+      it->second = catalog_->Lookup(name);
+      for (const v1::MetricInfo& d : *declared) {
+        if (d.name() == name) it->second = d;
+      }
+    }
+    absl::Status s = ValidatePoint(batch.points(i), max_start_ns, it->second);
     if (!s.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(where, ": point ", i, " (",
                                                      SeriesKeyToString(batch.points(i).series()),
@@ -166,11 +203,7 @@ std::vector<v1::MetricInfo> BatchValidator::Learn(const v1::IngestBatch& batch) 
 }
 
 absl::Status BatchValidator::ValidatePoint(const v1::Point& point, int64_t max_start_ns,
-                                           const std::vector<v1::MetricInfo>& declared) const {
-  absl::StatusOr<v1::MetricInfo> found = catalog_->Lookup(point.series().metric());
-  for (const v1::MetricInfo& d : declared) {
-    if (d.name() == point.series().metric()) found = d;
-  }
+                                           const absl::StatusOr<v1::MetricInfo>& found) const {
   if (!found.ok()) return found.status();
   const v1::MetricInfo& metric = *found;
   const v1::Value::KindCase want = ValueKindOf(metric.kind());

@@ -39,8 +39,10 @@ class BatchValidator {
   absl::Status Validate(const v1::IngestBatch& batch) const;
 
  private:
+  // `metric` is the point's metric as the batch declares it or the catalog
+  // knows it (or why it is unknown).
   absl::Status ValidatePoint(const v1::Point& point, int64_t max_start_ns,
-                             const std::vector<v1::MetricInfo>& declared) const;
+                             const absl::StatusOr<v1::MetricInfo>& metric) const;
   // The batch's declarations, checked against the catalog.
   absl::StatusOr<std::vector<v1::MetricInfo>> CheckDeclarations(const v1::IngestBatch& batch) const;
 

@@ -45,8 +45,8 @@ struct StoreOptions {
 };
 
 // SeriesStore on an embedded RocksDB in one data directory (key layout in
-// storage_keys.h). A batch's windows are held in memory (RollupBuffer), the
-// batch itself logged in the same write that records its sequence; 5 s
+// storage_keys.h). A batch's windows are held in memory (RollupBuffer), and
+// logged (window_log.h) in the same write that records its sequence; 5 s
 // after a 10 s window ends, each series' raw windows in it are written as
 // one raw block and their merged value into the 10 s, 1 min and 1 h levels,
 // and the log is trimmed; a restart replays the log. Windows arriving after

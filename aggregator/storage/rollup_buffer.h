@@ -17,7 +17,7 @@ namespace andon::aggregator {
 // 10 s window, its raw windows and their merged value. When a 10 s window
 // closes, the store writes each series' raw windows as one raw block and the
 // merged value into the 10 s, 1 min and 1 h levels, so a raw window costs no
-// write of its own (the batch that brought it is logged until then). Not
+// write of its own (it is logged by series id until then). Not
 // thread-safe (the store's locks guard it).
 class RollupBuffer {
  public:

@@ -34,6 +34,8 @@
 #include <thread>
 #include <vector>
 
+#include "absl/debugging/failure_signal_handler.h"
+#include "absl/debugging/symbolize.h"
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/status/status.h"
@@ -560,7 +562,10 @@ void Simulation::Print() const {
 }  // namespace andon::bench
 
 int main(int argc, char** argv) {
+  absl::InitializeSymbolizer(argv[0]);
   absl::ParseCommandLine(argc, argv);
+  // A worker that crashes says where, on stderr (inherited by the workers).
+  absl::InstallFailureSignalHandler({});
   const int agents = absl::GetFlag(FLAGS_agents);
   const int workers = std::max(1, absl::GetFlag(FLAGS_workers));
   // Forked first: before this process has a thread or a gRPC object.

@@ -10,6 +10,7 @@ void ControlStream::Start(std::shared_ptr<ControlStream> self, v1::AgentControl:
                           const v1::RegisterRequest& hello) {
   self_ = std::move(self);
   stub->async()->Control(&context_, this);
+  AddHold();
   {
     absl::MutexLock lock(&mu_);
     *out_.mutable_hello() = hello;
@@ -23,6 +24,7 @@ void ControlStream::Start(std::shared_ptr<ControlStream> self, v1::AgentControl:
 void ControlStream::Send(const v1::Heartbeat& heartbeat) {
   {
     absl::MutexLock lock(&mu_);
+    if (ended_) return;
     if (writing_) {
       next_.emplace();
       *next_->mutable_heartbeat() = heartbeat;
@@ -36,21 +38,37 @@ void ControlStream::Send(const v1::Heartbeat& heartbeat) {
 }
 
 void ControlStream::OnWriteDone(bool ok) {
+  bool release = false;
+  bool write = false;
   {
     absl::MutexLock lock(&mu_);
-    if (!ok || !next_) {  // a failed write: the read side sees the end
+    if (!ok || ended_ || !next_) {  // a failed write: the read side sees the end
       writing_ = false;
       next_.reset();
-      return;
+      release = ended_ && !released_;
+      released_ = released_ || release;
+    } else {
+      out_ = std::move(*next_);
+      next_.reset();
+      write = true;
     }
-    out_ = std::move(*next_);
-    next_.reset();
   }
-  StartWrite(&out_);
+  if (release) RemoveHold();
+  if (write) StartWrite(&out_);
 }
 
 void ControlStream::OnReadDone(bool ok) {
-  if (!ok) return;  // OnDone follows
+  if (!ok) {
+    bool release = false;
+    {
+      absl::MutexLock lock(&mu_);
+      ended_ = true;
+      release = !writing_ && !released_;
+      released_ = released_ || release;
+    }
+    if (release) RemoveHold();  // OnDone follows
+    return;
+  }
   if (in_.has_probes()) agent_->OnProbes(this, in_.probes());
   if (in_.has_assignment()) agent_->OnAssignment(in_.assignment());
   if (in_.heartbeat_interval_ms() > 0) agent_->OnHeartbeatInterval(in_.heartbeat_interval_ms());
@@ -65,15 +83,27 @@ void ControlStream::OnDone(const grpc::Status& status) {
 void IngestStream::Start(std::shared_ptr<IngestStream> self, v1::Ingest::Stub* stub) {
   self_ = std::move(self);
   stub->async()->Stream(&context_, this);
+  AddHold();
   StartRead(&in_);
   StartCall();
+  bool write = false;
+  {
+    absl::MutexLock lock(&mu_);
+    started_ = true;
+    if (!writing_ && !broken_ && !waiting_.empty()) {
+      out_ = std::move(waiting_.front());
+      waiting_.pop_front();
+      writing_ = write = true;
+    }
+  }
+  if (write) StartWrite(&out_);
 }
 
 void IngestStream::Send(v1::IngestBatch batch) {
   {
     absl::MutexLock lock(&mu_);
     if (broken_) return;
-    if (writing_) {
+    if (writing_ || !started_) {
       waiting_.push_back(std::move(batch));
       if (waiting_.size() > kMaxWaiting) waiting_.pop_front();
       return;
@@ -85,22 +115,38 @@ void IngestStream::Send(v1::IngestBatch batch) {
 }
 
 void IngestStream::OnWriteDone(bool ok) {
+  bool release = false;
+  bool write = false;
   {
     absl::MutexLock lock(&mu_);
     if (!ok) broken_ = true;
     if (broken_ || waiting_.empty()) {
       writing_ = false;
       waiting_.clear();
-      return;
+      release = ended_ && !released_;
+      released_ = released_ || release;
+    } else {
+      out_ = std::move(waiting_.front());
+      waiting_.pop_front();
+      write = true;
     }
-    out_ = std::move(waiting_.front());
-    waiting_.pop_front();
   }
-  StartWrite(&out_);
+  if (release) RemoveHold();
+  if (write) StartWrite(&out_);
 }
 
 void IngestStream::OnReadDone(bool ok) {
-  if (!ok) return;
+  if (!ok) {
+    bool release = false;
+    {
+      absl::MutexLock lock(&mu_);
+      ended_ = broken_ = true;
+      release = !writing_ && !released_;
+      released_ = released_ || release;
+    }
+    if (release) RemoveHold();  // OnDone follows
+    return;
+  }
   agent_->OnIngestAck(this, in_.last_sequence());
   StartRead(&in_);
 }

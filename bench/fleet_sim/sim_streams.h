@@ -21,6 +21,10 @@ class SimAgent;
 // may run a reaction inline in the starting thread), and own themselves
 // from Start() to OnDone(): the agent's shared_ptr may go at any time.
 // One write at a time; what is sent while a write is in flight waits.
+// Writes start from the agent's timer thread, outside any reaction, so each
+// stream holds itself open (AddHold) until its read side has ended and no
+// write is in flight: a write never starts on a stream gRPC has finished,
+// and none starts before the stream is bound (what is sent before waits).
 
 // The control stream: hello first, then heartbeats. A heartbeat waiting
 // behind the one in flight is replaced by a newer one (they carry state,
@@ -50,6 +54,8 @@ class ControlStream final : public grpc::ClientBidiReactor<v1::AgentMessage, v1:
   v1::AgentMessage out_ ABSL_GUARDED_BY(mu_);
   std::optional<v1::AgentMessage> next_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool ended_ ABSL_GUARDED_BY(mu_) = false;     // the read side ended
+  bool released_ ABSL_GUARDED_BY(mu_) = false;  // the hold is removed
 };
 
 // The ingest stream to the leaf: batches up, acks down. At most
@@ -77,8 +83,11 @@ class IngestStream final : public grpc::ClientBidiReactor<v1::IngestBatch, v1::I
   absl::Mutex mu_;
   v1::IngestBatch out_ ABSL_GUARDED_BY(mu_);  // in flight while writing_
   std::deque<v1::IngestBatch> waiting_ ABSL_GUARDED_BY(mu_);
+  bool started_ ABSL_GUARDED_BY(mu_) = false;  // bound: writes may start
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
-  bool broken_ ABSL_GUARDED_BY(mu_) = false;
+  bool broken_ ABSL_GUARDED_BY(mu_) = false;    // a write failed or the read side ended
+  bool ended_ ABSL_GUARDED_BY(mu_) = false;     // the read side ended
+  bool released_ ABSL_GUARDED_BY(mu_) = false;  // the hold is removed
 };
 
 }  // namespace andon::bench
