@@ -1,5 +1,6 @@
 #include "aggregator/controller_registrar.h"
 
+#include "absl/random/random.h"
 #include "absl/strings/str_format.h"
 #include "common/backoff.h"
 #include "common/grpc_channel.h"
@@ -21,7 +22,9 @@ std::shared_ptr<grpc::Channel> ControllerChannel(const RegistrarOptions& options
 }  // namespace
 
 ControllerRegistrar::ControllerRegistrar(RegistrarOptions options)
-    : options_(std::move(options)), stub_(v1::Fleet::NewStub(ControllerChannel(options_))) {}
+    : options_(std::move(options)),
+      instance_id_(absl::StrFormat("%016x", absl::Uniform<uint64_t>(absl::BitGen()))),
+      stub_(v1::Fleet::NewStub(ControllerChannel(options_))) {}
 
 ControllerRegistrar::~ControllerRegistrar() { Stop(); }
 
@@ -82,6 +85,7 @@ grpc::Status ControllerRegistrar::RegisterOnce(absl::Duration* interval) {
   request.set_parent_id(options_.parent_id);
   request.set_role(options_.role);
   request.set_weight(options_.weight);
+  request.set_instance_id(instance_id_);
   v1::RegisterAggregatorResponse response;
   grpc::Status status;
   {

@@ -62,6 +62,7 @@ class ControllerRegistrar {
   grpc::Status RegisterOnce(absl::Duration* interval) ABSL_LOCKS_EXCLUDED(mu_);
 
   const RegistrarOptions options_;
+  const std::string instance_id_;  // this process's, sent with every registration
   std::unique_ptr<v1::Fleet::Stub> stub_;
   std::thread thread_;
   StopSignal stop_;

@@ -306,6 +306,7 @@ size_t AgentControlService::OpenStreams() const {
 }
 
 size_t AgentControlService::PushAssignmentChanges(size_t max_moves) {
+  const std::vector<std::string> restarted = registry_->TakeReregisteredAggregators();
   ShardMap shards = registry_->LiveShardMap();
   if (shards.empty()) return 0;
   struct Change {
@@ -314,6 +315,34 @@ size_t AgentControlService::PushAssignmentChanges(size_t max_moves) {
     std::shared_ptr<ControlReactor> reactor;
   };
   std::vector<Change> changes;
+  // Hosts of a leaf that restarted, told their assignment again: the agent
+  // takes it as news that the leaf is up and cuts its ingest backoff short
+  // (a leaf back within seconds is otherwise reached only after backoffs
+  // grown to 10-30 s by its downtime).
+  std::vector<std::pair<std::shared_ptr<ControlReactor>, std::shared_ptr<const v1::ControlMessage>>>
+      reconnects;
+  if (!restarted.empty()) {
+    absl::flat_hash_map<std::string, std::shared_ptr<const v1::ControlMessage>> messages;
+    for (const std::string& id : restarted) {
+      for (const v1::AggregatorRef& ref : shards.aggregators()) {
+        if (ref.id() != id) continue;
+        auto message = std::make_shared<v1::ControlMessage>();
+        *message->mutable_assignment() = ref;
+        messages[id] = std::move(message);
+      }
+    }
+    absl::MutexLock lock(&mu_);
+    for (auto& [host_id, reactor] : streams_) {
+      auto m = messages.find(reactor->assigned_aggregator_id);
+      if (m != messages.end()) reconnects.emplace_back(reactor, m->second);
+    }
+  }
+  for (auto& [reactor, message] : reconnects) reactor->Push(message);
+  if (!reconnects.empty()) {
+    ANDON_LOG(INFO) << "told " << reconnects.size()
+                    << " hosts to reconnect to their restarted aggregator";
+  }
+  reconnects.clear();
   {
     absl::MutexLock lock(&mu_);
     if (shards.fingerprint() == placed_by_ && !placement_dirty_) return 0;

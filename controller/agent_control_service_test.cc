@@ -44,11 +44,12 @@ class AgentControlServiceTest : public RegistryTestBase {
     if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
   }
 
-  grpc::Status AddAggregator(const std::string& id) {
+  grpc::Status AddAggregator(const std::string& id, const std::string& instance = "i1") {
     grpc::ClientContext ctx;
     v1::RegisterAggregatorRequest req;
     req.set_id(id);
     req.set_address(id + ":7410");
+    req.set_instance_id(instance);
     v1::RegisterAggregatorResponse resp;
     grpc::Status s = fleet_stub_->RegisterAggregator(&ctx, req, &resp);
     if (s.ok()) EXPECT_EQ(resp.heartbeat_interval_ms(), 2000u);
@@ -217,6 +218,47 @@ TEST_F(AgentControlServiceTest, PushesNewAssignmentWhenAggregatorDies) {
   EXPECT_EQ(in.assignment().address(), other + ":7410");
   EXPECT_EQ(registry_->GetHost("web-1")->aggregator_id(), other);
   service_->PushAssignmentChanges();  // already told: nothing more
+
+  ctx.TryCancel();
+  stream->Finish();
+  EXPECT_TRUE(WaitConnected("web-1", false));
+}
+
+TEST_F(AgentControlServiceTest, HostsOfALeafThatRestartedAreToldTheirAssignmentAgainOnce) {
+  ASSERT_TRUE(AddAggregator("agg-1").ok());
+  ASSERT_TRUE(AddAggregator("agg-2").ok());
+  v1::RegisterResponse resp;
+  ASSERT_TRUE(Register("web-1", "inst-a", &resp).ok());
+  const std::string first = resp.aggregator().id();
+  const std::string other = first == "agg-1" ? "agg-2" : "agg-1";
+  grpc::ClientContext ctx;
+  auto stream = stub_->Control(&ctx);
+  ASSERT_TRUE(stream->Write(Hello("web-1", "inst-a")));
+  ASSERT_TRUE(WaitConnected("web-1", true));
+  ASSERT_TRUE(ReadStart(stream).has_probes());
+
+  // Aggregators register every heartbeat: the same instance is no news.
+  ASSERT_TRUE(AddAggregator(first).ok());
+  ASSERT_TRUE(AddAggregator(other).ok());
+  // The host's leaf comes back as a new instance while still live: it
+  // restarted, and the agent's ingest stream to it broke.
+  ASSERT_TRUE(AddAggregator(other, "i2").ok());  // not the host's: nobody is told
+  ASSERT_TRUE(AddAggregator(first, "i2").ok());
+  EXPECT_EQ(service_->PushAssignmentChanges(), 0u) << "nothing moves";
+  v1::ControlMessage in;
+  ASSERT_TRUE(stream->Read(&in));
+  ASSERT_TRUE(in.has_assignment()) << in.DebugString();
+  EXPECT_EQ(in.assignment().id(), first);
+  EXPECT_EQ(in.assignment().address(), first + ":7410");
+  service_->PushAssignmentChanges();  // told once: nothing more
+
+  // The next message the host gets is a real move, not the same news again.
+  clock_.Advance(absl::Seconds(11));
+  ASSERT_TRUE(AddAggregator(other).ok());
+  EXPECT_EQ(service_->PushAssignmentChanges(), 1u);
+  ASSERT_TRUE(stream->Read(&in));
+  ASSERT_TRUE(in.has_assignment());
+  EXPECT_EQ(in.assignment().id(), other);
 
   ctx.TryCancel();
   stream->Finish();

@@ -131,6 +131,10 @@ class Registry {
   // or would close a cycle.
   absl::StatusOr<v1::AggregatorRef> RegisterAggregator(
       const v1::RegisterAggregatorRequest& request);
+  // The aggregators that restarted while they were live (a new instance_id
+  // within the live window) since the last call: their hosts' ingest
+  // streams broke and back off, and are told to reconnect now.
+  std::vector<std::string> TakeReregisteredAggregators();
   // Drains a leaf (it takes no hosts in LiveShardMap) or takes it back, and
   // persists that. Returns the aggregator as ListAggregators shows it.
   // NOT_FOUND naming the id for an unknown aggregator; FAILED_PRECONDITION
@@ -214,6 +218,10 @@ class Registry {
   absl::Mutex flush_mu_;               // one Flush() at a time, so writes land in order
   std::atomic<size_t> host_count_{0};  // hosts_.size(), for HeartbeatInterval()
   std::map<std::string, v1::Aggregator, std::less<>> aggregators_ ABSL_GUARDED_BY(mu_);
+  std::set<std::string> reregistered_ ABSL_GUARDED_BY(mu_);
+  // Each aggregator's instance (RegisterAggregatorRequest.instance_id) as
+  // last seen by this process.
+  std::map<std::string, std::string, std::less<>> aggregator_instances_ ABSL_GUARDED_BY(mu_);
   // Aggregators live when the store was last written, and when it was
   // opened: they count as seen then (see Load).
   std::set<std::string, std::less<>> restart_grace_;  // set in Load only

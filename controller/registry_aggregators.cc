@@ -14,6 +14,13 @@ bool Registry::AggregatorLive(const v1::Aggregator& agg, absl::Time now) const {
   return now - seen <= options_.aggregator_heartbeat * kAggregatorLiveHeartbeats;
 }
 
+std::vector<std::string> Registry::TakeReregisteredAggregators() {
+  absl::MutexLock lock(&mu_);
+  std::vector<std::string> out(reregistered_.begin(), reregistered_.end());
+  reregistered_.clear();
+  return out;
+}
+
 absl::StatusOr<v1::AggregatorRef> Registry::RegisterAggregator(
     const v1::RegisterAggregatorRequest& request) {
   ANDON_RETURN_IF_ERROR(ValidateAggregator(request));
@@ -55,6 +62,18 @@ absl::StatusOr<v1::AggregatorRef> Registry::RegisterAggregator(
     }
     ANDON_LOG(INFO) << "aggregator '" << request.id() << "' at " << request.address() << " is live"
                     << shards;
+  }
+  // It registers every heartbeat; a new instance while it was live is a
+  // restart quicker than the live window.
+  if (!request.instance_id().empty()) {
+    auto [instance, first] = aggregator_instances_.try_emplace(request.id(), request.instance_id());
+    if (!first && instance->second != request.instance_id()) {
+      instance->second = request.instance_id();
+      if (was_live && reregistered_.insert(request.id()).second) {
+        ANDON_LOG(INFO) << "aggregator '" << request.id()
+                        << "' restarted while live: its hosts are told to reconnect now";
+      }
+    }
   }
   aggregators_[request.id()] = std::move(agg);
   v1::AggregatorRef parent;

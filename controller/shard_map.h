@@ -53,6 +53,9 @@ class ShardMap {
   // pointer lives as long as this map.
   const v1::AggregatorRef* Lookup(absl::string_view host_id) const;
 
+  // The members, sorted by id.
+  const std::vector<v1::AggregatorRef>& aggregators() const { return refs_; }
+
   // Number of hosts of `host_ids` assigned to each aggregator id (every
   // member appears, draining ones with 0 unless all are draining).
   std::map<std::string, uint32_t> Count(const std::vector<std::string>& host_ids) const;

@@ -274,7 +274,12 @@ void SimAgent::OnAssignment(const v1::AggregatorRef& aggregator) {
   {
     absl::MutexLock lock(&mu_);
     wake_ns_.store(0, std::memory_order_relaxed);
-    if (aggregator.address().empty() || aggregator.address() == leaf_address_) return;
+    if (aggregator.address().empty()) return;
+    if (aggregator.address() == leaf_address_) {
+      // As the real agent: news that the leaf is up cuts a backoff short.
+      next_ingest_open_ = absl::InfinitePast();
+      return;
+    }
     leaf_address_ = aggregator.address();
     ingest_channel_ =
         NewChannel(leaf_address_, {.connection_key = absl::StrCat("ingest-", options_.index)});
