@@ -1,23 +1,28 @@
 #include "aggregator/storage/rollup_buffer.h"
 
 #include <algorithm>
+#include <iterator>
 #include <utility>
 
 #include "common/value_merge.h"
 
 namespace andon::aggregator {
+namespace {
+
+constexpr int64_t kWindowNs = int64_t{10} * 1000 * 1000 * 1000;  // the windows held
+
+}  // namespace
 
 absl::Status RollupBuffer::Add(uint64_t series_id, int64_t start_ns, const RawWindow& window) {
   auto [window_it, new_window] = windows_.try_emplace(start_ns);
   auto& series = window_it->second;
-  if (new_window) {
-    // Sized as the newest window before it: a window fills with about the
-    // same series, and growing a map of 100,000s of entries step by step
-    // moves each entry many times.
-    auto newest = windows_.end();
-    --newest;
-    if (newest == window_it && window_it != windows_.begin()) --newest;
-    if (newest != window_it) series.reserve(newest->second.size());
+  if (new_window && window_it != windows_.begin() && std::next(window_it) == windows_.end()) {
+    // The next 10 s window after the newest is sized as that one: a window
+    // fills with about the same series, and growing a map of 100,000s of
+    // entries step by step moves each entry many times. Any other new window
+    // (a host's clock ahead, a gap) grows as it fills.
+    auto before = std::prev(window_it);
+    if (window_it->first - before->first == kWindowNs) series.reserve(before->second.size());
   }
   auto [it, inserted] = series.try_emplace(series_id);
   Entry& entry = it->second;
