@@ -276,8 +276,13 @@ void SimAgent::OnAssignment(const v1::AggregatorRef& aggregator) {
     wake_ns_.store(0, std::memory_order_relaxed);
     if (aggregator.address().empty()) return;
     if (aggregator.address() == leaf_address_) {
-      // As the real agent: news that the leaf is up cuts a backoff short.
+      // As the real agent: news that the leaf is up cuts a backoff short,
+      // now or when the attempt in flight ends, and the channel tries to
+      // connect again at once.
       next_ingest_open_ = absl::InfinitePast();
+      retry_now_ = true;
+      ingest_backoff_.Reset();
+      if (ingest_channel_) grpc::experimental::ChannelResetConnectionBackoff(ingest_channel_.get());
       return;
     }
     leaf_address_ = aggregator.address();
@@ -334,7 +339,8 @@ void SimAgent::OnIngestDone(IngestStream* stream) {
   --calls_;
   if (ingest_.get() == stream) {
     ingest_.reset();
-    next_ingest_open_ = absl::Now() + ingest_backoff_.Next();
+    next_ingest_open_ = retry_now_ ? absl::Now() : absl::Now() + ingest_backoff_.Next();
+    retry_now_ = false;
   }
   if (!stopping_) events_->Emit(SimEvent::kIngestLost, options_.index);
 }

@@ -116,6 +116,9 @@ class SimAgent {
   std::shared_ptr<v1::Ingest::Stub> ingest_stub_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<IngestStream> ingest_ ABSL_GUARDED_BY(mu_);
   absl::Time next_ingest_open_ ABSL_GUARDED_BY(mu_);
+  // Told that the leaf is up: the attempt in flight, if it fails, is
+  // followed at once by another.
+  bool retry_now_ ABSL_GUARDED_BY(mu_) = false;
   Backoff ingest_backoff_ ABSL_GUARDED_BY(mu_);
   absl::Time next_batch_ ABSL_GUARDED_BY(mu_);
   uint64_t sequence_ ABSL_GUARDED_BY(mu_) = 0;
