@@ -306,7 +306,7 @@ size_t AgentControlService::OpenStreams() const {
 }
 
 size_t AgentControlService::PushAssignmentChanges(size_t max_moves) {
-  const std::vector<std::string> restarted = registry_->TakeReregisteredAggregators();
+  const std::vector<std::string> restarted = registry_->TakeRestartedAggregators();
   ShardMap shards = registry_->LiveShardMap();
   if (shards.empty()) return 0;
   struct Change {

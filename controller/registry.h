@@ -134,7 +134,7 @@ class Registry {
   // The aggregators that restarted while they were live (a new instance_id
   // within the live window) since the last call: their hosts' ingest
   // streams broke and back off, and are told to reconnect now.
-  std::vector<std::string> TakeReregisteredAggregators();
+  std::vector<std::string> TakeRestartedAggregators();
   // Drains a leaf (it takes no hosts in LiveShardMap) or takes it back, and
   // persists that. Returns the aggregator as ListAggregators shows it.
   // NOT_FOUND naming the id for an unknown aggregator; FAILED_PRECONDITION
@@ -218,7 +218,7 @@ class Registry {
   absl::Mutex flush_mu_;               // one Flush() at a time, so writes land in order
   std::atomic<size_t> host_count_{0};  // hosts_.size(), for HeartbeatInterval()
   std::map<std::string, v1::Aggregator, std::less<>> aggregators_ ABSL_GUARDED_BY(mu_);
-  std::set<std::string> reregistered_ ABSL_GUARDED_BY(mu_);
+  std::set<std::string> restarted_aggregators_ ABSL_GUARDED_BY(mu_);
   // Each aggregator's instance (RegisterAggregatorRequest.instance_id) as
   // last seen by this process.
   std::map<std::string, std::string, std::less<>> aggregator_instances_ ABSL_GUARDED_BY(mu_);

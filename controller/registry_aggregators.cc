@@ -14,10 +14,10 @@ bool Registry::AggregatorLive(const v1::Aggregator& agg, absl::Time now) const {
   return now - seen <= options_.aggregator_heartbeat * kAggregatorLiveHeartbeats;
 }
 
-std::vector<std::string> Registry::TakeReregisteredAggregators() {
+std::vector<std::string> Registry::TakeRestartedAggregators() {
   absl::MutexLock lock(&mu_);
-  std::vector<std::string> out(reregistered_.begin(), reregistered_.end());
-  reregistered_.clear();
+  std::vector<std::string> out(restarted_aggregators_.begin(), restarted_aggregators_.end());
+  restarted_aggregators_.clear();
   return out;
 }
 
@@ -69,7 +69,7 @@ absl::StatusOr<v1::AggregatorRef> Registry::RegisterAggregator(
     auto [instance, first] = aggregator_instances_.try_emplace(request.id(), request.instance_id());
     if (!first && instance->second != request.instance_id()) {
       instance->second = request.instance_id();
-      if (was_live && reregistered_.insert(request.id()).second) {
+      if (was_live && restarted_aggregators_.insert(request.id()).second) {
         ANDON_LOG(INFO) << "aggregator '" << request.id()
                         << "' restarted while live: its hosts are told to reconnect now";
       }
