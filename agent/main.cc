@@ -27,7 +27,7 @@
 #include "agent/spool.h"
 #include "agent/window.h"
 #include "common/clock.h"
-#include "common/http_server.h"
+#include "common/http/http_server.h"
 #include "common/labels.h"
 #include "common/log.h"
 #include "common/process.h"

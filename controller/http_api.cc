@@ -3,8 +3,6 @@
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 
-#include <filesystem>
-
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -19,17 +17,17 @@ namespace {
 
 constexpr char kJson[] = "application/json";
 
-void SendError(const absl::Status& status, httplib::Response& res) {
+void SendError(const absl::Status& status, http::Response& res) {
   google::protobuf::Struct body;
   (*body.mutable_fields())["error"].set_string_value(std::string(status.message()));
   (*body.mutable_fields())["code"].set_string_value(absl::StatusCodeToString(status.code()));
   std::string json;
   (void)google::protobuf::util::MessageToJsonString(body, &json);
   res.status = HttpStatusFor(status.code());
-  res.set_content(json, kJson);
+  res.Set(std::move(json), kJson);
 }
 
-void SendMessage(const google::protobuf::Message& message, httplib::Response& res) {
+void SendMessage(const google::protobuf::Message& message, http::Response& res) {
   google::protobuf::util::JsonPrintOptions options;
   options.always_print_primitive_fields = true;
   std::string json;
@@ -40,16 +38,30 @@ void SendMessage(const google::protobuf::Message& message, httplib::Response& re
     return;
   }
   res.status = 200;
-  res.set_content(json, kJson);
+  res.Set(std::move(json), kJson);
 }
 
 template <typename T>
-void Send(const absl::StatusOr<T>& result, httplib::Response& res) {
+void Send(const absl::StatusOr<T>& result, http::Response& res) {
   if (result.ok()) {
     SendMessage(*result, res);
   } else {
     SendError(result.status(), res);
   }
+}
+
+// Parses a JSON body into `message`; on failure fills `res` with a 400 that
+// names the expected message and shows `example`.
+bool ParseBody(const http::Request& req, google::protobuf::Message* message,
+               absl::string_view example, http::Response& res) {
+  auto parsed = google::protobuf::util::JsonStringToMessage(req.body, message);
+  if (parsed.ok()) return true;
+  SendError(absl::InvalidArgumentError(
+                absl::StrCat("request body is not a ", message->GetDescriptor()->name(), " in JSON",
+                             example.empty() ? "" : absl::StrCat(" (e.g. ", example, ")"), ": ",
+                             parsed.message().as_string())),
+            res);
+  return false;
 }
 
 constexpr char kNoUi[] =
@@ -83,35 +95,31 @@ int HttpStatusFor(absl::StatusCode code) {
   }
 }
 
-void HttpApi::Install(httplib::Server& server) {
-  using httplib::Request;
-  using httplib::Response;
-  server.Get("/healthz",
-             [](const Request&, Response& res) { res.set_content("ok\n", "text/plain"); });
-  server.Get("/api/v1/hosts", [this](const Request& q, Response& r) { ListHosts(q, r); });
-  server.Get(R"(/api/v1/hosts/([^/]+))", [this](const Request& q, Response& r) { GetHost(q, r); });
+void HttpApi::Install(http::Router& router) {
+  using http::Request;
+  using http::Response;
+  router.Get("/healthz", [](const Request&, Response& res) { res.body = "ok\n"; });
+  router.Get("/api/v1/hosts", [this](const Request& q, Response& r) { ListHosts(q, r); });
+  router.Get("/api/v1/hosts/([^/]+)", [this](const Request& q, Response& r) {
+    v1::GetHostRequest request;
+    request.set_host_id(q.matches[1]);
+    Send(controller::GetHost(*registry_, request), r);
+  });
   if (labels_ != nullptr) {
     // Body: {"set": {"role": "db"}, "remove": ["rack"]}.
-    server.Post(R"(/api/v1/hosts/([^/]+)/labels)", [this](const Request& q, Response& r) {
+    router.Post("/api/v1/hosts/([^/]+)/labels", [this](const Request& q, Response& r) {
       v1::SetHostLabelsRequest request;
-      auto parsed = google::protobuf::util::JsonStringToMessage(q.body, &request);
-      if (!parsed.ok()) {
-        SendError(absl::InvalidArgumentError(
-                      absl::StrCat("request body is not a SetHostLabelsRequest in JSON (e.g. "
-                                   "{\"set\":{\"role\":\"db\"},\"remove\":[\"rack\"]}): ",
-                                   parsed.message().as_string())),
-                  r);
-        return;
-      }
+      if (!ParseBody(q, &request, R"({"set":{"role":"db"},"remove":["rack"]})", r)) return;
       request.set_host_id(q.matches[1]);
       Send(labels_->Set(request, q.remote_addr), r);
     });
   }
-  server.Get("/api/v1/aggregators",
-             [this](const Request& q, Response& r) { ListAggregators(q, r); });
+  router.Get("/api/v1/aggregators", [this](const Request&, Response& r) {
+    SendMessage(controller::ListAggregators(*registry_), r);
+  });
   if (drains_ != nullptr) {
     // No body: the verb is in the path.
-    server.Post(R"(/api/v1/aggregators/([^/]+)/(drain|undrain))",
+    router.Post("/api/v1/aggregators/([^/]+)/(drain|undrain)",
                 [this](const Request& q, Response& r) {
                   v1::DrainAggregatorRequest request;
                   request.set_id(q.matches[1]);
@@ -119,20 +127,21 @@ void HttpApi::Install(httplib::Server& server) {
                   Send(drains_->Drain(request, q.remote_addr), r);
                 });
   }
-  server.Get("/api/v1/metrics", [this](const Request& q, Response& r) { ListMetrics(q, r); });
-  server.Post("/api/v1/query", [this](const Request& q, Response& r) { Query(q, r); });
-  InstallProbes(server);
+  router.Get("/api/v1/metrics",
+             [this](const Request&, Response& r) { SendMessage(router_->ListMetrics(), r); });
+  router.Async("POST", "/api/v1/query",
+               [this](Request q, http::Responder responder) { Query(q, std::move(responder)); });
+  InstallProbes(router);
   if (tails_ != nullptr) {
-    server.Get("/api/v1/events", [this](const Request& q, Response& r) {
+    router.Get("/api/v1/events", [this](const Request& q, Response& r) {
       v1::TailRequest request;
-      request.set_selector(q.get_param_value("selector"));
-      for (absl::string_view t :
-           absl::StrSplit(q.get_param_value("types"), ',', absl::SkipEmpty())) {
+      request.set_selector(q.Param("selector"));
+      for (absl::string_view t : absl::StrSplit(q.Param("types"), ',', absl::SkipEmpty())) {
         request.add_types(std::string(t));
       }
       uint64_t after = 0, limit = 0;
-      if ((q.has_param("after") && !absl::SimpleAtoi(q.get_param_value("after"), &after)) ||
-          (q.has_param("limit") && !absl::SimpleAtoi(q.get_param_value("limit"), &limit))) {
+      if ((q.HasParam("after") && !absl::SimpleAtoi(q.Param("after"), &after)) ||
+          (q.HasParam("limit") && !absl::SimpleAtoi(q.Param("limit"), &limit))) {
         SendError(absl::InvalidArgumentError("after and limit must be integers"), r);
         return;
       }
@@ -142,73 +151,55 @@ void HttpApi::Install(httplib::Server& server) {
     });
   }
   if (audit_ != nullptr) {
-    server.Get("/api/v1/audit", [this](const Request& q, Response& r) {
+    router.Get("/api/v1/audit", [this](const Request& q, Response& r) {
       v1::ListAuditRequest request;
       uint32_t limit = 0;
-      if (q.has_param("limit") && !absl::SimpleAtoi(q.get_param_value("limit"), &limit)) {
+      if (q.HasParam("limit") && !absl::SimpleAtoi(q.Param("limit"), &limit)) {
         SendError(absl::InvalidArgumentError("limit must be a non-negative integer"), r);
         return;
       }
       request.set_limit(limit);
-      request.set_object(q.get_param_value("object"));
+      request.set_object(q.Param("object"));
       Send(audit_->List(request), r);
     });
   }
-  server.set_error_handler(httplib::Server::HandlerWithResponse([](const Request& req,
-                                                                   Response& res) {
-    if (!res.body.empty() || !absl::StartsWith(req.path, "/api/")) {
-      return httplib::Server::HandlerResponse::Unhandled;
-    }
-    SendError(absl::NotFoundError(absl::StrCat("no API route ", req.method, " ", req.path)), res);
-    return httplib::Server::HandlerResponse::Handled;
-  }));
-  ControllerMetrics* metrics = metrics_;
-  server.set_logger(
-      [metrics](const Request&, const Response& res) { metrics->CountHttpRequest(res.status); });
-  InstallUi(server);
+  InstallUi(router);
 }
 
-void HttpApi::InstallProbes(httplib::Server& server) {
-  using httplib::Request;
-  using httplib::Response;
-  server.Get("/api/v1/probes",
+void HttpApi::InstallProbes(http::Router& router) {
+  using http::Request;
+  using http::Response;
+  router.Get("/api/v1/probes",
              [this](const Request&, Response& r) { SendMessage(probes_->List(), r); });
-  server.Get("/api/v1/probes/catalog",
+  router.Get("/api/v1/probes/catalog",
              [this](const Request&, Response& r) { SendMessage(probes_->ListCatalog(), r); });
-  server.Post("/api/v1/probes", [this](const Request& q, Response& r) {
+  router.Post("/api/v1/probes", [this](const Request& q, Response& r) {
     v1::PutProbeConfigRequest request;
-    auto parsed = google::protobuf::util::JsonStringToMessage(q.body, &request);
-    if (!parsed.ok()) {
-      SendError(absl::InvalidArgumentError(
-                    absl::StrCat("request body is not a PutProbeConfigRequest in JSON: ",
-                                 parsed.message().as_string())),
-                r);
-      return;
-    }
+    if (!ParseBody(q, &request, "", r)) return;
     Send(probes_->Put(request, q.remote_addr), r);
   });
-  server.Get(R"(/api/v1/probes/([a-z_][a-z0-9_]*)/status)", [this](const Request& q, Response& r) {
+  router.Get("/api/v1/probes/([a-z_][a-z0-9_]*)/status", [this](const Request& q, Response& r) {
     v1::GetProbeStatusRequest request;
     request.set_name(q.matches[1]);
     Send(probes_->Status(request), r);
   });
-  server.Get(R"(/api/v1/probes/([a-z_][a-z0-9_]*))", [this](const Request& q, Response& r) {
+  router.Get("/api/v1/probes/([a-z_][a-z0-9_]*)", [this](const Request& q, Response& r) {
     // The list is kept: a range-for over List().configs() would walk a
     // destroyed temporary.
     const v1::ListProbeConfigsResponse list = probes_->List();
     for (const v1::ProbeConfig& c : list.configs()) {
-      if (c.name() == q.matches[1].str()) return SendMessage(c, r);
+      if (c.name() == q.matches[1]) return SendMessage(c, r);
     }
-    SendError(absl::NotFoundError(absl::StrCat("no probe configuration '", q.matches[1].str(),
+    SendError(absl::NotFoundError(absl::StrCat("no probe configuration '", q.matches[1],
                                                "'; GET /api/v1/probes lists them")),
               r);
   });
-  server.Delete(R"(/api/v1/probes/([a-z_][a-z0-9_]*))", [this](const Request& q, Response& r) {
+  router.Delete("/api/v1/probes/([a-z_][a-z0-9_]*)", [this](const Request& q, Response& r) {
     v1::DeleteProbeConfigRequest request;
     request.set_name(q.matches[1]);
     uint64_t expected = 0;
-    if (q.has_param("expected_version") &&
-        !absl::SimpleAtoi(q.get_param_value("expected_version"), &expected)) {
+    if (q.HasParam("expected_version") &&
+        !absl::SimpleAtoi(q.Param("expected_version"), &expected)) {
       SendError(absl::InvalidArgumentError("expected_version must be an integer"), r);
       return;
     }
@@ -217,32 +208,44 @@ void HttpApi::InstallProbes(httplib::Server& server) {
   });
 }
 
-void HttpApi::InstallUi(httplib::Server& server) {
-  std::error_code ec;
+void HttpApi::InstallUi(http::Router& router) {
   // The build tree has a ui/ directory even before the UI is built: look for
   // the page itself.
-  if (std::filesystem::is_regular_file(std::filesystem::path(ui_dir_) / "index.html", ec) &&
-      server.set_mount_point("/", ui_dir_)) {
-    ANDON_LOG(INFO) << "serving the web UI from " << ui_dir_;
-    return;
+  const bool has_ui = ui_.HasIndex();
+  if (has_ui) {
+    ANDON_LOG(INFO) << "serving the web UI from " << ui_.root();
+  } else {
+    ANDON_LOG(WARNING) << "no web UI at '" << ui_.root()
+                       << "' (no index.html); build it with `ninja -C build ui`";
   }
-  ANDON_LOG(WARNING) << "no web UI at '" << ui_dir_
-                     << "' (no index.html); build it with `ninja -C build ui`";
-  server.Get("/", [](const httplib::Request&, httplib::Response& res) {
-    res.set_content(kNoUi, "text/plain; charset=utf-8");
+  // Whatever no route serves: the API's own JSON 404, a UI file, or a page
+  // that says how to build the UI.
+  router.SetFallback([this, has_ui](http::Request q, http::Responder responder) {
+    http::Response r;
+    if (absl::StartsWith(q.path, "/api/")) {
+      SendError(absl::NotFoundError(absl::StrCat("no API route ", q.method, " ", q.path)), r);
+    } else if (has_ui && ui_.Serve(q, r)) {
+      // served
+    } else if (!has_ui && q.path == "/") {
+      r.body = kNoUi;
+    } else {
+      r.status = 404;
+      r.body = absl::StrCat("not found: ", q.path, "\n");
+    }
+    responder.Send(std::move(r));
   });
 }
 
 // GET /api/v1/hosts?selector=&name=&state=up|stale|down&order_by=&page_size=
 // &page_token=&count_by_label=
-void HttpApi::ListHosts(const httplib::Request& req, httplib::Response& res) {
+void HttpApi::ListHosts(const http::Request& req, http::Response& res) {
   v1::ListHostsRequest request;
-  request.set_selector(req.get_param_value("selector"));
-  request.set_name_contains(req.get_param_value("name"));
-  request.set_order_by(req.get_param_value("order_by"));
-  request.set_page_token(req.get_param_value("page_token"));
-  request.set_count_by_label(req.get_param_value("count_by_label"));
-  if (const std::string state = req.get_param_value("state"); !state.empty()) {
+  request.set_selector(req.Param("selector"));
+  request.set_name_contains(req.Param("name"));
+  request.set_order_by(req.Param("order_by"));
+  request.set_page_token(req.Param("page_token"));
+  request.set_count_by_label(req.Param("count_by_label"));
+  if (const std::string state = req.Param("state"); !state.empty()) {
     v1::HostState parsed = v1::HOST_STATE_UNSPECIFIED;
     if (!v1::HostState_Parse("HOST_" + absl::AsciiStrToUpper(state), &parsed)) {
       return SendError(absl::InvalidArgumentError(absl::StrCat(
@@ -251,7 +254,7 @@ void HttpApi::ListHosts(const httplib::Request& req, httplib::Response& res) {
     }
     request.set_state(parsed);
   }
-  if (const std::string size = req.get_param_value("page_size"); !size.empty()) {
+  if (const std::string size = req.Param("page_size"); !size.empty()) {
     uint32_t n = 0;
     if (!absl::SimpleAtoi(size, &n)) {
       return SendError(absl::InvalidArgumentError(
@@ -263,30 +266,17 @@ void HttpApi::ListHosts(const httplib::Request& req, httplib::Response& res) {
   Send(controller::ListHosts(*registry_, request), res);
 }
 
-void HttpApi::GetHost(const httplib::Request& req, httplib::Response& res) {
-  v1::GetHostRequest request;
-  request.set_host_id(req.matches[1]);
-  Send(controller::GetHost(*registry_, request), res);
-}
-
-void HttpApi::ListAggregators(const httplib::Request&, httplib::Response& res) {
-  SendMessage(controller::ListAggregators(*registry_), res);
-}
-
-void HttpApi::ListMetrics(const httplib::Request&, httplib::Response& res) {
-  SendMessage(router_->ListMetrics(), res);
-}
-
-void HttpApi::Query(const httplib::Request& req, httplib::Response& res) {
+// POST /api/v1/query: answered from the router's callback when the fan-out
+// is done; the HTTP server's threads are free meanwhile.
+void HttpApi::Query(const http::Request& req, http::Responder responder) {
   v1::QueryRequest request;
-  auto parsed = google::protobuf::util::JsonStringToMessage(req.body, &request);
-  if (!parsed.ok()) {
-    SendError(absl::InvalidArgumentError(absl::StrCat(
-                  "request body is not a QueryRequest in JSON: ", parsed.message().as_string())),
-              res);
-    return;
-  }
-  Send(router_->Query(request), res);
+  http::Response bad;
+  if (!ParseBody(req, &request, "", bad)) return responder.Send(std::move(bad));
+  router_->QueryAsync(request, [responder](absl::StatusOr<v1::QueryResponse> result) {
+    http::Response res;
+    Send(result, res);
+    responder.Send(std::move(res));
+  });
 }
 
 }  // namespace andon::controller

@@ -1,9 +1,9 @@
 #pragma once
 
-#include <httplib.h>
-
 #include <string>
 
+#include "common/http/router.h"
+#include "common/http/static_files.h"
 #include "controller/audit/audit_log.h"
 #include "controller/controller_metrics.h"
 #include "controller/events/event_tails.h"
@@ -22,7 +22,8 @@ namespace andon::controller {
 // (INVALID_ARGUMENT), 403 (PERMISSION_DENIED), 404 (NOT_FOUND), 409
 // (ALREADY_EXISTS, FAILED_PRECONDITION: a stale version), 503
 // (UNAVAILABLE) or 500. Thread-safe once installed (handlers run on the HTTP
-// server's threads; state lives in the thread-safe objects below).
+// server's work pool; state lives in the thread-safe objects below). A query
+// is answered asynchronously: no thread waits while it fans out.
 class HttpApi {
  public:
   // All pointers must outlive the server the API is installed on. `ui_dir`
@@ -33,7 +34,7 @@ class HttpApi {
         router_(router),
         probes_(probes),
         metrics_(metrics),
-        ui_dir_(std::move(ui_dir)) {}
+        ui_(std::move(ui_dir)) {}
 
   // Serves /api/v1/events from `tails` (optional; call before Install).
   void set_event_tails(EventTails* tails) { tails_ = tails; }
@@ -47,16 +48,13 @@ class HttpApi {
   void set_aggregator_drains(AggregatorDrainApi* drains) { drains_ = drains; }
 
   // Adds the routes; call before the server starts.
-  void Install(httplib::Server& server);
+  void Install(http::Router& router);
 
  private:
-  void ListHosts(const httplib::Request& req, httplib::Response& res);
-  void GetHost(const httplib::Request& req, httplib::Response& res);
-  void ListAggregators(const httplib::Request& req, httplib::Response& res);
-  void ListMetrics(const httplib::Request& req, httplib::Response& res);
-  void Query(const httplib::Request& req, httplib::Response& res);
-  void InstallProbes(httplib::Server& server);
-  void InstallUi(httplib::Server& server);
+  void ListHosts(const http::Request& req, http::Response& res);
+  void Query(const http::Request& req, http::Responder responder);
+  void InstallProbes(http::Router& router);
+  void InstallUi(http::Router& router);
 
   Registry* const registry_;
   QueryRouter* const router_;
@@ -66,7 +64,7 @@ class HttpApi {
   AggregatorDrainApi* drains_ = nullptr;
   const AuditLog* audit_ = nullptr;
   ControllerMetrics* const metrics_;
-  const std::string ui_dir_;
+  const http::StaticFiles ui_;
 };
 
 // The HTTP status for a Status code, per the JSON API's contract.

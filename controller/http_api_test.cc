@@ -1,10 +1,17 @@
 #include "controller/http_api.h"
 
+#include <arpa/inet.h>
 #include <google/protobuf/util/json_util.h>
+#include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
+#include <atomic>
 #include <fstream>
+#include <thread>
 
-#include "common/http_server.h"
+#include "common/http/http_server.h"
+#include "common/unique_fd.h"
 #include "controller/test_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -26,8 +33,10 @@ class HttpApiTest : public ::testing::Test {
     ASSERT_TRUE(registry_->RegisterHost(MakeHostInfo("db-1", {{"role", "db"}}), "inst-a").ok());
   }
 
-  void StartServer(const std::string& ui_dir) {
-    router_ = std::make_unique<QueryRouter>(registry_.get(), &catalog_, &clock_, &metrics_);
+  void StartServer(const std::string& ui_dir, http::ServerOptions options = {},
+                   absl::Duration query_deadline = absl::Seconds(10)) {
+    router_ = std::make_unique<QueryRouter>(registry_.get(), &catalog_, &clock_, &metrics_,
+                                            query_deadline);
     auto audit = AuditLog::Open(store_.get(), &clock_);
     ASSERT_TRUE(audit.ok()) << audit.status();
     audit_ = std::move(*audit);
@@ -45,8 +54,9 @@ class HttpApiTest : public ::testing::Test {
     api_->set_host_labels(labels_.get());
     api_->set_audit_log(audit_.get());
     api_->set_aggregator_drains(drains_.get());
-    http_ = std::make_unique<HttpServer>(prometheus_);
-    api_->Install(http_->server());
+    options.on_response = [this](int status) { metrics_.CountHttpRequest(status); };
+    http_ = std::make_unique<HttpServer>(prometheus_, options);
+    api_->Install(http_->router());
     ASSERT_TRUE(http_->Start("127.0.0.1:0").ok());
     client_ = std::make_unique<httplib::Client>("127.0.0.1", http_->port());
   }
@@ -265,6 +275,58 @@ TEST_F(HttpApiTest, QueryErrorsMapToHttpStatus) {
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 503);
   EXPECT_THAT(res->body, HasSubstr("no live aggregator"));
+}
+
+// A query waits on its aggregators without a thread: with one HTTP worker
+// and four queries hanging on an aggregator that never answers, the rest of
+// the API still answers, before any of the queries ends.
+TEST_F(HttpApiTest, QueriesWaitingOnASilentAggregatorHoldNoServerThread) {
+  UniqueFd silent(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(silent.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(::listen(silent.get(), 16), 0);  // never accepts: a hung aggregator
+  socklen_t len = sizeof(addr);
+  ::getsockname(silent.get(), reinterpret_cast<sockaddr*>(&addr), &len);
+  v1::RegisterAggregatorRequest root;
+  root.set_id("root");
+  root.set_address(absl::StrCat("127.0.0.1:", ntohs(addr.sin_port)));
+  root.set_role(v1::AGGREGATOR_INNER);
+  ASSERT_TRUE(registry_->RegisterAggregator(root).ok());
+  http::ServerOptions options;
+  options.worker_threads = 1;
+  StartServer("/nonexistent", options, absl::Seconds(5));
+
+  constexpr int kQueries = 4;
+  std::atomic<int> answered{0};
+  std::vector<int> statuses(kQueries);
+  std::vector<std::thread> queries;
+  for (int i = 0; i < kQueries; ++i) {
+    queries.emplace_back([&, i] {
+      httplib::Client c("127.0.0.1", http_->port());
+      c.set_read_timeout(60);
+      auto res = c.Post(
+          "/api/v1/query",
+          R"({"metric":"syscalls","start":"2023-11-14T22:13:20Z","end":"2023-11-14T22:23:20Z"})",
+          "application/json");
+      statuses[i] = res ? res->status : -1;
+      ++answered;
+    });
+  }
+  const absl::Time give_up = absl::Now() + absl::Seconds(20);
+  while (http_->stats().requests < kQueries && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  ASSERT_EQ(http_->stats().requests, static_cast<uint64_t>(kQueries));
+  auto hosts = client_->Get("/api/v1/hosts");
+  const int answered_before_hosts = answered;
+  for (std::thread& t : queries) t.join();
+  ASSERT_TRUE(hosts);
+  EXPECT_EQ(hosts->status, 200);
+  EXPECT_THAT(hosts->body, HasSubstr("db-1"));
+  EXPECT_EQ(answered_before_hosts, 0) << "a waiting query held the only HTTP worker";
+  for (int status : statuses) EXPECT_EQ(status, 503);
 }
 
 TEST_F(HttpApiTest, MetricsAggregatorsHealthz) {

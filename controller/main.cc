@@ -14,7 +14,7 @@
 #include "common/clock.h"
 #include "common/forward_rules.h"
 #include "common/grpc_server.h"
-#include "common/http_server.h"
+#include "common/http/http_server.h"
 #include "common/log.h"
 #include "common/metric_catalog.h"
 #include "common/process.h"
@@ -152,13 +152,15 @@ int Run() {
   if (!started.ok()) return Fail(std::string(started.status().message()));
   std::unique_ptr<grpc::Server> grpc_server = std::move(*started);
 
-  HttpServer http(prometheus_registry);
+  http::ServerOptions http_options;
+  http_options.on_response = [&metrics](int status) { metrics.CountHttpRequest(status); };
+  HttpServer http(prometheus_registry, http_options);
   HttpApi api(registry->get(), router.get(), &probe_api, &metrics, ui_dir);
   api.set_event_tails(&tails);
   api.set_host_labels(&labels);
   api.set_aggregator_drains(&drains);
   api.set_audit_log(audit->get());
-  api.Install(http.server());
+  api.Install(http.router());
   absl::Status http_started = http.Start(absl::GetFlag(FLAGS_http_addr));
   if (!http_started.ok()) {
     grpc_server->Shutdown();

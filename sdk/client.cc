@@ -5,7 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/grpc_channel.h"
 #include "common/grpc_status.h"
-#include "common/http_server.h"
+#include "common/host_port.h"
 #include "common/proto_time.h"
 
 namespace andon::sdk {

@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "andon/v1/ingest.grpc.pb.h"
-#include "common/http_server.h"
+#include "common/host_port.h"
 #include "tests/harness/local_cluster.h"
 #include "tests/harness/sim_sender.h"
 
