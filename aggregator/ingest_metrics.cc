@@ -26,6 +26,10 @@ IngestMetrics IngestMetrics::Create(prometheus::Registry& registry) {
       .points_collided = NewCounter(
           registry, "andon_aggregator_store_points_collided_total",
           "Points left out because their series' 64-bit id belongs to another stored series."),
+      .points_late =
+          NewCounter(registry, "andon_aggregator_store_points_late_total",
+                     "Points that came after their 10 s window was written: merged into the stored "
+                     "windows (never counted twice)."),
       .open_windows = NewGauge(registry, "andon_aggregator_store_open_windows",
                                "Series x 10 s windows held in memory until they are rolled up."),
       .logged_batches = NewGauge(registry, "andon_aggregator_store_logged_batches",

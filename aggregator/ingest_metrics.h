@@ -18,6 +18,7 @@ struct IngestMetrics {
   prometheus::Counter& bytes_received;
   prometheus::Counter& store_errors;
   prometheus::Counter& points_collided;
+  prometheus::Counter& points_late;
   prometheus::Gauge& open_windows;
   prometheus::Gauge& logged_batches;
   prometheus::Gauge& rollup_lag_seconds;

@@ -155,6 +155,9 @@ absl::Status IngestService::HandleBatch(const v1::IngestBatch& batch, v1::Ingest
     if (applied->points_collided > 0) {
       metrics_->points_collided.Increment(static_cast<double>(applied->points_collided));
     }
+    if (applied->points_late > 0) {
+      metrics_->points_late.Increment(static_cast<double>(applied->points_late));
+    }
     if (sink_ != nullptr) sink_->OnApplied(batch);
   }
   return absl::OkStatus();

@@ -390,6 +390,7 @@ absl::StatusOr<ApplyResult> RocksDbSeriesStore::ApplyBatch(const v1::IngestBatch
           block, {RawWindow{point.window_start_ns(), point.window_ns(), point.value()}});
       write.Merge(PointKey(Level::kRaw, id, block), raw);
       AddCoarse(write, id, point.window_start_ns(), point.value().SerializeAsString());
+      ++result.points_late;
     }
     ++result.points_applied;
   }

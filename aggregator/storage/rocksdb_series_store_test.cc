@@ -480,9 +480,11 @@ TEST_F(RocksDbSeriesStoreTest, OpenWindowsAreRolledUpOnceWhenDueAndAfterARestart
     return Syscalls("h1", "nginx", "read", t + s * kSecondNs, n);
   };
   uint64_t seq = 0;
+  int64_t late = 0;
   auto apply = [&](std::vector<v1::Point> points) {
     auto r = store_->ApplyBatch(Batch("h1", ++seq, std::move(points)));
     ASSERT_TRUE(r.ok()) << r.status();
+    late += r->points_late;
   };
   // Windows of 10..29 s: open, so only raw windows exist yet.
   apply({window(10, 1), window(11, 2), window(25, 4)});
@@ -507,20 +509,22 @@ TEST_F(RocksDbSeriesStoreTest, OpenWindowsAreRolledUpOnceWhenDueAndAfterARestart
   EXPECT_EQ(store_->Stats().open_windows, 1);
   EXPECT_EQ(store_->Stats().logged_batches, 1);
   // A late window for a rolled-up 10 s window goes straight in.
-  apply({window(12, 16)});
+  EXPECT_EQ(late, 0);
+  apply({window(12, 16), window(34, 1)});
   EXPECT_EQ(tens(), (Counts{{10, 19}, {20, 4}}));
+  EXPECT_EQ(late, 1);  // the 12 s window; the 34 s one is still open
   // A restart with the 30 s window open rebuilds it from the raw windows.
   Reopen(options);
   EXPECT_EQ(store_->rolled_up_until_ns(), t + 30 * kSecondNs);
   apply({window(33, 32)});
   clock.Advance(absl::Seconds(10));
   ASSERT_TRUE(store_->RollUpBefore(t + 40 * kSecondNs).ok());
-  EXPECT_EQ(tens(), (Counts{{10, 19}, {20, 4}, {30, 40}}));
+  EXPECT_EQ(tens(), (Counts{{10, 19}, {20, 4}, {30, 41}}));
   auto minute = store_->ReadPoints(id, t, t + 600 * kSecondNs, Level::k1m);
   ASSERT_TRUE(minute.ok());
   uint64_t minute_total = 0;
   for (const StoredPoint& p : *minute) minute_total += p.value.counter();
-  EXPECT_EQ(minute_total, 63u);
+  EXPECT_EQ(minute_total, 64u);
   // Every logged batch is rolled up now: the log is empty.
   std::unique_ptr<rocksdb::DB> db = OpenRaw();
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator({}));

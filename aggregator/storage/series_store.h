@@ -40,6 +40,9 @@ struct ApplyResult {
   // 64-bit hash collision: vanishingly rare, but never merged into the
   // wrong series).
   int64_t points_collided = 0;
+  // Of points_applied, those that came after their 10 s window was written
+  // (rolled up): merged into the stored windows instead of held in memory.
+  int64_t points_late = 0;
 };
 
 // The store's own health, for /metrics.
