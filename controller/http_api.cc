@@ -218,6 +218,15 @@ void HttpApi::InstallUi(http::Router& router) {
     ANDON_LOG(WARNING) << "no web UI at '" << ui_.root()
                        << "' (no index.html); build it with `ninja -C build ui`";
   }
+  // A known API path with the wrong method: the API's JSON error, with the
+  // router's message and its Allow header.
+  router.SetErrorFormatter([](const http::Request& q, http::Response& r) {
+    if (!absl::StartsWith(q.path, "/api/")) return;
+    const int status = r.status;
+    const std::string message = r.body;
+    SendError(absl::UnimplementedError(message), r);
+    r.status = status;
+  });
   // Whatever no route serves: the API's own JSON 404, a UI file, or a page
   // that says how to build the UI.
   router.SetFallback([this, has_ui](http::Request q, http::Responder responder) {

@@ -253,6 +253,12 @@ TEST_F(HttpApiTest, GetHostAndUnknownHost) {
 
 TEST_F(HttpApiTest, QueryErrorsMapToHttpStatus) {
   StartServer("/nonexistent");
+  auto wrong_method = client_->Get("/api/v1/query");
+  ASSERT_TRUE(wrong_method);
+  EXPECT_EQ(wrong_method->status, 405);
+  EXPECT_EQ(wrong_method->get_header_value("Allow"), "POST");
+  EXPECT_THAT(wrong_method->body, HasSubstr(R"("code":"UNIMPLEMENTED")"));
+  EXPECT_THAT(wrong_method->body, HasSubstr("use POST"));
   auto res = PostQuery("{not json");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 400);

@@ -26,6 +26,10 @@ constexpr uint64_t kWakeId = 1;
 constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
 constexpr absl::Duration kSweepEvery = absl::Milliseconds(250);
 constexpr absl::Duration kAcceptPause = absl::Milliseconds(100);
+// After an answer that closes: how long, and how much, to read and discard
+// what the client still sends before closing.
+constexpr absl::Duration kLinger = absl::Seconds(2);
+constexpr size_t kLingerBytes = 256 << 10;
 
 std::string PeerAddress(const sockaddr_storage& addr) {
   char text[INET6_ADDRSTRLEN] = {};
@@ -65,11 +69,13 @@ struct EventServer::Mailbox {
 };
 
 struct EventServer::Conn {
-  enum Phase { kReading, kHandling, kWriting };
+  enum Phase { kReading, kHandling, kWriting, kLingering };
   UniqueFd fd;
   uint64_t id = 0;
   std::string remote;
   std::string in;
+  size_t in_offset = 0;  // bytes of `in` already consumed
+  size_t discarded = 0;  // while lingering
   std::string out;
   size_t out_offset = 0;
   Phase phase = kReading;
@@ -263,18 +269,25 @@ void EventServer::AcceptAll() {
 
 void EventServer::OnEvents(Conn& conn, uint32_t events) {
   if (events & (EPOLLERR | EPOLLHUP)) return Close(conn);
+  if (conn.phase == Conn::kLingering) return Discard(conn);
   if (conn.phase == Conn::kReading && (events & (EPOLLIN | EPOLLRDHUP))) return ReadInput(conn);
-  // The client went away while its request was being handled (a closed
-  // browser tab): drop the connection now; its answer, when it comes, goes
-  // nowhere.
-  if (events & EPOLLRDHUP) return Close(conn);
+  if (events & EPOLLRDHUP) {
+    // The client shut its side while its request is handled (`nc -N` does):
+    // it may still read, so answer, then close. Stop watching, or the
+    // level-triggered event would repeat; a client really gone shows as an
+    // error or a failed write. The handler's work is bounded by
+    // max_in_flight and handler_timeout either way. Requests it pipelined
+    // before are answered too; the connection closes when none is left.
+    conn.peer_closed = true;
+    SetInterest(conn, conn.phase == Conn::kWriting ? EPOLLOUT : 0);
+  }
   if (conn.phase == Conn::kWriting && (events & EPOLLOUT)) Flush(conn);
 }
 
 void EventServer::ReadInput(Conn& conn) {
   const size_t most = options_.limits.max_header_bytes + options_.limits.max_body_bytes + 4096;
   char buffer[64 << 10];
-  while (conn.in.size() <= most) {
+  while (conn.in.size() - conn.in_offset <= most) {
     ssize_t n = ::read(conn.fd.get(), buffer, sizeof(buffer));
     if (n > 0) {
       conn.in.append(buffer, static_cast<size_t>(n));
@@ -292,13 +305,23 @@ void EventServer::ReadInput(Conn& conn) {
 }
 
 void EventServer::ProcessInput(Conn& conn) {
-  if (conn.in.empty()) {
+  if (conn.in_offset == conn.in.size()) {
+    conn.in.clear();
+    conn.in_offset = 0;
+    if (conn.in.capacity() > (256 << 10)) conn.in.shrink_to_fit();
     if (conn.peer_closed) return Close(conn);
     return;
   }
+  // Consumed bytes are dropped now and then, not per request: a client that
+  // pipelines thousands of requests must not cost a copy of its buffer each.
+  if (conn.in_offset > (64 << 10) && conn.in_offset * 2 > conn.in.size()) {
+    conn.in.erase(0, conn.in_offset);
+    conn.in_offset = 0;
+  }
   Request request;
   request.remote_addr = conn.remote;
-  ParseResult parsed = ParseRequest(conn.in, options_.limits, &request);
+  const absl::string_view unread = absl::string_view(conn.in).substr(conn.in_offset);
+  ParseResult parsed = ParseRequest(unread, options_.limits, &request);
   switch (parsed.state) {
     case ParseResult::kNeedMore:
       if (conn.peer_closed) return Close(conn);  // it will never be complete
@@ -320,7 +343,7 @@ void EventServer::ProcessInput(Conn& conn) {
       return SendNow(conn, response, /*close=*/true);
     }
     case ParseResult::kDone:
-      conn.in.erase(0, parsed.consumed);
+      conn.in_offset += parsed.consumed;
       return StartHandling(conn, std::move(request));
   }
 }
@@ -329,10 +352,22 @@ void EventServer::StartHandling(Conn& conn, Request request) {
   ++counters_.requests;
   conn.in_request = false;
   conn.sent_continue = false;
+  if (in_flight_ >= options_.max_in_flight) {
+    ++counters_.busy;
+    Response busy;
+    busy.status = 503;
+    busy.headers.emplace_back("Retry-After", "1");
+    busy.body =
+        absl::StrCat("the server is busy (", in_flight_, " requests in progress); retry shortly\n");
+    return SendNow(conn, busy, /*close=*/false);
+  }
+  ++in_flight_;  // every dispatched request's answer comes back through the mailbox
   conn.phase = Conn::kHandling;
-  conn.deadline = absl::InfiniteFuture();  // the handler has its own deadlines
+  conn.deadline = absl::Now() + options_.handler_timeout;
   SetInterest(conn, conn.peer_closed ? 0 : EPOLLRDHUP);
-  const bool keep_alive = request.keep_alive && !conn.peer_closed && !stopping_;
+  // A client that shut its side is still answered whatever it pipelined;
+  // the connection closes once no whole request is left (ProcessInput).
+  const bool keep_alive = request.keep_alive && !stopping_;
   const bool head_only = request.method == "HEAD";
   Responder responder([mailbox = mailbox_, id = conn.id, keep_alive, head_only](Response r) {
     mailbox->Post({id, r.status, SerializeResponse(r, keep_alive, head_only), !keep_alive});
@@ -368,9 +403,11 @@ void EventServer::TakeAnswers() {
     answers.swap(mailbox_->answers);
   }
   for (Mailbox::Answer& answer : answers) {
+    --in_flight_;
     if (options_.on_response) options_.on_response(answer.status);
     auto it = conns_.find(answer.conn_id);
-    if (it == conns_.end()) continue;  // the client went away meanwhile
+    // The client went away meanwhile, or was answered 504 already.
+    if (it == conns_.end() || it->second->phase != Conn::kHandling) continue;
     Conn& conn = *it->second;
     conn.out = std::move(answer.bytes);
     conn.out_offset = 0;
@@ -387,6 +424,7 @@ void EventServer::Flush(Conn& conn) {
                        conn.out.size() - conn.out_offset, MSG_NOSIGNAL);
     if (n > 0) {
       conn.out_offset += static_cast<size_t>(n);
+      conn.deadline = absl::Now() + options_.request_timeout;  // a slow reader that reads
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
@@ -396,13 +434,43 @@ void EventServer::Flush(Conn& conn) {
     }
     return Close(conn);
   }
-  if (conn.close_after_write) return Close(conn);
+  if (conn.close_after_write) return Linger(conn);
   conn.out.clear();
   conn.out.shrink_to_fit();
   conn.phase = Conn::kReading;
   conn.deadline = absl::Now() + options_.idle_timeout;
   SetInterest(conn, EPOLLIN | EPOLLRDHUP);
   ProcessInput(conn);  // a pipelined request may be waiting already
+}
+
+void EventServer::Linger(Conn& conn) {
+  if (conn.peer_closed) return Close(conn);
+  // Closing with unread bytes in the socket would send a reset, which can
+  // destroy the answer before the client reads it: send FIN, discard what
+  // still comes for a moment, then close.
+  ::shutdown(conn.fd.get(), SHUT_WR);
+  conn.phase = Conn::kLingering;
+  conn.out.clear();
+  conn.in.clear();
+  conn.in_offset = 0;
+  conn.deadline = absl::Now() + kLinger;
+  SetInterest(conn, EPOLLIN | EPOLLRDHUP);
+  Discard(conn);
+}
+
+void EventServer::Discard(Conn& conn) {
+  char buffer[16 << 10];
+  while (true) {
+    ssize_t n = ::read(conn.fd.get(), buffer, sizeof(buffer));
+    if (n > 0) {
+      conn.discarded += static_cast<size_t>(n);
+      if (conn.discarded > kLingerBytes) return Close(conn);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    return Close(conn);  // EOF or error: the client has it all
+  }
 }
 
 void EventServer::SetInterest(Conn& conn, uint32_t events) {
@@ -442,6 +510,13 @@ void EventServer::Sweep() {
       response.status = 408;
       response.body = absl::StrCat("the request was not complete within ",
                                    absl::FormatDuration(options_.request_timeout), "\n");
+      SendNow(conn, response, /*close=*/true);
+    } else if (conn.phase == Conn::kHandling) {
+      ++counters_.timeouts;
+      Response response;
+      response.status = 504;
+      response.body =
+          absl::StrCat("no answer within ", absl::FormatDuration(options_.handler_timeout), "\n");
       SendNow(conn, response, /*close=*/true);
     } else {
       if (conn.phase == Conn::kWriting) ++counters_.timeouts;

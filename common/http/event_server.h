@@ -30,6 +30,12 @@ struct ServerOptions {
   absl::Duration request_timeout = absl::Seconds(30);
   // A kept-alive connection with no request in progress is closed after this.
   absl::Duration idle_timeout = absl::Seconds(60);
+  // A handler that has not answered after this gets its client a 504 (its
+  // own deadlines should come first).
+  absl::Duration handler_timeout = absl::Seconds(60);
+  // Requests handed to handlers and not yet answered, over all connections
+  // (a client that leaves does not end its handler's work); more get 503.
+  size_t max_in_flight = 256;
   ParseLimits limits;
   // Called on the server's loop thread with the status of every answer.
   std::function<void(int status)> on_response;
@@ -43,7 +49,7 @@ struct ServerStats {
   uint64_t requests = 0;
   uint64_t requests_refused_busy = 0;  // every worker busy and the queue full
   uint64_t requests_malformed = 0;
-  uint64_t timeouts = 0;
+  uint64_t timeouts = 0;       // reading, handling (504) or writing too slowly
   uint64_t accept_errors = 0;  // e.g. out of file descriptors
 };
 
@@ -53,8 +59,10 @@ struct ServerStats {
 // returns at once and answers later through its Responder, so a slow
 // fan-out query holds no thread while it waits. Keep-alive and pipelining
 // are served in order, one request per connection at a time. Bounded
-// everywhere: header and body sizes, connections, queued requests, and
-// timeouts for slow or idle clients. `router` must outlive the server.
+// everywhere: header and body sizes, connections, queued and in-flight
+// requests, and timeouts for slow or idle clients and slow handlers. A
+// connection closed after an error lingers briefly, reading what the client
+// still sends, so that its answer is not lost to a reset. `router` must outlive the server.
 class EventServer {
  public:
   EventServer(const Router* router, ServerOptions options);
@@ -82,6 +90,8 @@ class EventServer {
   void ProcessInput(Conn& conn);
   void StartHandling(Conn& conn, Request request);
   void SendNow(Conn& conn, const Response& response, bool close);
+  void Linger(Conn& conn);
+  void Discard(Conn& conn);
   void TakeAnswers();
   void Flush(Conn& conn);
   void SetInterest(Conn& conn, uint32_t events);
@@ -102,6 +112,7 @@ class EventServer {
   // Loop thread only.
   absl::flat_hash_map<uint64_t, std::unique_ptr<Conn>> conns_;
   uint64_t next_id_ = 2;
+  size_t in_flight_ = 0;
   bool accept_paused_ = false;
   absl::Time accept_resume_ = absl::InfinitePast();
   absl::Time last_accept_error_log_ = absl::InfinitePast();

@@ -93,6 +93,7 @@ class RawClient {
   }
 
   void Close() { fd_.reset(); }
+  void ShutdownWrite() { ::shutdown(fd_.get(), SHUT_WR); }
 
  private:
   UniqueFd fd_;
@@ -178,7 +179,7 @@ TEST_F(EventServerTest, ServesRequestsFromARealClient) {
   ASSERT_TRUE(got);
   EXPECT_EQ(got->status, 200);
   EXPECT_EQ(got->body, "hello a b from 127.0.0.1");
-  std::string big(3 << 20, 'x');  // large enough for the client to stream it
+  std::string big(900 << 10, 'x');  // many reads, within the 1 MiB default
   auto echoed = client.Post("/echo", big, "application/octet-stream");
   ASSERT_TRUE(echoed);
   EXPECT_EQ(echoed->body.size(), big.size());
@@ -231,11 +232,69 @@ TEST_F(EventServerTest, AnAnswerForAClientThatLeftIsDroppedAndServingGoesOn) {
     gone.Send("GET /park HTTP/1.1\r\n\r\n");
     ASSERT_TRUE(parked_.WaitFor(1));
   }
-  ASSERT_TRUE(WaitStats(*server_, [](const ServerStats& s) { return s.connections_open == 0; }));
   parked_.AnswerAll();
+  ASSERT_TRUE(WaitStats(*server_, [](const ServerStats& s) { return s.connections_open == 0; }));
   RawClient next(server_->port());
   next.Send("GET /hello?name=next HTTP/1.1\r\n\r\n");
   EXPECT_EQ(next.Read().status, 200);
+}
+
+// `nc -N` and some health checkers shut their sending side after the
+// request: they still get the answer.
+TEST_F(EventServerTest, AClientThatHalfClosesStillGetsItsAnswers) {
+  Start();
+  RawClient c(server_->port());
+  c.Send("GET /park HTTP/1.1\r\n\r\n");
+  ASSERT_TRUE(parked_.WaitFor(1));
+  c.ShutdownWrite();
+  ASSERT_TRUE(WaitStats(*server_, [](const ServerStats& s) { return s.requests == 1; }));
+  parked_.AnswerAll();
+  EXPECT_EQ(c.Read().body, "parked answer");
+  EXPECT_TRUE(c.WaitClosed());
+  RawClient pipelined(server_->port());
+  pipelined.Send("GET /hello?name=1 HTTP/1.1\r\n\r\nGET /hello?name=2 HTTP/1.1\r\n\r\n");
+  pipelined.ShutdownWrite();
+  EXPECT_EQ(pipelined.Read().body, "hello 1 from 127.0.0.1");
+  EXPECT_EQ(pipelined.Read().body, "hello 2 from 127.0.0.1");
+  EXPECT_TRUE(pipelined.WaitClosed());
+}
+
+TEST_F(EventServerTest, RequestsInFlightAreBoundedAndASilentHandlerTimesOut) {
+  ServerOptions options;
+  options.max_in_flight = 2;
+  options.handler_timeout = absl::Milliseconds(500);
+  Start(options);
+  RawClient a(server_->port()), b(server_->port()), c(server_->port());
+  a.Send("GET /park HTTP/1.1\r\n\r\n");
+  b.Send("GET /park HTTP/1.1\r\n\r\n");
+  ASSERT_TRUE(parked_.WaitFor(2));
+  c.Send("GET /hello HTTP/1.1\r\n\r\n");
+  RawClient::Reply busy = c.Read();
+  EXPECT_EQ(busy.status, 503);
+  EXPECT_NE(busy.body.find("2 requests in progress"), std::string::npos) << busy.body;
+  // Nobody answers the parked two: their clients get 504 and a close.
+  EXPECT_EQ(a.Read().status, 504);
+  EXPECT_EQ(b.Read().status, 504);
+  EXPECT_TRUE(a.WaitClosed());
+  EXPECT_EQ(server_->stats().timeouts, 2u);
+  // Their handlers answer at last: the answers go nowhere, and the slots are
+  // free again.
+  parked_.AnswerAll();
+  ASSERT_TRUE(WaitStats(*server_, [](const ServerStats& s) { return s.connections_open == 1; }));
+  c.Send("GET /hello?name=again HTTP/1.1\r\n\r\n");
+  EXPECT_EQ(c.Read().status, 200);
+}
+
+TEST_F(EventServerTest, AFloodOfEmptyLinesIsRefusedNotSpunOn) {
+  ServerOptions options;
+  options.limits.max_header_bytes = 1024;
+  Start(options);
+  RawClient c(server_->port());
+  std::string crlfs;
+  for (int i = 0; i < 2048; ++i) crlfs += "\r\n";
+  c.Send(crlfs);
+  EXPECT_EQ(c.Read().status, 431);
+  EXPECT_TRUE(c.WaitClosed());
 }
 
 TEST_F(EventServerTest, MalformedRequestsGetAClearErrorAndAClose) {
@@ -248,7 +307,10 @@ TEST_F(EventServerTest, MalformedRequestsGetAClearErrorAndAClose) {
   };
   for (const Case& c : std::vector<Case>{
            {"NOT HTTP AT ALL\r\n\r\n", 400},
-           {"POST /echo HTTP/1.1\r\nContent-Length: 1000\r\n\r\n", 413},
+           // The body the client sends anyway is read and dropped, so the
+           // answer is not lost to a reset.
+           {"POST /echo HTTP/1.1\r\nContent-Length: 1000\r\n\r\n" + std::string(200 << 10, 'b'),
+            413},
            {"POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", 501},
            {"GET /hello HTTP/3\r\n\r\n", 505},
            {"GET /hello HTTP/1.1\r\nX: " + std::string(100 << 10, 'a') + "\r\n\r\n", 431},

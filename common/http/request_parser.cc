@@ -56,24 +56,34 @@ bool ParseTarget(absl::string_view target, Request* request) {
 }  // namespace
 
 ParseResult ParseRequest(absl::string_view buffer, const ParseLimits& limits, Request* request) {
-  // Browsers and proxies may send a stray CRLF between requests.
+  // Browsers and proxies may send a stray CRLF between requests; they count
+  // toward the header limit like any other byte.
   size_t start = 0;
   while (start + 1 < buffer.size() && buffer[start] == '\r' && buffer[start + 1] == '\n') {
     start += 2;
   }
   size_t header_end = buffer.find("\r\n\r\n", start);
   if (header_end == absl::string_view::npos) {
-    if (buffer.size() - start > limits.max_header_bytes) {
+    if (buffer.size() > limits.max_header_bytes) {
       return Error(431, absl::StrCat("request line and headers exceed ", limits.max_header_bytes,
                                      " bytes; send a shorter URL or fewer headers"));
     }
     return ParseResult{};
   }
-  if (header_end - start > limits.max_header_bytes) {
+  if (header_end > limits.max_header_bytes) {
     return Error(431, absl::StrCat("request line and headers exceed ", limits.max_header_bytes,
                                    " bytes; send a shorter URL or fewer headers"));
   }
   absl::string_view head = buffer.substr(start, header_end - start);
+  // A bare CR or LF, or a NUL, inside the head would let a proxy in front
+  // and this server see different requests in the same bytes.
+  for (size_t i = 0; i < head.size(); ++i) {
+    const char c = head[i];
+    if (c == '\0' || (c == '\n' && (i == 0 || head[i - 1] != '\r')) ||
+        (c == '\r' && (i + 1 >= head.size() || head[i + 1] != '\n'))) {
+      return Error(400, "request line or headers hold a bare CR, LF or NUL; end lines with CRLF");
+    }
+  }
   size_t line_end = head.find("\r\n");
   absl::string_view line = head.substr(0, line_end);
   std::vector<absl::string_view> parts = absl::StrSplit(line, ' ');
@@ -107,7 +117,9 @@ ParseResult ParseRequest(absl::string_view buffer, const ParseLimits& limits, Re
     std::string value(absl::StripAsciiWhitespace(header.substr(colon + 1)));
     if (name == "content-length") {
       uint64_t n = 0;
-      if (!absl::SimpleAtoi(value, &n) || (has_length && n != length)) {
+      const bool digits = !value.empty() && value.size() <= 19 &&
+                          value.find_first_not_of("0123456789") == std::string::npos;
+      if (!digits || !absl::SimpleAtoi(value, &n) || (has_length && n != length)) {
         return Error(400, absl::StrCat("bad Content-Length '", value, "'"));
       }
       has_length = true;

@@ -10,7 +10,7 @@ namespace andon::http {
 
 struct ParseLimits {
   size_t max_header_bytes = 64 << 10;  // request line and headers
-  size_t max_body_bytes = 8 << 20;
+  size_t max_body_bytes = 1 << 20;
 };
 
 struct ParseResult {

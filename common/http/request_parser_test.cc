@@ -72,6 +72,9 @@ TEST(RequestParserTest, RefusesMalformedInputWithAStatusAndAMessage) {
       {"GET /a%00 HTTP/1.1\r\n\r\n", 400, "%XX"},
       {"GET /a HTTP/1.1\r\nno colon here\r\n\r\n", 400, "Name: value"},
       {"POST /a HTTP/1.1\r\nContent-Length: x\r\n\r\n", 400, "Content-Length"},
+      {"POST /a HTTP/1.1\r\nContent-Length: +5\r\n\r\nhello", 400, "Content-Length"},
+      {"POST /a HTTP/1.1\r\nX-Pad: a\nContent-Length: 5\r\n\r\nhello", 400, "bare CR"},
+      {"GET /a HTTP/1.1\r\nX: a\rb\r\n\r\n", 400, "bare CR"},
       {"POST /a HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", 400, "Content-Length"},
       {"POST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", 501, "Content-Length"},
       {"POST /a HTTP/1.1\r\nExpect: magic\r\n\r\n", 417, "100-continue"},
@@ -94,6 +97,17 @@ TEST(RequestParserTest, RefusesHeadersOverTheLimitEvenBeforeTheyEnd) {
   Request request;
   std::string wire = "GET /" + std::string(200, 'a');
   ParseResult r = ParseRequest(wire, limits, &request);
+  EXPECT_EQ(r.state, ParseResult::kError);
+  EXPECT_EQ(r.status, 431);
+}
+
+TEST(RequestParserTest, StrayLineBreaksCountTowardTheHeaderLimit) {
+  ParseLimits limits;
+  limits.max_header_bytes = 100;
+  Request request;
+  std::string crlfs;
+  for (int i = 0; i < 100; ++i) crlfs += "\r\n";
+  ParseResult r = ParseRequest(crlfs, limits, &request);
   EXPECT_EQ(r.state, ParseResult::kError);
   EXPECT_EQ(r.status, 431);
 }

@@ -1,5 +1,6 @@
 #include "common/http/router.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <exception>
 
@@ -56,11 +57,19 @@ void Router::Dispatch(Request request, Responder responder) const {
     return;
   }
   if (!allowed.empty()) {
+    if (std::find(allowed.begin(), allowed.end(), "GET") != allowed.end()) {
+      allowed.push_back("HEAD");
+    }
     Response response;
     response.status = 405;
     response.headers.emplace_back("Allow", absl::StrJoin(allowed, ", "));
     response.body = absl::StrCat("method ", request.method, " is not allowed on ", request.path,
-                                 "; use ", absl::StrJoin(allowed, " or "), "\n");
+                                 "; use ", absl::StrJoin(allowed, " or "));
+    if (format_error_) {
+      format_error_(request, response);
+    } else {
+      response.body += "\n";
+    }
     responder.Send(std::move(response));
     return;
   }

@@ -32,6 +32,10 @@ class Router {
   }
   // Serves whatever no route matches (by default: 404).
   void SetFallback(AsyncHandler handler) { fallback_ = std::move(handler); }
+  // Rewrites the router's own 405 answers (e.g. into an API's error format);
+  // the response comes with its status, Allow header and a plain message.
+  using ErrorFormatter = std::function<void(const Request&, Response&)>;
+  void SetErrorFormatter(ErrorFormatter formatter) { format_error_ = std::move(formatter); }
 
   void Dispatch(Request request, Responder responder) const;
 
@@ -46,6 +50,7 @@ class Router {
 
   std::vector<Route> routes_;
   AsyncHandler fallback_;
+  ErrorFormatter format_error_;
 };
 
 }  // namespace andon::http

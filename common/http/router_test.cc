@@ -37,7 +37,10 @@ TEST(RouterTest, AnswersMethodNotAllowedWithAllow) {
   EXPECT_EQ(r.status, 405);
   ASSERT_EQ(r.headers.size(), 1u);
   EXPECT_EQ(r.headers[0].first, "Allow");
-  EXPECT_EQ(r.headers[0].second, "GET");
+  EXPECT_EQ(r.headers[0].second, "GET, HEAD");
+  router.SetErrorFormatter([](const Request&, Response& r) { r.body = "{" + r.body + "}"; });
+  EXPECT_EQ(DispatchTo(router, "POST", "/a").body,
+            "{method POST is not allowed on /a; use GET or HEAD}");
 }
 
 TEST(RouterTest, FallbackServesWhatNoRouteMatches) {
