@@ -26,6 +26,15 @@ bool WorkPool::TrySubmit(std::function<void()> work) {
   return true;
 }
 
+size_t WorkPool::DiscardQueued() {
+  std::deque<std::function<void()>> dropped;
+  {
+    absl::MutexLock lock(&mu_);
+    dropped.swap(queue_);
+  }
+  return dropped.size();  // destroyed here, outside the lock
+}
+
 bool WorkPool::Ready() const { return stopping_ || !queue_.empty(); }
 
 void WorkPool::Loop() {

@@ -28,6 +28,10 @@ class WorkPool {
   // items are waiting already.
   bool TrySubmit(std::function<void()> work);
 
+  // Drops the work still queued, uncalled (work already running goes on);
+  // returns how much.
+  size_t DiscardQueued();
+
   size_t max_queued() const { return max_queued_; }
   size_t threads() const { return threads_.size(); }
 

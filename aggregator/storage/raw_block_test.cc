@@ -1,5 +1,6 @@
 #include "aggregator/storage/raw_block.h"
 
+#include "aggregator/storage/raw_block_testing.h"
 #include "common/varint.h"
 #include "gtest/gtest.h"
 
@@ -133,15 +134,8 @@ TEST(RawBlockTest, CountersGoInColumnsOfABytePerSmallValue) {
 }
 
 TEST(RawBlockTest, BlocksInRowsStayReadableAndOtherKindsStayInRows) {
-  // A block of counters as rows (as written before columns): offset 0 (as
-  // 1), width 1000 ms, value length, value.
-  std::string rows;
-  v1::Value v;
-  v.set_counter(300);
-  PutVarint(rows, 1);
-  PutVarint(rows, (1000 << 1) | 1);
-  PutVarint(rows, v.ByteSizeLong());
-  rows += v.SerializeAsString();
+  // A block of counters as rows, as written before columns.
+  const std::string rows = CounterBlockInRows(300);
   std::vector<RawWindow> back;
   ASSERT_TRUE(DecodeRawBlock(kBlock, rows, &back).ok());
   ASSERT_EQ(back.size(), 1u);

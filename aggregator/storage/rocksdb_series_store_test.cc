@@ -7,6 +7,7 @@
 
 #include "aggregator/batch_validator.h"
 #include "aggregator/storage/raw_block.h"
+#include "aggregator/storage/raw_block_testing.h"
 #include "aggregator/storage/storage_keys.h"
 #include "aggregator/storage/value_merge_operator.h"
 #include "aggregator/test_batches.h"
@@ -406,15 +407,8 @@ TEST_F(RocksDbSeriesStoreTest, ANewerFormatIsRefusedNamingIt) {
 }
 
 TEST_F(RocksDbSeriesStoreTest, AFormatTwoDataDirKeepsItsBlocksAndBecomesFormatThree) {
-  // A format-2 block of counters (rows: offset 0 as 1, width 1000 ms, the
-  // serialized value), written before counter columns existed.
-  std::string rows;
-  v1::Value v;
-  v.set_counter(41);
-  PutVarint(rows, 1);
-  PutVarint(rows, (1000 << 1) | 1);
-  PutVarint(rows, v.ByteSizeLong());
-  rows += v.SerializeAsString();
+  // A format-2 block of counters, written before counter columns existed.
+  const std::string rows = CounterBlockInRows(41);
   ASSERT_TRUE(store_->ApplyBatch(Batch("h1", 1, {Syscalls("h1", "x", "read", kT0Ns, 1)})).ok());
   const uint64_t id = AllSeries(*store_, "syscalls").at(0).id;
   ASSERT_TRUE(store_->Close().ok());

@@ -166,7 +166,9 @@ void EventServer::Stop() {
   conns_.clear();
   counters_.open = 0;
   listen_fd_.reset();
-  // Runs what was queued (its answers go nowhere now), then joins.
+  // Requests not yet started are dropped, not run: their clients are gone
+  // unanswered, and a change (a label, a probe) must not apply behind them.
+  pool_->DiscardQueued();
   pool_.reset();
 }
 

@@ -73,8 +73,8 @@ class EventServer {
   // Listens on "host:port" (port 0 picks a free one) and starts serving.
   absl::Status Start(absl::string_view address);
   int port() const { return port_; }
-  // Stops accepting, closes every connection and joins; answers that arrive
-  // later are dropped.
+  // Stops accepting, closes every connection and joins; requests not yet
+  // handed to a handler are dropped unrun, answers that arrive later too.
   void Stop();
 
   ServerStats stats() const;
