@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs Andon's benchmark programs and writes their figures, with the command
 # and the machine, to bench/RESULTS.md.
-# usage: bench/run.sh [BUILD_DIR [BENCH...]]   BENCH: ingest, storage, query,
-# tree_reduction, distributions, probe_overhead, fleet_scale
+# usage: bench/run.sh [BUILD_DIR [BENCH...]]   BENCH: ingest, storage,
+# open_windows, query, tree_reduction, distributions, probe_overhead, fleet_scale
 # (default: all). Sections of benchmarks not run are kept from the current
 # RESULTS.md. probe_overhead runs PROBE_OVERHEAD_RUNS times (default 2): on a
 # shared machine one run's figures are noisy, and two show how much.
@@ -11,7 +11,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=$(realpath "${1:-$root/build}")
 shift || true
 benches=("$@")
-[ ${#benches[@]} -gt 0 ] || benches=(ingest storage query tree_reduction distributions
+[ ${#benches[@]} -gt 0 ] || benches=(ingest storage open_windows query tree_reduction distributions
   probe_overhead fleet_scale)
 out="$root/bench/RESULTS.md"
 machine="$(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), kernel $(uname -r)"
@@ -71,6 +71,11 @@ if selected storage; then
     --series 200 --windows 1800 --promtool "$(command -v promtool || true)"
 else
   keep "Storage bytes per point"
+fi
+if selected open_windows; then
+  run "Memory per open window" timeout 600s "$build/bench/open_windows" --series 400000
+else
+  keep "Memory per open window"
 fi
 if selected query; then
   run "Fleet-wide queries" timeout 1200s "$build/bench/query_bench" --hosts 10000 --queries 20 \

@@ -60,7 +60,13 @@ bool AllCounters(const std::vector<RawWindow>& windows) {
   return !windows.empty();
 }
 
-std::string EncodeColumns(int64_t block_start_ns, const std::vector<RawWindow>& windows) {
+uint64_t Count(const RawWindow& w) { return w.value.counter(); }
+uint64_t Count(const CounterWindow& w) { return w.count; }
+
+// Windows of either kind, read through Count(); the caller checked that
+// every value is a counter.
+template <typename Window>
+std::string EncodeColumns(int64_t block_start_ns, const std::vector<Window>& windows) {
   constexpr int64_t kSecondNs = 1000000000;
   const int64_t first = windows[0].start_ns - block_start_ns;
   const int64_t width = windows[0].window_ns;
@@ -74,10 +80,10 @@ std::string EncodeColumns(int64_t block_start_ns, const std::vector<RawWindow>& 
   size_t plain = 0;
   size_t deltas = 0;
   uint64_t previous = 0;
-  for (const RawWindow& w : windows) {
-    plain += VarintSize(w.value.counter());
-    deltas += VarintSize(ZigZag(static_cast<int64_t>(w.value.counter() - previous)));
-    previous = w.value.counter();
+  for (const Window& w : windows) {
+    plain += VarintSize(Count(w));
+    deltas += VarintSize(ZigZag(static_cast<int64_t>(Count(w) - previous)));
+    previous = Count(w);
   }
   const Coding coding = deltas < plain ? kDeltas : kPlain;
 
@@ -87,16 +93,15 @@ std::string EncodeColumns(int64_t block_start_ns, const std::vector<RawWindow>& 
     PutDuration(out, first);
     PutDuration(out, width);
   } else if (layout == kListed) {
-    for (const RawWindow& w : windows) {
+    for (const Window& w : windows) {
       PutDuration(out, w.start_ns - block_start_ns);
       PutDuration(out, w.window_ns);
     }
   }
   previous = 0;
-  for (const RawWindow& w : windows) {
-    PutVarint(out, coding == kPlain ? w.value.counter()
-                                    : ZigZag(static_cast<int64_t>(w.value.counter() - previous)));
-    previous = w.value.counter();
+  for (const Window& w : windows) {
+    PutVarint(out, coding == kPlain ? Count(w) : ZigZag(static_cast<int64_t>(Count(w) - previous)));
+    previous = Count(w);
   }
   return out;
 }
@@ -181,6 +186,10 @@ std::string EncodeRawBlock(int64_t block_start_ns, const std::vector<RawWindow>&
   return out;
 }
 
+std::string EncodeCounterBlock(int64_t block_start_ns, const std::vector<CounterWindow>& windows) {
+  return windows.empty() ? std::string() : EncodeColumns(block_start_ns, windows);
+}
+
 absl::Status DecodeRawBlock(int64_t block_start_ns, absl::string_view bytes,
                             std::vector<RawWindow>* out) {
   if (!bytes.empty() && bytes[0] == kColumnsMarker)
@@ -211,6 +220,18 @@ absl::Status AddRawWindow(std::vector<RawWindow>& windows, RawWindow window) {
   }
   windows.insert(it, std::move(window));
   return absl::OkStatus();
+}
+
+void AddCounterWindow(std::vector<CounterWindow>& windows, const CounterWindow& window) {
+  auto it = std::lower_bound(
+      windows.begin(), windows.end(), window, [](const CounterWindow& a, const CounterWindow& b) {
+        return a.start_ns != b.start_ns ? a.start_ns < b.start_ns : a.window_ns < b.window_ns;
+      });
+  if (it != windows.end() && it->start_ns == window.start_ns && it->window_ns == window.window_ns) {
+    it->count += window.count;
+    return;
+  }
+  windows.insert(it, window);
 }
 
 }  // namespace andon::aggregator

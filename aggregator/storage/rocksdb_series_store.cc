@@ -593,7 +593,7 @@ absl::Status RocksDbSeriesStore::RollUpBeforeLocked(int64_t until_ns) {
           // in a window whose roll-up a restart cut off: merge there.
           const bool put = level <= Level::k10s && window != resumed_window_ns_;
           if (level == Level::kRaw) {
-            value = EncodeRawBlock(window, entry->raw);
+            value = entry->Encode(window);
           } else {
             entry->merged.SerializeToString(&value);
           }

@@ -26,29 +26,43 @@ absl::Status RollupBuffer::Add(uint64_t series_id, int64_t start_ns, const RawWi
   }
   auto [it, inserted] = series.try_emplace(series_id);
   Entry& entry = it->second;
+  const bool counter = window.value.kind_case() == v1::Value::kCounter;
   if (inserted) {
     entry.merged = window.value;
-    entry.raw.push_back(window);
+    if (counter) {
+      // Room for the 10 s window's worth of windows this wide, at once.
+      entry.counters.reserve(static_cast<size_t>(
+          std::clamp<int64_t>(window.window_ns > 0 ? kWindowNs / window.window_ns : 1, 1, 10)));
+      entry.counters.push_back({window.start_ns, window.window_ns, window.value.counter()});
+    } else {
+      entry.raw.push_back(window);
+    }
     ++size_;
     return absl::OkStatus();
   }
-  // Counters (nearly every window) in place: the common case is a later
-  // second of the same 10 s window.
-  if (window.value.kind_case() == v1::Value::kCounter &&
-      entry.merged.kind_case() == v1::Value::kCounter) {
-    const RawWindow& last = entry.raw.back();
-    if (last.start_ns < window.start_ns ||
-        (last.start_ns == window.start_ns && last.window_ns < window.window_ns)) {
-      entry.merged.set_counter(entry.merged.counter() + window.value.counter());
-      entry.raw.push_back(window);
-      return absl::OkStatus();
+  if (counter && !entry.counters.empty()) {
+    const CounterWindow next{window.start_ns, window.window_ns, window.value.counter()};
+    const CounterWindow& last = entry.counters.back();
+    // The common case: a later second of the same 10 s window.
+    if (last.start_ns < next.start_ns ||
+        (last.start_ns == next.start_ns && last.window_ns < next.window_ns)) {
+      entry.counters.push_back(next);
+    } else {
+      AddCounterWindow(entry.counters, next);
     }
+    entry.merged.set_counter(entry.merged.counter() + next.count);
+    return absl::OkStatus();
   }
+  // Kinds differ (MergeValue refuses it), or a series of another kind.
   v1::Value merged = entry.merged;
   if (absl::Status s = MergeValue(window.value, merged); !s.ok()) return s;
   if (absl::Status s = AddRawWindow(entry.raw, window); !s.ok()) return s;
   entry.merged = std::move(merged);
   return absl::OkStatus();
+}
+
+std::string RollupBuffer::Entry::Encode(int64_t start_ns) const {
+  return counters.empty() ? EncodeRawBlock(start_ns, raw) : EncodeCounterBlock(start_ns, counters);
 }
 
 std::vector<uint64_t> RollupBuffer::SeriesAt(int64_t start_ns) const {
@@ -81,6 +95,13 @@ bool RollupBuffer::Visit(uint64_t series_id, int64_t from_ns, int64_t to_ns,
     auto e = it->second.find(series_id);
     if (e == it->second.end()) continue;
     for (const RawWindow& w : e->second.raw) {
+      if (!visit(w)) return false;
+    }
+    RawWindow w;
+    for (const CounterWindow& c : e->second.counters) {
+      w.start_ns = c.start_ns;
+      w.window_ns = c.window_ns;
+      w.value.set_counter(c.count);
       if (!visit(w)) return false;
     }
   }

@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "absl/container/btree_map.h"
@@ -23,7 +24,13 @@ class RollupBuffer {
  public:
   struct Entry {
     v1::Value merged;
-    std::vector<RawWindow> raw;  // sorted by start, then width
+    // The raw windows, sorted by start, then width: a counter series' in
+    // `counters` (compact: most series are counters), any other in `raw`.
+    std::vector<RawWindow> raw;
+    std::vector<CounterWindow> counters;
+
+    // The raw block to store for the 10 s window at `start_ns`.
+    std::string Encode(int64_t start_ns) const;
   };
 
   // Adds a raw window to the open 10 s window at `start_ns` of a series.

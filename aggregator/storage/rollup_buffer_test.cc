@@ -27,16 +27,19 @@ TEST(RollupBufferTest, KeepsRawWindowsAndTheirMergedValuePerSeriesAndWindow) {
   const RollupBuffer::Entry* e = buffer.Find(10, 1);
   ASSERT_NE(e, nullptr);
   EXPECT_EQ(e->merged.counter(), 9u);
-  ASSERT_EQ(e->raw.size(), 2u);
-  EXPECT_EQ(e->raw[0].start_ns, 11);
-  EXPECT_EQ(e->raw[1].value.counter(), 6u);
+  // Counters are held compactly, merged and sorted as any raw window.
+  EXPECT_TRUE(e->raw.empty());
+  ASSERT_EQ(e->counters.size(), 2u);
+  EXPECT_EQ(e->counters[0].start_ns, 11);
+  EXPECT_EQ(e->counters[1].count, 6u);
   // A value of another kind does not merge and changes nothing.
   RawWindow gauge;
   gauge.start_ns = 13;
   gauge.window_ns = 1;
   gauge.value.mutable_gauge()->set_count(1);
   EXPECT_FALSE(buffer.Add(1, 10, gauge).ok());
-  EXPECT_EQ(buffer.Find(10, 1)->raw.size(), 2u);
+  EXPECT_EQ(buffer.Find(10, 1)->counters.size(), 2u);
+  EXPECT_EQ(buffer.Find(10, 1)->merged.counter(), 9u);
 
   std::vector<int64_t> seen;
   buffer.Visit(1, 0, 30, [&](const RawWindow& w) {
@@ -50,6 +53,54 @@ TEST(RollupBufferTest, KeepsRawWindowsAndTheirMergedValuePerSeriesAndWindow) {
   EXPECT_EQ(buffer.size(), 1u);
   EXPECT_EQ(buffer.oldest_start_ns(), 20);
   EXPECT_EQ(buffer.Find(10, 1), nullptr);
+}
+
+// The block written for compactly held counters is the one the same windows
+// held as values would give, in order or not, whole seconds or not.
+TEST(RollupBufferTest, CounterWindowsEncodeAsTheSameRawBlock) {
+  constexpr int64_t kS = 1000000000;
+  const std::vector<std::vector<RawWindow>> cases = {
+      {Counter(0, 5, kS), Counter(kS, 7, kS), Counter(2 * kS, 0, kS)},
+      {Counter(3 * kS, 1, kS), Counter(kS, 2, kS), Counter(3 * kS, 4, kS)},
+      {Counter(kS, 1, 2 * kS), Counter(5 * kS, 9, 2 * kS)},
+      {Counter(123, 1, 77), Counter(0, 3, 5 * kS)},
+  };
+  for (const std::vector<RawWindow>& windows : cases) {
+    RollupBuffer buffer;
+    std::vector<RawWindow> sorted;
+    for (const RawWindow& w : windows) {
+      ASSERT_TRUE(buffer.Add(1, 0, w).ok());
+      ASSERT_TRUE(AddRawWindow(sorted, w).ok());
+    }
+    const RollupBuffer::Entry* e = buffer.Find(0, 1);
+    ASSERT_NE(e, nullptr);
+    EXPECT_EQ(e->Encode(0), EncodeRawBlock(0, sorted));
+    std::vector<RawWindow> back;
+    ASSERT_TRUE(DecodeRawBlock(0, e->Encode(0), &back).ok());
+    ASSERT_EQ(back.size(), sorted.size());
+    for (size_t i = 0; i < back.size(); ++i) {
+      EXPECT_EQ(back[i].start_ns, sorted[i].start_ns);
+      EXPECT_EQ(back[i].window_ns, sorted[i].window_ns);
+      EXPECT_EQ(back[i].value.counter(), sorted[i].value.counter());
+    }
+  }
+}
+
+TEST(RollupBufferTest, OtherKindsAreHeldAsValues) {
+  RollupBuffer buffer;
+  RawWindow gauge;
+  gauge.start_ns = 1;
+  gauge.window_ns = 1;
+  gauge.value.mutable_gauge()->set_count(1);
+  gauge.value.mutable_gauge()->set_sum(2);
+  ASSERT_TRUE(buffer.Add(1, 0, gauge).ok());
+  gauge.start_ns = 2;
+  ASSERT_TRUE(buffer.Add(1, 0, gauge).ok());
+  EXPECT_FALSE(buffer.Add(1, 0, Counter(3, 1)).ok()) << "a counter into a gauge series";
+  const RollupBuffer::Entry* e = buffer.Find(0, 1);
+  EXPECT_TRUE(e->counters.empty());
+  EXPECT_EQ(e->raw.size(), 2u);
+  EXPECT_EQ(e->merged.gauge().count(), 2u);
 }
 
 }  // namespace
