@@ -20,14 +20,25 @@ namespace andon::aggregator {
 // merged value into the 10 s, 1 min and 1 h levels, so a raw window costs no
 // write of its own (it is logged by series id until then). Not
 // thread-safe (the store's locks guard it).
+// A raw window of a gauge, without a Value (and its Gauge) on the heap.
+struct GaugeWindow {
+  int64_t start_ns = 0;
+  int64_t window_ns = 0;
+  double min = 0, max = 0, sum = 0, last = 0;
+  uint64_t count = 0;
+  int64_t last_time_ns = 0;
+};
+
 class RollupBuffer {
  public:
   struct Entry {
     v1::Value merged;
     // The raw windows, sorted by start, then width: a counter series' in
-    // `counters` (compact: most series are counters), any other in `raw`.
+    // `counters` and a gauge series' in `gauges` (compact, without a Value
+    // each), any other in `raw`.
     std::vector<RawWindow> raw;
     std::vector<CounterWindow> counters;
+    std::vector<GaugeWindow> gauges;
 
     // The raw block to store for the 10 s window at `start_ns`.
     std::string Encode(int64_t start_ns) const;

@@ -1,5 +1,6 @@
 #include "aggregator/storage/rollup_buffer.h"
 
+#include "common/value_merge.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -86,21 +87,69 @@ TEST(RollupBufferTest, CounterWindowsEncodeAsTheSameRawBlock) {
   }
 }
 
+RawWindow Gauge(int64_t start, double v, int64_t at, int64_t width = 1) {
+  RawWindow w;
+  w.start_ns = start;
+  w.window_ns = width;
+  andon::v1::Gauge* g = w.value.mutable_gauge();
+  g->set_min(v);
+  g->set_max(v);
+  g->set_sum(v);
+  g->set_count(1);
+  g->set_last(v);
+  g->set_last_time_ns(at);
+  return w;
+}
+
+// Gauges are held compactly too, and merge (in order, out of order, the
+// same window twice) as raw windows with values do.
+TEST(RollupBufferTest, GaugeWindowsMergeAndEncodeAsValuesDo) {
+  const std::vector<RawWindow> windows = {Gauge(3, 1.5, 30), Gauge(1, 7, 10), Gauge(3, 0.25, 31),
+                                          Gauge(5, -2, 50),  Gauge(2, 9, 20), Gauge(5, 4, 49),
+                                          Gauge(5, 3, 50, 2)};
+  RollupBuffer buffer;
+  std::vector<RawWindow> sorted;
+  andon::v1::Value merged;
+  for (size_t i = 0; i < windows.size(); ++i) {
+    ASSERT_TRUE(buffer.Add(1, 0, windows[i]).ok());
+    ASSERT_TRUE(AddRawWindow(sorted, windows[i]).ok());
+    if (i == 0) {
+      merged = windows[i].value;
+    } else {
+      ASSERT_TRUE(MergeValue(windows[i].value, merged).ok());
+    }
+  }
+  const RollupBuffer::Entry* e = buffer.Find(0, 1);
+  ASSERT_NE(e, nullptr);
+  EXPECT_TRUE(e->raw.empty());
+  EXPECT_EQ(e->gauges.size(), sorted.size());
+  EXPECT_EQ(e->merged.SerializeAsString(), merged.SerializeAsString());
+  EXPECT_EQ(e->Encode(0), EncodeRawBlock(0, sorted));
+  std::vector<RawWindow> seen;
+  buffer.Visit(1, 0, 10, [&](const RawWindow& w) {
+    seen.push_back(w);
+    return true;
+  });
+  ASSERT_EQ(seen.size(), sorted.size());
+  for (size_t i = 0; i < seen.size(); ++i) {
+    EXPECT_EQ(seen[i].value.SerializeAsString(), sorted[i].value.SerializeAsString());
+  }
+  EXPECT_FALSE(buffer.Add(1, 0, Counter(3, 1)).ok()) << "a counter into a gauge series";
+  EXPECT_EQ(buffer.Find(0, 1)->gauges.size(), sorted.size());
+}
+
 TEST(RollupBufferTest, OtherKindsAreHeldAsValues) {
   RollupBuffer buffer;
-  RawWindow gauge;
-  gauge.start_ns = 1;
-  gauge.window_ns = 1;
-  gauge.value.mutable_gauge()->set_count(1);
-  gauge.value.mutable_gauge()->set_sum(2);
-  ASSERT_TRUE(buffer.Add(1, 0, gauge).ok());
-  gauge.start_ns = 2;
-  ASSERT_TRUE(buffer.Add(1, 0, gauge).ok());
-  EXPECT_FALSE(buffer.Add(1, 0, Counter(3, 1)).ok()) << "a counter into a gauge series";
+  RawWindow top;
+  top.start_ns = 1;
+  top.window_ns = 1;
+  top.value.mutable_top_k();
+  ASSERT_TRUE(buffer.Add(1, 0, top).ok());
+  EXPECT_FALSE(buffer.Add(1, 0, Counter(2, 1)).ok()) << "a counter into another series";
   const RollupBuffer::Entry* e = buffer.Find(0, 1);
   EXPECT_TRUE(e->counters.empty());
-  EXPECT_EQ(e->raw.size(), 2u);
-  EXPECT_EQ(e->merged.gauge().count(), 2u);
+  EXPECT_TRUE(e->gauges.empty());
+  EXPECT_EQ(e->raw.size(), 1u);
 }
 
 }  // namespace
