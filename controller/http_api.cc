@@ -281,10 +281,15 @@ void HttpApi::Query(const http::Request& req, http::Responder responder) {
   v1::QueryRequest request;
   http::Response bad;
   if (!ParseBody(req, &request, "", bad)) return responder.Send(std::move(bad));
+  // The answer comes on a gRPC callback thread, which the control streams
+  // share: it is encoded as JSON on the HTTP server's threads.
   router_->QueryAsync(request, [responder](absl::StatusOr<v1::QueryResponse> result) {
-    http::Response res;
-    Send(result, res);
-    responder.Send(std::move(res));
+    auto shared = std::make_shared<const absl::StatusOr<v1::QueryResponse>>(std::move(result));
+    responder.SendFrom([shared] {
+      http::Response res;
+      Send(*shared, res);
+      return res;
+    });
   });
 }
 

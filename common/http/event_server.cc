@@ -62,9 +62,21 @@ struct EventServer::Mailbox {
     (void)!::write(wake_fd, &one, sizeof(one));
   }
 
+  // Runs `work` on the server's pool; when the pool is full, here (it must
+  // run: it holds an answer); once the server stopped, not at all.
+  void Run(std::function<void()> work) {
+    {
+      absl::MutexLock lock(&mu);
+      if (closed || pool == nullptr) return;
+      if (pool->TrySubmit(work)) return;
+    }
+    work();
+  }
+
   absl::Mutex mu;
   std::vector<Answer> answers ABSL_GUARDED_BY(mu);
   bool closed ABSL_GUARDED_BY(mu) = false;
+  WorkPool* pool ABSL_GUARDED_BY(mu) = nullptr;
   int wake_fd = -1;  // owned by the server; not used once closed
 };
 
@@ -148,6 +160,10 @@ absl::Status EventServer::Start(absl::string_view address) {
   epoll_ctl(epoll_fd_.get(), EPOLL_CTL_ADD, wake_fd_.get(), &ev);
   mailbox_->wake_fd = wake_fd_.get();
   pool_ = std::make_unique<WorkPool>("http", options_.worker_threads, options_.max_queued);
+  {
+    absl::MutexLock lock(&mailbox_->mu);
+    mailbox_->pool = pool_.get();
+  }
   thread_ = std::thread([this] { Loop(); });
   return absl::OkStatus();
 }
@@ -161,6 +177,7 @@ void EventServer::Stop() {
   {
     absl::MutexLock lock(&mailbox_->mu);
     mailbox_->closed = true;
+    mailbox_->pool = nullptr;
     mailbox_->answers.clear();
   }
   conns_.clear();
@@ -377,9 +394,11 @@ void EventServer::StartHandling(Conn& conn, Request request) {
   // the connection closes once no whole request is left (ProcessInput).
   const bool keep_alive = request.keep_alive && !stopping_;
   const bool head_only = request.method == "HEAD";
-  Responder responder([mailbox = mailbox_, id = conn.id, keep_alive, head_only](Response r) {
-    mailbox->Post({id, r.status, SerializeResponse(r, keep_alive, head_only), !keep_alive});
-  });
+  Responder responder(
+      [mailbox = mailbox_, id = conn.id, keep_alive, head_only](Response r) {
+        mailbox->Post({id, r.status, SerializeResponse(r, keep_alive, head_only), !keep_alive});
+      },
+      [mailbox = mailbox_](std::function<void()> work) { mailbox->Run(std::move(work)); });
   const bool queued =
       pool_->TrySubmit([router = router_, request = std::move(request), responder]() mutable {
         router->Dispatch(std::move(request), responder);

@@ -6,7 +6,7 @@
 namespace andon::http {
 
 struct Responder::State {
-  explicit State(Deliver d) : deliver(std::move(d)) {}
+  State(Deliver d, Executor e) : deliver(std::move(d)), executor(std::move(e)) {}
   ~State() {
     if (!sent.exchange(true)) {
       Response response;
@@ -16,10 +16,18 @@ struct Responder::State {
     }
   }
   Deliver deliver;
+  Executor executor;
   std::atomic<bool> sent{false};
 };
 
-Responder::Responder(Deliver deliver) : state_(std::make_shared<State>(std::move(deliver))) {}
+Responder::Responder(Deliver deliver, Executor executor)
+    : state_(std::make_shared<State>(std::move(deliver), std::move(executor))) {}
+
+void Responder::SendFrom(std::function<Response()> make) const {
+  if (!state_->executor) return Send(make());
+  Responder self = *this;
+  state_->executor([self, make = std::move(make)] { self.Send(make()); });
+}
 
 void Responder::Send(Response response) const {
   if (state_->sent.exchange(true)) return;

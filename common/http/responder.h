@@ -17,10 +17,17 @@ namespace andon::http {
 class Responder {
  public:
   using Deliver = std::function<void(Response)>;
+  // Runs work on the server's own threads (or drops it once the server has
+  // stopped).
+  using Executor = std::function<void(std::function<void()>)>;
 
-  explicit Responder(Deliver deliver);
+  explicit Responder(Deliver deliver, Executor executor = nullptr);
 
   void Send(Response response) const;
+  // Makes the response on the server's threads, then sends it: for an
+  // answer that is costly to encode and arrives on a thread that should not
+  // be held (a gRPC callback). Without an executor, makes it here.
+  void SendFrom(std::function<Response()> make) const;
 
  private:
   struct State;

@@ -70,5 +70,22 @@ TEST(RouterTest, OnlyTheFirstSendCounts) {
   EXPECT_EQ(delivered, 1);
 }
 
+TEST(RouterTest, SendFromMakesTheAnswerOnTheExecutor) {
+  std::vector<std::function<void()>> queued;
+  std::optional<Response> got;
+  Responder responder([&](Response r) { got = std::move(r); },
+                      [&](std::function<void()> work) { queued.push_back(std::move(work)); });
+  responder.SendFrom([] {
+    Response r;
+    r.body = "made";
+    return r;
+  });
+  EXPECT_FALSE(got.has_value()) << "made before the executor ran it";
+  ASSERT_EQ(queued.size(), 1u);
+  queued[0]();
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->body, "made");
+}
+
 }  // namespace
 }  // namespace andon::http
