@@ -71,6 +71,23 @@ constexpr size_t kMaxCachedSequences = 100000;
 
 absl::string_view View(const rocksdb::Slice& s) { return absl::string_view(s.data(), s.size()); }
 
+// Calls `point` for every point of a logged batch, in either format: the
+// window log's, or a whole IngestBatch as older versions logged it.
+absl::Status ForEachLoggedPoint(absl::string_view record, const LoggedPointFn& point) {
+  if (IsWindowLogRecord(record)) return ReadWindowLog(record, point);
+  v1::IngestBatch batch;
+  if (!batch.ParseFromArray(record.data(), static_cast<int>(record.size()))) {
+    return absl::DataLossError("not a window log record or a batch");
+  }
+  v1::SeriesKey key;
+  for (const v1::Point& p : batch.points()) {
+    key = p.series();
+    CanonicalizeSeriesKey(key);
+    point(SeriesId(key), p.window_start_ns(), p.window_ns(), p.value());
+  }
+  return absl::OkStatus();
+}
+
 std::vector<uint64_t> Intersect(const std::vector<uint64_t>& a, const std::vector<uint64_t>& b) {
   std::vector<uint64_t> out;
   std::set_intersection(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
@@ -505,8 +522,6 @@ absl::Status RocksDbSeriesStore::LoadRollups() {
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
   const std::string prefix(1, kLogPrefix);
   int64_t batches = 0;
-  v1::IngestBatch batch;
-  v1::SeriesKey key;
   for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     uint64_t sequence = 0;
     auto corrupt = [&](absl::string_view why) {
@@ -522,20 +537,8 @@ absl::Status RocksDbSeriesStore::LoadRollups() {
       rollups_.Add(id, block, RawWindow{start_ns, window_ns, std::move(value)}).IgnoreError();
       newest = std::max(newest, block);
     };
-    if (IsWindowLogRecord(View(it->value()))) {
-      if (absl::Status s = ReadWindowLog(View(it->value()), reopen); !s.ok()) {
-        return corrupt(absl::StrCat(": ", s.message()));
-      }
-    } else {
-      // Written by an older version: the whole batch.
-      if (!batch.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-        return corrupt("");
-      }
-      for (const v1::Point& point : batch.points()) {
-        key = point.series();
-        CanonicalizeSeriesKey(key);
-        reopen(SeriesId(key), point.window_start_ns(), point.window_ns(), point.value());
-      }
+    if (absl::Status s = ForEachLoggedPoint(View(it->value()), reopen); !s.ok()) {
+      return corrupt(absl::StrCat(": ", s.message()));
     }
     log_.push_back({sequence, newest});
     next_log_sequence_ = sequence + 1;
@@ -608,13 +611,31 @@ absl::Status RocksDbSeriesStore::RollUpBeforeLocked(int64_t until_ns) {
       if (last) {
         write.Put(kRollupCursorKey, EncodeTime(next_cursor));
         write.Delete(kRollupProgressKey);
-        // Logged batches whose windows are all rolled up now.
-        uint64_t keep_from = next_log_sequence_;
+        // Logged batches whose windows are all rolled up now go. One with a
+        // window further ahead (a sender's clock fast, by up to the 10 min
+        // the validator allows) would keep every later batch in the log
+        // until that window rolls up: its open points are logged again,
+        // under a new sequence, and its old record goes with the others.
+        const uint64_t first_new = next_log_sequence_;
+        std::vector<Logged> relogged;
         size_t drop = 0;
-        while (drop < log_.size() && log_[drop].newest_block_ns < next_cursor) ++drop;
-        if (drop < log_.size()) keep_from = log_[drop].sequence;
+        while (drop < log_.size()) {
+          const Logged& head = log_[drop];
+          if (head.newest_block_ns >= next_cursor + k10sNs) {
+            std::optional<uint64_t> moved =
+                Relog(head.sequence, next_cursor, first_new + relogged.size(), write);
+            if (!moved.has_value()) break;  // could not read it: it stays
+            if (*moved > 0) relogged.push_back({first_new + relogged.size(), head.newest_block_ns});
+          } else if (head.newest_block_ns >= next_cursor) {
+            break;  // open in the next 10 s window: it goes soon
+          }
+          ++drop;
+        }
+        const uint64_t keep_from = drop < log_.size() ? log_[drop].sequence : first_new;
         if (drop > 0) write.DeleteRange(LogKey(0), LogKey(keep_from));
         log_.erase(log_.begin(), log_.begin() + static_cast<std::ptrdiff_t>(drop));
+        for (const Logged& l : relogged) log_.push_back(l);
+        next_log_sequence_ = first_new + relogged.size();
       } else {
         write.Put(kRollupProgressKey, absl::StrCat(EncodeTime(window), EncodeUint64(ids[end - 1])));
       }
@@ -630,6 +651,33 @@ absl::Status RocksDbSeriesStore::RollUpBeforeLocked(int64_t until_ns) {
     }
   }
   return absl::OkStatus();
+}
+
+std::optional<uint64_t> RocksDbSeriesStore::Relog(uint64_t sequence, int64_t open_from_ns,
+                                                  uint64_t new_sequence,
+                                                  rocksdb::WriteBatch& write) {
+  std::string record;
+  rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), LogKey(sequence), &record);
+  if (!s.ok()) {
+    ANDON_LOG(WARNING) << "data dir " << dir_ << ": cannot read logged batch " << sequence
+                       << " to log its windows ahead again (it stays): " << s.ToString();
+    return std::nullopt;
+  }
+  WindowLogWriter open;
+  uint64_t points = 0;
+  absl::Status read = ForEachLoggedPoint(
+      record, [&](uint64_t id, int64_t start_ns, int64_t window_ns, v1::Value value) {
+        if (FloorTo(start_ns, k10sNs) < open_from_ns) return;
+        open.Add(id, start_ns, window_ns, value);
+        ++points;
+      });
+  if (!read.ok()) {
+    ANDON_LOG(WARNING) << "data dir " << dir_ << ": logged batch " << sequence
+                       << " is damaged (it stays): " << read.message();
+    return std::nullopt;
+  }
+  if (points > 0) write.Put(LogKey(new_sequence), open.Record());
+  return points;
 }
 
 absl::Status RocksDbSeriesStore::RollUpDue() {

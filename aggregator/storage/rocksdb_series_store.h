@@ -6,6 +6,7 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -112,6 +113,13 @@ class RocksDbSeriesStore final : public SeriesStore {
   // Rolls up what is due by the clock, and the oldest windows while more
   // than max_open_rollups are open.
   absl::Status RollUpDue() ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
+  // Adds to `write` a record, under `new_sequence`, of the points of logged
+  // batch `sequence` whose 10 s window starts at or after `open_from_ns`;
+  // returns how many (none: nothing added), or nullopt if the batch cannot
+  // be read.
+  std::optional<uint64_t> Relog(uint64_t sequence, int64_t open_from_ns, uint64_t new_sequence,
+                                rocksdb::WriteBatch& write)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
   // The ids under every key starting with `prefix` followed by exactly an id.
   absl::Status ScanIds(const std::string& prefix, std::vector<uint64_t>* ids) const;
   // The ids of the series whose `matcher.name()` label has a value it matches.

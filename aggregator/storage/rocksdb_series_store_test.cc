@@ -526,6 +526,48 @@ TEST_F(RocksDbSeriesStoreTest, OpenWindowsAreRolledUpOnceWhenDueAndAfterARestart
   EXPECT_TRUE(!it->Valid() || it->key()[0] != kLogPrefix) << "logged batches are left";
 }
 
+// A sender whose clock runs minutes fast sends windows far ahead: they stay
+// open until their time, but the log of every later batch is still trimmed
+// as its windows roll up, and the far window survives a restart and is
+// counted once.
+TEST_F(RocksDbSeriesStoreTest, AWindowFarAheadDoesNotHoldTheLogOfLaterBatches) {
+  const int64_t t = kLiveT0Ns;
+  FakeClock& clock = live_clock_;
+  const StoreOptions options = OpenLive();
+  uint64_t seq = 0;
+  auto apply = [&](std::vector<v1::Point> points) {
+    auto r = store_->ApplyBatch(Batch("h1", ++seq, std::move(points)));
+    ASSERT_TRUE(r.ok()) << r.status();
+  };
+  // 5 min ahead, and a window of now in the same batch.
+  apply({Syscalls("h1", "fast", "read", t + 300 * kSecondNs, 7),
+         Syscalls("h1", "nginx", "read", t + 10 * kSecondNs, 1)});
+  // Two minutes of batches, one a second, each rolled up as it falls due.
+  for (int s = 11; s < 130; ++s) {
+    clock.Advance(absl::Seconds(1));
+    apply({Syscalls("h1", "nginx", "read", t + s * kSecondNs, 1)});
+  }
+  // The log holds the last 10-20 s of batches and the far window's record,
+  // not two minutes of them.
+  EXPECT_LE(store_->Stats().logged_batches, 22);
+  // A restart rebuilds the far window from the log.
+  Reopen(options);
+  clock.Advance(absl::Seconds(200));
+  ASSERT_TRUE(store_->RollUpBefore(t + 320 * kSecondNs).ok());
+  std::vector<SeriesRef> fast;
+  for (const SeriesRef& s : AllSeries(*store_, "syscalls")) {
+    for (const v1::Label& l : s.key.labels()) {
+      if (l.value() == "fast") fast.push_back(s);
+    }
+  }
+  ASSERT_THAT(fast, SizeIs(1));
+  auto points = store_->ReadPoints(fast[0].id, t, t + 600 * kSecondNs, Level::k10s);
+  ASSERT_TRUE(points.ok()) << points.status();
+  ASSERT_THAT(*points, SizeIs(1));
+  EXPECT_EQ((*points)[0].window_start_ns, t + 300 * kSecondNs);
+  EXPECT_EQ((*points)[0].value.counter(), 7u);
+}
+
 TEST_F(RocksDbSeriesStoreTest, ABatchLoggedWholeByAnOlderVersionIsRolledUpAfterTheUpgrade) {
   const int64_t t = kLiveT0Ns;
   const StoreOptions options = OpenLive();
