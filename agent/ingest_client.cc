@@ -232,6 +232,9 @@ void IngestClient::Run() {
         drain_tried = true;
       }
       target = target_;
+      // News that the aggregator is up counts from here: news that comes
+      // while this attempt fails must still cut the backoff after it short.
+      retry_now_ = false;
     }
     bool progressed = false;
     absl::Status s = StreamTo(target, &progressed);
@@ -298,7 +301,6 @@ void IngestClient::WatchRetargets() {
 bool IngestClient::SleepUnlessInterrupted(absl::Duration d, const std::string& target) {
   absl::MutexLock lock(&mu_);
   absl::Time deadline = absl::Now() + d;
-  retry_now_ = false;
   while (!Interrupted(target) && !retry_now_) {
     if (cv_.WaitWithDeadline(&mu_, deadline)) break;  // timed out
   }
@@ -342,7 +344,11 @@ void IngestClient::SettleWithPrevious(const std::string& target) {
 
 absl::Status IngestClient::StreamTo(const std::string& target, bool* progressed) {
   SettleWithPrevious(target);
-  auto stub = v1::Ingest::NewStub(NewChannel(target));
+  // A channel of its own (not from gRPC's process-wide subchannel pool): a
+  // connection that failed a moment ago may still sit there in gRPC's own
+  // reconnect backoff, and a stream opened because the aggregator is back
+  // would then fail at once without trying. This client paces its retries.
+  auto stub = v1::Ingest::NewStub(NewChannel(target, {.connection_key = "ingest"}));
   grpc::ClientContext ctx;
   std::vector<v1::IngestBatch> resend;
   {
