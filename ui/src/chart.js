@@ -249,6 +249,19 @@ export function createChart(state, { onChange }) {
     $('chart').replaceChildren();
   }
 
+  // The indices of values with no value beside them.
+  function isolatedPoints(u, si) {
+    const col = u.data[si];
+    const out = [];
+    for (let i = 0; i < col.length; i++) {
+      if (col[i] == null) continue;
+      if ((i === 0 || col[i - 1] == null) && (i === col.length - 1 || col[i + 1] == null)) {
+        out.push(i);
+      }
+    }
+    return out;
+  }
+
   function makePlot(names, data, fmt, axisLabel, key) {
     dropPlot();
     assignColors(names);
@@ -276,7 +289,9 @@ export function createChart(state, { onChange }) {
           label: name,
           stroke: colorFor(name),
           width: 1.5,
-          points: { show: false },
+          // A value with no neighbour draws no line: a dot shows it (a
+          // burst within one second, or a gauge between gaps).
+          points: { show: true, size: 6, fill: colorFor(name), filter: isolatedPoints },
           // Away from the cursor the legend shows the newest value.
           value: (u, v, si, idx) => {
             if (idx == null) {
