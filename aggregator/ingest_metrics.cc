@@ -30,6 +30,12 @@ IngestMetrics IngestMetrics::Create(prometheus::Registry& registry) {
           NewCounter(registry, "andon_aggregator_store_points_late_total",
                      "Points that came after their 10 s window was written: merged into the stored "
                      "windows (never counted twice)."),
+      .series_forgotten = NewCounter(
+          registry, "andon_aggregator_store_series_forgotten_total",
+          "Series forgotten (key and index entries deleted) because all their data expired."),
+      .senders_forgotten = NewCounter(
+          registry, "andon_aggregator_store_senders_forgotten_total",
+          "Senders forgotten (sequence and host labels deleted) because all their data expired."),
       .open_windows = NewGauge(registry, "andon_aggregator_store_open_windows",
                                "Series x 10 s windows held in memory until they are rolled up."),
       .logged_batches = NewGauge(registry, "andon_aggregator_store_logged_batches",

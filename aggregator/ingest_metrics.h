@@ -19,6 +19,8 @@ struct IngestMetrics {
   prometheus::Counter& store_errors;
   prometheus::Counter& points_collided;
   prometheus::Counter& points_late;
+  prometheus::Counter& series_forgotten;
+  prometheus::Counter& senders_forgotten;
   prometheus::Gauge& open_windows;
   prometheus::Gauge& logged_batches;
   prometheus::Gauge& rollup_lag_seconds;

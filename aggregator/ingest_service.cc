@@ -155,6 +155,12 @@ absl::Status IngestService::HandleBatch(const v1::IngestBatch& batch, v1::Ingest
     if (applied->points_collided > 0) {
       metrics_->points_collided.Increment(static_cast<double>(applied->points_collided));
     }
+    if (applied->series_forgotten > 0) {
+      metrics_->series_forgotten.Increment(static_cast<double>(applied->series_forgotten));
+    }
+    if (applied->senders_forgotten > 0) {
+      metrics_->senders_forgotten.Increment(static_cast<double>(applied->senders_forgotten));
+    }
     if (applied->points_late > 0) {
       metrics_->points_late.Increment(static_cast<double>(applied->points_late));
     }

@@ -26,5 +26,23 @@ TEST(KnownSeriesTest, HoldsAtMostTwoGenerationsAndKeepsWhatIsStillSeen) {
   EXPECT_EQ(known.Find(3, 3), KnownSeries::Found::kUnknown);
 }
 
+TEST(KnownSeriesTest, AStampIsDueOncePerPeriodAndSurvivesAMoveToTheCurrentGeneration) {
+  KnownSeries known(2);
+  known.Insert(1, 100, /*stamp_due_hour=*/10);
+  ASSERT_EQ(known.Find(1, 100), KnownSeries::Found::kSame);
+  EXPECT_FALSE(known.StampDue(1, 9, 24));
+  EXPECT_TRUE(known.StampDue(1, 10, 24));
+  EXPECT_FALSE(known.StampDue(1, 33, 24));
+  // Two more series push 1 into the old generation; finding it moves it
+  // back with its due hour.
+  known.Insert(2, 200);
+  known.Insert(3, 300);
+  ASSERT_EQ(known.Find(1, 100), KnownSeries::Found::kSame);
+  EXPECT_FALSE(known.StampDue(1, 33, 24));
+  EXPECT_TRUE(known.StampDue(1, 34, 24));
+  // An unknown id is never due: its entry is written when it is found.
+  EXPECT_FALSE(known.StampDue(99, 1000, 24));
+}
+
 }  // namespace
 }  // namespace andon::aggregator

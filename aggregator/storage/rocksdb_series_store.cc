@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "aggregator/storage/raw_block.h"
 #include "aggregator/storage/retention_filter.h"
+#include "aggregator/storage/series_gc.h"
 #include "aggregator/storage/storage_keys.h"
 #include "aggregator/storage/value_merge_operator.h"
 #include "aggregator/storage/window_log.h"
@@ -69,6 +70,15 @@ constexpr size_t kRollupChunk = 10000;
 // it the memory starts over and reads the store again.
 constexpr size_t kMaxCachedSequences = 100000;
 
+// A series' last-seen entry is written again a day after the last (and,
+// for a series first found in the store, within a day, at an hour of its
+// own, so that a restart does not bunch them all into one hour each day).
+constexpr int64_t kStampEveryHours = 24;
+// Garbage collection: a pass an hour, in steps of this many entries, one per
+// applied batch.
+constexpr absl::Duration kGcEvery = absl::Hours(1);
+constexpr size_t kGcStep = 4096;
+
 absl::string_view View(const rocksdb::Slice& s) { return absl::string_view(s.data(), s.size()); }
 
 // Calls `point` for every point of a logged batch, in either format: the
@@ -126,6 +136,7 @@ absl::StatusOr<std::unique_ptr<RocksDbSeriesStore>> RocksDbSeriesStore::Open(
   rocksdb::Status s = rocksdb::DB::Open(options, dir, &raw);
   if (!s.ok()) return OpenError(dir, s);
   store->db_.reset(raw);
+  store->gc_ = std::make_unique<SeriesGc>(raw, dir, store_options.retention);
   ANDON_RETURN_IF_ERROR(store->Upgrade());
   ANDON_RETURN_IF_ERROR(store->LoadRollups());
   return store;
@@ -138,6 +149,7 @@ RocksDbSeriesStore::~RocksDbSeriesStore() { Close().IgnoreError(); }
 
 absl::Status RocksDbSeriesStore::Close() {
   if (db_ == nullptr) return absl::OkStatus();
+  gc_.reset();
   rocksdb::Status s = db_->Close();
   db_.reset();
   if (!s.ok())
@@ -152,8 +164,9 @@ absl::Status RocksDbSeriesStore::ReadError(const std::string& what,
 }
 
 void RocksDbSeriesStore::AddSeries(rocksdb::WriteBatch& write, uint64_t id,
-                                   const v1::SeriesKey& key) const {
+                                   const v1::SeriesKey& key, int64_t hour) const {
   write.Put(SeriesKeyKey(id), key.SerializeAsString());
+  write.Put(LastSeenKey(id), EncodeUint64(static_cast<uint64_t>(hour)));
   write.Put(MetricIndexKey(key.metric(), id), "");
   for (const v1::Label& label : key.labels()) {
     write.Put(LabelIndexKey(key.metric(), label.name(), label.value(), id), "");
@@ -176,9 +189,12 @@ absl::Status RocksDbSeriesStore::Upgrade() {
                        kFormatVersion, " (run the newer version, or give another --data_dir)"));
     }
     if (v < kFormatVersion) {
-      // Format 2 differs only in writing no raw blocks in counter columns,
-      // which this version reads along with its rows: the new number only
-      // keeps older versions (which cannot read columns) off this data dir.
+      // Format 2 differs from 3 only in writing no raw blocks in counter
+      // columns, which this version reads along with its rows; 3 from 4 in
+      // having no last-seen hours, which the upgrade writes (as now) for
+      // every series and sender. The new number also keeps older versions
+      // off this data dir.
+      ANDON_ASSIGN_OR_RETURN(int64_t stamped, StampAll());
       rocksdb::WriteOptions options;
       options.sync = true;
       rocksdb::Status w = db_->Put(options, kFormatKey, EncodeUint64(kFormatVersion));
@@ -186,9 +202,10 @@ absl::Status RocksDbSeriesStore::Upgrade() {
         return absl::UnavailableError(
             absl::StrCat("upgrading data dir ", dir_, ": ", w.ToString()));
       }
-      ANDON_LOG(INFO) << "data dir " << dir_ << " is now format " << kFormatVersion
-                      << " (raw blocks of counters in columns from now on; older blocks stay "
-                         "readable)";
+      ANDON_LOG(INFO) << "data dir " << dir_ << " is now format " << kFormatVersion << " ("
+                      << stamped
+                      << " series and senders stamped as seen now, so that those never seen "
+                         "again are forgotten once their data expires)";
     }
     return absl::OkStatus();
   }
@@ -201,15 +218,7 @@ absl::Status RocksDbSeriesStore::Upgrade() {
   int64_t series = 0;
   int64_t windows = 0;
   rocksdb::WriteBatch write;
-  auto flush = [&]() -> absl::Status {
-    if (write.Count() == 0) return absl::OkStatus();
-    rocksdb::Status w = db_->Write(rocksdb::WriteOptions(), &write);
-    write.Clear();
-    if (!w.ok()) {
-      return absl::UnavailableError(absl::StrCat("upgrading data dir ", dir_, ": ", w.ToString()));
-    }
-    return absl::OkStatus();
-  };
+  auto flush = [&] { return FlushUpgrade(write); };
   {
     std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
     const std::string prefix(1, kSeriesPrefix);
@@ -221,7 +230,7 @@ absl::Status RocksDbSeriesStore::Upgrade() {
         return absl::DataLossError(absl::StrCat("data dir ", dir_, ": corrupt series entry ",
                                                 it->key().ToString(/*hex=*/true)));
       }
-      AddSeries(write, id, key);
+      AddSeries(write, id, key, HourOf(absl::ToUnixNanos(options_.clock->Now())));
       if (++series % kUpgradeBatch == 0) ANDON_RETURN_IF_ERROR(flush());
     }
     if (!it->status().ok()) return ReadError("series", it->status().ToString());
@@ -251,6 +260,8 @@ absl::Status RocksDbSeriesStore::Upgrade() {
     }
     if (!it->status().ok()) return ReadError("points", it->status().ToString());
   }
+  ANDON_RETURN_IF_ERROR(flush());
+  ANDON_RETURN_IF_ERROR(StampAll().status());
   write.Put(kFormatKey, EncodeUint64(kFormatVersion));
   ANDON_RETURN_IF_ERROR(flush());
   if (series > 0 || windows > 0) {
@@ -259,6 +270,51 @@ absl::Status RocksDbSeriesStore::Upgrade() {
                     << " windows moved onto the raw, 10s, 1m and 1h levels";
   }
   return absl::OkStatus();
+}
+
+absl::Status RocksDbSeriesStore::FlushUpgrade(rocksdb::WriteBatch& write) {
+  if (write.Count() == 0) return absl::OkStatus();
+  rocksdb::Status w = db_->Write(rocksdb::WriteOptions(), &write);
+  write.Clear();
+  if (!w.ok()) {
+    return absl::UnavailableError(absl::StrCat("upgrading data dir ", dir_, ": ", w.ToString()));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> RocksDbSeriesStore::StampAll() {
+  const int64_t hour = HourOf(absl::ToUnixNanos(options_.clock->Now()));
+  const std::string stamp = EncodeUint64(static_cast<uint64_t>(hour));
+  int64_t stamped = 0;
+  rocksdb::WriteBatch write;
+  auto flush = [&] { return FlushUpgrade(write); };
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  for (const char p : {kSeriesPrefix, kSequencePrefix}) {
+    const std::string prefix(1, p);
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      if (p == kSeriesPrefix) {
+        uint64_t id = 0;
+        if (!DecodeUint64(View(it->key()).substr(1), &id)) {
+          return absl::DataLossError(absl::StrCat("data dir ", dir_, ": corrupt series entry ",
+                                                  it->key().ToString(/*hex=*/true)));
+        }
+        write.Put(LastSeenKey(id), stamp);
+      } else {
+        uint64_t seq = 0;
+        int64_t seen = 0;
+        if (!DecodeSequence(View(it->value()), &seq, &seen)) {
+          return absl::DataLossError(absl::StrCat("data dir ", dir_, ": corrupt sequence of '",
+                                                  it->key().ToString().substr(1), "'"));
+        }
+        if (seen >= 0) continue;
+        write.Put(it->key(), EncodeSequence(seq, hour));
+      }
+      if (++stamped % kUpgradeBatch == 0) ANDON_RETURN_IF_ERROR(flush());
+    }
+    if (!it->status().ok()) return ReadError("series and senders", it->status().ToString());
+  }
+  ANDON_RETURN_IF_ERROR(flush());
+  return stamped;
 }
 
 absl::StatusOr<uint64_t> RocksDbSeriesStore::LastSequence(absl::string_view sender_id) const {
@@ -278,8 +334,9 @@ absl::StatusOr<uint64_t> RocksDbSeriesStore::ReadLastSequence(absl::string_view 
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), SequenceKey(sender_id), &value);
   if (s.IsNotFound()) return 0;
   uint64_t seq = 0;
+  int64_t hour = 0;
   if (!s.ok()) return ReadError("a sequence", s.ToString());
-  if (!DecodeUint64(value, &seq)) {
+  if (!DecodeSequence(value, &seq, &hour)) {
     return absl::DataLossError(
         absl::StrCat("data dir ", dir_, ": corrupt sequence for sender '", sender_id, "'"));
   }
@@ -343,6 +400,9 @@ absl::StatusOr<ApplyResult> RocksDbSeriesStore::ApplyBatch(const v1::IngestBatch
   }
 
   rocksdb::WriteBatch write;
+  const int64_t now_ns = absl::ToUnixNanos(options_.clock->Now());
+  const int64_t hour = HourOf(now_ns);
+  const std::string stamp = EncodeUint64(static_cast<uint64_t>(hour));
   std::vector<uint64_t> added;  // remembered now; forgotten again if the write fails
   // Raw windows whose 10 s window is still open: into rollups_ once the
   // batch is logged.
@@ -374,7 +434,10 @@ absl::StatusOr<ApplyResult> RocksDbSeriesStore::ApplyBatch(const v1::IngestBatch
               absl::StrCat("data dir ", dir_, ": corrupt series entry for id ", id));
         }
         const uint64_t other_fingerprint = SeriesFingerprint(other);
-        known_.Insert(id, other_fingerprint);
+        // When it was last seen is not known here: seen now.
+        known_.Insert(id, other_fingerprint,
+                      hour + 1 + static_cast<int64_t>(id % kStampEveryHours));
+        write.Put(LastSeenKey(id), stamp);
         found = other_fingerprint == fingerprint ? KnownSeries::Found::kSame
                                                  : KnownSeries::Found::kOther;
         if (found == KnownSeries::Found::kOther) {
@@ -383,8 +446,8 @@ absl::StatusOr<ApplyResult> RocksDbSeriesStore::ApplyBatch(const v1::IngestBatch
                            << ": its points are left out";
         }
       } else if (s.IsNotFound()) {
-        AddSeries(write, id, key);
-        known_.Insert(id, fingerprint);
+        AddSeries(write, id, key, hour);
+        known_.Insert(id, fingerprint, hour + kStampEveryHours);
         added.push_back(id);
         found = KnownSeries::Found::kSame;
       } else {
@@ -396,6 +459,7 @@ absl::StatusOr<ApplyResult> RocksDbSeriesStore::ApplyBatch(const v1::IngestBatch
       ++result.points_collided;
       continue;
     }
+    if (known_.StampDue(id, hour, kStampEveryHours)) write.Put(LastSeenKey(id), stamp);
     const int64_t block = FloorTo(point.window_start_ns(), k10sNs);
     if (block >= cursor) {
       open.emplace_back(&point, id);
@@ -415,7 +479,7 @@ absl::StatusOr<ApplyResult> RocksDbSeriesStore::ApplyBatch(const v1::IngestBatch
   // are rolled up.
   const uint64_t log_sequence = next_log_sequence_;
   if (!open.empty()) write.Put(LogKey(log_sequence), logged.Record());
-  write.Put(SequenceKey(batch.sender_id()), EncodeUint64(batch.sequence()));
+  write.Put(SequenceKey(batch.sender_id()), EncodeSequence(batch.sequence(), hour));
   // With the batch, so that a duplicate (written nothing) never replaces
   // newer labels with those of an older batch.
   std::map<std::string, std::string> labels;
@@ -462,8 +526,54 @@ absl::StatusOr<ApplyResult> RocksDbSeriesStore::ApplyBatch(const v1::IngestBatch
     // The batch is stored (logged); its windows stay open and roll up later.
     ANDON_LOG(ERROR) << "rolling up windows: " << due.message();
   }
+  if (now_ns >= gc_due_ns_) {
+    GcCounts forgot;
+    absl::StatusOr<bool> done = GcStep(now_ns, &forgot);
+    result.series_forgotten = forgot.series;
+    result.senders_forgotten = forgot.senders;
+    if (!done.ok()) {
+      ANDON_LOG(ERROR) << "forgetting expired series: " << done.status().message();
+      gc_due_ns_ = now_ns + absl::ToInt64Nanoseconds(kGcEvery);
+    } else if (*done) {
+      gc_due_ns_ = now_ns + absl::ToInt64Nanoseconds(kGcEvery);
+    }
+  }
   UpdateStats();
   return result;
+}
+
+absl::StatusOr<bool> RocksDbSeriesStore::GcStep(int64_t now_ns, GcCounts* forgot) {
+  ANDON_ASSIGN_OR_RETURN(SeriesGc::Step step, gc_->RunStep(now_ns, kGcStep));
+  for (uint64_t id : step.series) known_.Erase(id);
+  if (!step.senders.empty()) {
+    absl::MutexLock cache(&sequences_mu_);
+    for (const std::string& sender : step.senders) {
+      sequences_.erase(sender);
+      host_labels_written_.erase(sender);
+    }
+  }
+  forgot->series += static_cast<int64_t>(step.series.size());
+  forgot->senders += static_cast<int64_t>(step.senders.size());
+  if (!step.series.empty() || !step.senders.empty()) {
+    ANDON_LOG(INFO) << "forgot " << step.series.size() << " series and " << step.senders.size()
+                    << " senders not seen since before hour " << gc_->CutoffHour(now_ns)
+                    << " (all their data expired)";
+  }
+  return step.pass_done;
+}
+
+absl::StatusOr<GcCounts> RocksDbSeriesStore::ForgetExpired() {
+  if (db_ == nullptr) return absl::FailedPreconditionError("series store is closed");
+  absl::MutexLock lock(&apply_mu_);
+  const int64_t now_ns = absl::ToUnixNanos(options_.clock->Now());
+  GcCounts forgot;
+  // Finishes a pass under way, then makes a whole one.
+  for (int passes = 0; passes < 2;) {
+    ANDON_ASSIGN_OR_RETURN(bool done, GcStep(now_ns, &forgot));
+    if (done) ++passes;
+  }
+  gc_due_ns_ = now_ns + absl::ToInt64Nanoseconds(kGcEvery);
+  return forgot;
 }
 
 void RocksDbSeriesStore::UpdateStats() {

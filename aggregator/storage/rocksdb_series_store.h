@@ -29,6 +29,13 @@ class WriteBatch;
 namespace andon::aggregator {
 
 class RetentionFilter;
+class SeriesGc;
+
+// What one garbage collection forgot.
+struct GcCounts {
+  int64_t series = 0;
+  int64_t senders = 0;
+};
 
 struct StoreOptions {
   Retention retention;
@@ -90,6 +97,11 @@ class RocksDbSeriesStore final : public SeriesStore {
   // 10 s) now. ApplyBatch does this as windows come due.
   absl::Status RollUpBefore(int64_t until_ns) ABSL_LOCKS_EXCLUDED(apply_mu_);
 
+  // Forgets now every series and sender whose data has all expired
+  // (series_gc.h); ApplyBatch does this in steps, a pass an hour. Returns
+  // how many of each this call forgot.
+  absl::StatusOr<GcCounts> ForgetExpired() ABSL_LOCKS_EXCLUDED(apply_mu_);
+
   // Compacts the whole store now, dropping expired windows (tests, tools).
   absl::Status CompactAll();
 
@@ -105,6 +117,15 @@ class RocksDbSeriesStore final : public SeriesStore {
   RocksDbSeriesStore(std::string dir, StoreOptions options);
 
   absl::Status Upgrade();
+  // Writes a last-seen hour of now for every series, and for every sender
+  // whose sequence has none; returns how many.
+  absl::StatusOr<int64_t> StampAll();
+  // Writes and clears one atomic step of an upgrade.
+  absl::Status FlushUpgrade(rocksdb::WriteBatch& write);
+  // One step of garbage collection; true when it ended a pass.
+  // Adds what it forgot to `forgot`.
+  absl::StatusOr<bool> GcStep(int64_t now_ns, GcCounts* forgot)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(apply_mu_);
   absl::StatusOr<uint64_t> ReadLastSequence(absl::string_view sender_id) const;
   // Loads the roll-up cursor (starting one for a new data dir) and rebuilds
   // the open windows after it from the raw level.
@@ -125,8 +146,10 @@ class RocksDbSeriesStore final : public SeriesStore {
   // The ids of the series whose `matcher.name()` label has a value it matches.
   absl::Status ScanRegex(absl::string_view metric, const LabelMatcher& matcher,
                          std::vector<uint64_t>* ids) const;
-  // Writes a new series' key and index entries into `write`.
-  void AddSeries(rocksdb::WriteBatch& write, uint64_t id, const v1::SeriesKey& key) const;
+  // Writes a new series' key, index entries and last-seen `hour` into
+  // `write`.
+  void AddSeries(rocksdb::WriteBatch& write, uint64_t id, const v1::SeriesKey& key,
+                 int64_t hour) const;
   absl::Status ReadError(const std::string& what, const std::string& status) const;
 
   const std::string dir_;
@@ -137,6 +160,8 @@ class RocksDbSeriesStore final : public SeriesStore {
   // Serializes ApplyBatch.
   absl::Mutex apply_mu_;
   KnownSeries known_ ABSL_GUARDED_BY(apply_mu_);
+  std::unique_ptr<SeriesGc> gc_ ABSL_GUARDED_BY(apply_mu_);
+  int64_t gc_due_ns_ ABSL_GUARDED_BY(apply_mu_) = 0;
   // Each agent's host labels as last written, so that batches repeating them
   // (nearly all) write nothing more.
   absl::flat_hash_map<std::string, std::map<std::string, std::string>> host_labels_written_

@@ -430,7 +430,7 @@ TEST_F(RocksDbSeriesStoreTest, AFormatTwoDataDirKeepsItsBlocksAndBecomesFormatTh
   ASSERT_TRUE(db->Get({}, kFormatKey, &version).ok());
   uint64_t got = 0;
   ASSERT_TRUE(DecodeUint64(version, &got));
-  EXPECT_EQ(got, 3u);
+  EXPECT_EQ(got, kFormatVersion);
 }
 
 TEST_F(RocksDbSeriesStoreTest, CompactionDropsEachLevelPastItsRetention) {

@@ -43,6 +43,10 @@ struct ApplyResult {
   // Of points_applied, those that came after their 10 s window was written
   // (rolled up): merged into the stored windows instead of held in memory.
   int64_t points_late = 0;
+  // Series and senders whose data had all expired, forgotten by the store's
+  // garbage collection in this call (series_gc.h).
+  int64_t series_forgotten = 0;
+  int64_t senders_forgotten = 0;
 };
 
 // The store's own health, for /metrics.

@@ -139,4 +139,34 @@ std::string SequenceKey(absl::string_view sender_id) {
   return key;
 }
 
+std::string LastSeenKey(uint64_t series_id) {
+  std::string key(1, kLastSeenPrefix);
+  AppendUint64(key, series_id);
+  return key;
+}
+
+int64_t HourOf(int64_t time_ns) {
+  constexpr int64_t kHourNs = int64_t{3600} * 1000 * 1000 * 1000;
+  return time_ns >= 0 ? time_ns / kHourNs : (time_ns - kHourNs + 1) / kHourNs;
+}
+
+std::string EncodeSequence(uint64_t sequence, int64_t hour) {
+  std::string out;
+  AppendUint64(out, sequence);
+  AppendUint64(out, static_cast<uint64_t>(hour));
+  return out;
+}
+
+bool DecodeSequence(absl::string_view bytes, uint64_t* sequence, int64_t* hour) {
+  if (bytes.size() == 8) {
+    *sequence = ReadUint64(bytes);
+    *hour = -1;
+    return true;
+  }
+  if (bytes.size() != 16) return false;
+  *sequence = ReadUint64(bytes.substr(0, 8));
+  *hour = static_cast<int64_t>(ReadUint64(bytes.substr(8, 8)));
+  return true;
+}
+
 }  // namespace andon::aggregator
