@@ -25,6 +25,7 @@ std::shared_ptr<grpc::Channel> NewChannel(const std::string& target,
   }
   // As on the server (common/grpc_server.cc): no bandwidth-delay pings.
   args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  args.SetInt(GRPC_ARG_ENABLE_CHANNELZ, 0);
   if (!options.connection_key.empty()) {
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
     args.SetString("andon.connection_key", options.connection_key);

@@ -32,6 +32,9 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
   // thousands of connections the pings and their timers cost more than
   // the messages.
   builder.AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  // Channelz keeps a node per connection and socket, registered under a
+  // global lock, for a debug service Andon does not run.
+  builder.AddChannelArgument(GRPC_ARG_ENABLE_CHANNELZ, 0);
   for (grpc::Service* service : services) builder.RegisterService(service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || *port == 0) {

@@ -320,10 +320,9 @@ TEST_F(HttpApiTest, QueriesWaitingOnASilentAggregatorHoldNoServerThread) {
       ++answered;
     });
   }
-  const absl::Time give_up = absl::Now() + absl::Seconds(20);
-  while (http_->stats().requests < kQueries && absl::Now() < give_up) {
-    absl::SleepFor(absl::Milliseconds(5));
-  }
+  ASSERT_TRUE(http_->WaitForStats(
+      [&](const http::ServerStats& s) { return s.requests >= static_cast<uint64_t>(kQueries); },
+      absl::Seconds(20)));
   ASSERT_EQ(http_->stats().requests, static_cast<uint64_t>(kQueries));
   auto hosts = client_->Get("/api/v1/hosts");
   const int answered_before_hosts = answered;

@@ -228,7 +228,19 @@ void EventServer::Loop() {
       Sweep();
       next_sweep = absl::Now() + kSweepEvery;
     }
+    absl::MutexLock lock(&stats_mu_);
+    stats_changed_.SignalAll();
   }
+}
+
+bool EventServer::WaitForStats(const std::function<bool(const ServerStats&)>& done,
+                               absl::Duration timeout) const {
+  const absl::Time deadline = absl::Now() + timeout;
+  absl::MutexLock lock(&stats_mu_);
+  while (!done(stats())) {
+    if (stats_changed_.WaitWithDeadline(&stats_mu_, deadline)) return done(stats());
+  }
+  return true;
 }
 
 void EventServer::AcceptAll() {

@@ -10,6 +10,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/http/request_parser.h"
 #include "common/http/router.h"
@@ -78,6 +79,11 @@ class EventServer {
   void Stop();
 
   ServerStats stats() const;
+  // Blocks until `done` holds for stats(), checked each time the server's
+  // loop has handled events, or until `timeout` passes; returns whether it
+  // holds (tests, tools).
+  bool WaitForStats(const std::function<bool(const ServerStats&)>& done,
+                    absl::Duration timeout) const;
 
  private:
   struct Conn;
@@ -122,6 +128,9 @@ class EventServer {
         timeouts{0}, accept_errors{0};
   };
   Counters counters_;
+  // Signalled after each turn of the loop, for WaitForStats.
+  mutable absl::Mutex stats_mu_;
+  mutable absl::CondVar stats_changed_;
 };
 
 }  // namespace andon::http

@@ -137,12 +137,7 @@ class Parked {
 
 // Waits until `done` holds for the server's stats (an event, not a sleep).
 bool WaitStats(const EventServer& server, std::function<bool(const ServerStats&)> done) {
-  const absl::Time give_up = absl::Now() + absl::Seconds(20);
-  while (!done(server.stats())) {
-    if (absl::Now() > give_up) return false;
-    absl::SleepFor(absl::Milliseconds(5));
-  }
-  return true;
+  return server.WaitForStats(done, absl::Seconds(20));
 }
 
 class EventServerTest : public ::testing::Test {

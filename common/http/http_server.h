@@ -32,6 +32,10 @@ class HttpServer {
   int port() const { return server_.port(); }
   void Stop() { server_.Stop(); }
   http::ServerStats stats() const { return server_.stats(); }
+  bool WaitForStats(const std::function<bool(const http::ServerStats&)>& done,
+                    absl::Duration timeout) const {
+    return server_.WaitForStats(done, timeout);
+  }
 
  private:
   struct Exported;
