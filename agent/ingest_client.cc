@@ -3,6 +3,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
+#include <atomic>
 
 #include "absl/container/flat_hash_set.h"
 #include "agent/retry_delay.h"
@@ -11,6 +12,7 @@
 #include "common/grpc_channel.h"
 #include "common/grpc_status.h"
 #include "common/log.h"
+#include "common/series_dict.h"
 
 namespace andon::agent {
 IngestClient::IngestClient(IngestClientOptions options, AgentMetrics& metrics, Clock* clock)
@@ -363,19 +365,31 @@ absl::Status IngestClient::StreamTo(const std::string& target, bool* progressed)
     resend.assign(written_.begin(), written_.end());
   }
   auto stream = stub->Stream(&ctx);
+  // Series are sent whole until the aggregator's first ack says it reads
+  // numbered ones (an older one does not); from then on each crosses this
+  // stream once (common/series_dict.h).
+  std::atomic<bool> numbered{false};
+  SeriesDictEncoder dict;
+  auto write = [&](v1::IngestBatch& b) {
+    if (numbered.load(std::memory_order_relaxed)) dict.Encode(b);
+    return stream->Write(b);
+  };
   // Acks arrive on their own thread: a sync stream's Read blocks. When the
   // aggregator ends the call the reader sees it first and wakes the writer,
   // so that the stream is replaced at once, not at the next window.
   std::thread reader([&] {
     v1::IngestAck ack;
-    while (stream->Read(&ack)) Acknowledge(ack.last_sequence());
+    while (stream->Read(&ack)) {
+      if (ack.series_refs()) numbered.store(true, std::memory_order_relaxed);
+      Acknowledge(ack.last_sequence());
+    }
     absl::MutexLock lock(&mu_);
     read_done_ = true;
   });
 
   bool ok = true;
-  for (const v1::IngestBatch& b : resend) {
-    if (!(ok = stream->Write(b))) break;
+  for (v1::IngestBatch& b : resend) {
+    if (!(ok = write(b))) break;
   }
   while (ok) {
     v1::IngestBatch batch;
@@ -400,7 +414,7 @@ absl::Status IngestClient::StreamTo(const std::string& target, bool* progressed)
       }
       metrics_.ingest_queue_batches.Set(static_cast<double>(queue_.size()));
     }
-    ok = stream->Write(batch);
+    ok = write(batch);
     if (!ok) break;
     *progressed = true;
     AccountSent(batch);
@@ -418,6 +432,7 @@ absl::Status IngestClient::StreamTo(const std::string& target, bool* progressed)
   return absl::OkStatus();
 }
 
+// `batch` as written: its bytes are those on the wire.
 void IngestClient::AccountSent(const v1::IngestBatch& batch) {
   const size_t bytes = batch.ByteSizeLong();
   metrics_.batches_sent.Increment();

@@ -3,6 +3,7 @@
 #include "absl/time/clock.h"
 #include "common/grpc_status.h"
 #include "common/log.h"
+#include "common/series_dict.h"
 
 namespace andon::aggregator {
 
@@ -21,7 +22,7 @@ class IngestService::PushReactor final : public grpc::ServerReadReactor<v1::Inge
       Finish(grpc::Status::OK);
       return;
     }
-    absl::Status s = service_->HandleBatch(batch_, *ack_);
+    absl::Status s = service_->HandleBatch(batch_, dict_, *ack_);
     if (!s.ok()) {
       ANDON_LOG(WARNING) << "ingest stream from " << peer_ << " ended: " << s.message();
       Finish(ToGrpcStatus(s));
@@ -40,6 +41,7 @@ class IngestService::PushReactor final : public grpc::ServerReadReactor<v1::Inge
   const std::string peer_;
   v1::IngestAck* ack_;
   v1::IngestBatch batch_;
+  SeriesDictDecoder dict_;
 };
 
 // One Stream: reads a batch, handles it, writes its ack, then reads the
@@ -51,6 +53,8 @@ class IngestService::StreamReactor final
   StreamReactor(IngestService* service, grpc::CallbackServerContext* context)
       : service_(service), peer_(context->peer()) {
     service_->metrics_->streams_open.Increment();
+    // Tells the sender, with every ack, that it may number its series.
+    ack_.set_series_refs(true);
     StartRead(&batch_);
   }
 
@@ -59,7 +63,7 @@ class IngestService::StreamReactor final
       Finish(grpc::Status::OK);
       return;
     }
-    absl::Status s = service_->HandleBatch(batch_, ack_);
+    absl::Status s = service_->HandleBatch(batch_, dict_, ack_);
     if (!s.ok()) {
       ANDON_LOG(WARNING) << "ingest stream from " << peer_ << " ended: " << s.message();
       Finish(ToGrpcStatus(s));
@@ -86,6 +90,7 @@ class IngestService::StreamReactor final
   const std::string peer_;
   v1::IngestBatch batch_;
   v1::IngestAck ack_;  // cumulative over the stream
+  SeriesDictDecoder dict_;
 };
 
 grpc::ServerBidiReactor<v1::IngestBatch, v1::IngestAck>* IngestService::Stream(
@@ -117,10 +122,17 @@ grpc::ServerReadReactor<v1::IngestBatch>* IngestService::Push(grpc::CallbackServ
   return new PushReactor(this, context, ack);
 }
 
-absl::Status IngestService::HandleBatch(const v1::IngestBatch& batch, v1::IngestAck& ack) {
+absl::Status IngestService::HandleBatch(v1::IngestBatch& batch, SeriesDictDecoder& dict,
+                                        v1::IngestAck& ack) {
   metrics_->batches_received.Increment();
   metrics_->points_received.Increment(batch.points_size());
   metrics_->bytes_received.Increment(static_cast<double>(batch.ByteSizeLong()));
+  SeriesDictDecoder::Lent lent(dict, batch);
+  absl::Status decoded = dict.Decode(batch);
+  if (!decoded.ok()) {
+    metrics_->batches_rejected.Increment();
+    return decoded;
+  }
   if (absl::Status s = validator_->Validate(batch); !s.ok()) {
     metrics_->batches_rejected.Increment();
     return s;

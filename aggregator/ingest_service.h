@@ -7,6 +7,7 @@
 #include "aggregator/ingest_metrics.h"
 #include "aggregator/storage/series_store.h"
 #include "andon/v1/ingest.grpc.pb.h"
+#include "common/series_dict.h"
 
 namespace andon::aggregator {
 
@@ -46,10 +47,11 @@ class IngestService final : public v1::Ingest::CallbackService {
   class PushReactor;
   class StreamReactor;
 
-  // Validates and applies one batch; metrics it declares are learned and
-  // kept in the store, counting it into `ack`. Fails with
-  // INVALID_ARGUMENT for an invalid batch or the store's error.
-  absl::Status HandleBatch(const v1::IngestBatch& batch, v1::IngestAck& ack);
+  // Puts the stream's numbered series back into `batch` (`dict`), then
+  // validates and applies it; metrics it declares are learned and kept in
+  // the store, counting it into `ack`. Fails with INVALID_ARGUMENT for an
+  // invalid batch or with the store's error.
+  absl::Status HandleBatch(v1::IngestBatch& batch, SeriesDictDecoder& dict, v1::IngestAck& ack);
 
   SeriesStore* store_;
   const BatchValidator* validator_;

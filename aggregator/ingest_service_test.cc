@@ -14,6 +14,7 @@
 #include "andon/v1/query.grpc.pb.h"
 #include "common/clock.h"
 #include "common/grpc_server.h"
+#include "common/series_dict.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "prometheus/registry.h"
@@ -71,6 +72,17 @@ class IngestServiceTest : public ::testing::Test {
     return writer->Finish();
   }
 
+  // The first 10 s of syscalls by syscall, through the Query service.
+  grpc::Status SyscallsBySyscall(v1::QueryResponse* response) {
+    grpc::ClientContext context;
+    v1::QueryRequest request;
+    request.set_metric("syscalls");
+    request.add_group_by("syscall");
+    request.mutable_start()->set_seconds(kT0Ns / kSecondNs);
+    request.mutable_end()->set_seconds(kT0Ns / kSecondNs + 10);
+    return query_stub_->Query(&context, request, response);
+  }
+
   // Waits until gRPC has released every stream on the server.
   void ExpectNoStreamsOpen() {
     for (int i = 0; i < 200 && metrics_.streams_open.Value() != 0; ++i) {
@@ -109,14 +121,8 @@ TEST_F(IngestServiceTest, ValidBatchesAreStoredAndAcked) {
   EXPECT_EQ(AllSeries(*store_, "syscalls").size(), 2u);
 
   // The stored data is visible through the Query service.
-  grpc::ClientContext context;
-  v1::QueryRequest request;
-  request.set_metric("syscalls");
-  request.add_group_by("syscall");
-  request.mutable_start()->set_seconds(kT0Ns / kSecondNs);
-  request.mutable_end()->set_seconds(kT0Ns / kSecondNs + 10);
   v1::QueryResponse response;
-  status = query_stub_->Query(&context, request, &response);
+  status = SyscallsBySyscall(&response);
   ASSERT_TRUE(status.ok()) << status.error_message();
   ASSERT_EQ(response.series_size(), 2);
   EXPECT_EQ(response.series(0).labels(0).value(), "read");
@@ -227,6 +233,56 @@ TEST_F(IngestServiceTest, StreamAcksEachBatchAsItIsStored) {
   v1::IngestAck last;
   ASSERT_TRUE(ingest_stub_->LastSequence(&ask, request, &last).ok());
   EXPECT_EQ(last.last_sequence(), 2u);
+  ExpectNoStreamsOpen();
+}
+
+TEST_F(IngestServiceTest, NumberedSeriesAreStoredAsIfSentWholeAndOnlyOnTheirOwnStream) {
+  grpc::ClientContext context;
+  auto stream = ingest_stub_->Stream(&context);
+  v1::IngestAck ack;
+  ASSERT_TRUE(stream->Write(Batch("h1", 1, {Syscalls("h1", "nginx", "read", kT0Ns, 3)})));
+  ASSERT_TRUE(stream->Read(&ack));
+  EXPECT_TRUE(ack.series_refs()) << "the aggregator must say it reads numbered series";
+  SeriesDictEncoder dict;
+  v1::IngestBatch second = Batch(
+      "h1", 2,
+      {Syscalls("h1", "nginx", "read", kT0Ns, 4), Syscalls("h1", "nginx", "write", kT0Ns, 1)});
+  dict.Encode(second);
+  ASSERT_EQ(second.series_defs_size(), 2);
+  ASSERT_TRUE(stream->Write(second));
+  ASSERT_TRUE(stream->Read(&ack));
+  v1::IngestBatch third = Batch("h1", 3, {Syscalls("h1", "nginx", "read", kT0Ns, 5)});
+  dict.Encode(third);
+  ASSERT_EQ(third.series_defs_size(), 0);
+  ASSERT_FALSE(third.points(0).has_series());
+  ASSERT_TRUE(stream->Write(third));
+  ASSERT_TRUE(stream->Read(&ack));
+  EXPECT_EQ(ack.last_sequence(), 3u);
+  EXPECT_EQ(ack.points_accepted(), 4u);
+  ASSERT_TRUE(stream->WritesDone());
+  ASSERT_TRUE(stream->Finish().ok());
+
+  v1::QueryResponse response;
+  ASSERT_TRUE(SyscallsBySyscall(&response).ok());
+  ASSERT_EQ(response.series_size(), 2);
+  EXPECT_EQ(response.series(0).labels(0).value(), "read");
+  EXPECT_EQ(response.series(0).total(), 12);
+  EXPECT_EQ(response.series(1).total(), 1);
+
+  // A number from another stream means nothing here: refused, nothing
+  // stored, and the stream says why.
+  grpc::ClientContext other;
+  auto next = ingest_stub_->Stream(&other);
+  v1::IngestBatch stale = Batch("h1", 4, {Syscalls("h1", "nginx", "read", kT0Ns, 6)});
+  stale.mutable_points(0)->clear_series();
+  stale.mutable_points(0)->set_series_ref(1);
+  ASSERT_TRUE(next->Write(stale));
+  EXPECT_FALSE(next->Read(&ack));
+  grpc::Status status = next->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("series_ref 1, which this stream has not defined"));
+  EXPECT_EQ(*store_->LastSequence("h1"), 3u);
+  EXPECT_EQ(metrics_.batches_rejected.Value(), 1);
   ExpectNoStreamsOpen();
 }
 

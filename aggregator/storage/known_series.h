@@ -35,6 +35,10 @@ class KnownSeries {
     return known.fingerprint == fingerprint ? Found::kSame : Found::kOther;
   }
 
+  // Asks the CPU to fetch what a Find of `id` will touch (see
+  // RollupBuffer::Prefetch).
+  void Prefetch(uint64_t id) const { current_.prefetch(id); }
+
   // Remembers `id`; its last-seen entry is next due at `stamp_due_hour`.
   void Insert(uint64_t id, uint64_t fingerprint, int64_t stamp_due_hour = 0) {
     if (current_.size() >= max_) {

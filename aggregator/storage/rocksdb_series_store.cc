@@ -412,16 +412,24 @@ absl::StatusOr<ApplyResult> RocksDbSeriesStore::ApplyBatch(const v1::IngestBatch
   std::string stored;
   v1::SeriesKey copy;
   WindowLogWriter logged;
-  for (const v1::Point& point : batch.points()) {
-    // Agents send labels sorted; only a key that is not is copied to sort.
-    const v1::SeriesKey* canonical = &point.series();
-    if (!IsCanonicalSeriesKey(*canonical)) {
-      copy = point.series();
-      CanonicalizeSeriesKey(copy);
-      canonical = &copy;
-    }
-    const v1::SeriesKey& key = *canonical;
-    const uint64_t id = SeriesId(key);
+  // Agents send labels sorted; only a key that is not is copied to sort.
+  auto canonical = [&copy](const v1::Point& point) -> const v1::SeriesKey& {
+    if (IsCanonicalSeriesKey(point.series())) return point.series();
+    copy = point.series();
+    CanonicalizeSeriesKey(copy);
+    return copy;
+  };
+  // Ids first, fetching their entries meanwhile: the lookups below then
+  // mostly hit the cache instead of missing it one point after another.
+  std::vector<uint64_t> ids(static_cast<size_t>(batch.points_size()));
+  for (int i = 0; i < batch.points_size(); ++i) {
+    ids[i] = SeriesId(canonical(batch.points(i)));
+    known_.Prefetch(ids[i]);
+  }
+  for (int i = 0; i < batch.points_size(); ++i) {
+    const v1::Point& point = batch.points(i);
+    const v1::SeriesKey& key = canonical(point);
+    const uint64_t id = ids[i];
     const uint64_t fingerprint = SeriesFingerprint(key);
     KnownSeries::Found found = known_.Find(id, fingerprint);
     if (found == KnownSeries::Found::kUnknown) {
@@ -512,6 +520,9 @@ absl::StatusOr<ApplyResult> RocksDbSeriesStore::ApplyBatch(const v1::IngestBatch
     ++next_log_sequence_;
     log_.push_back({log_sequence, newest_open});
     absl::MutexLock buffer(&buffer_mu_);
+    for (const auto& [point, id] : open) {
+      rollups_.Prefetch(id, FloorTo(point->window_start_ns(), k10sNs));
+    }
     for (const auto& [point, id] : open) {
       absl::Status added_window =
           rollups_.Add(id, FloorTo(point->window_start_ns(), k10sNs),

@@ -91,12 +91,17 @@ void IngestStream::Start(std::shared_ptr<IngestStream> self, v1::Ingest::Stub* s
     absl::MutexLock lock(&mu_);
     started_ = true;
     if (!writing_ && !broken_ && !waiting_.empty()) {
-      out_ = std::move(waiting_.front());
+      TakeLocked(std::move(waiting_.front()));
       waiting_.pop_front();
       writing_ = write = true;
     }
   }
   if (write) StartWrite(&out_);
+}
+
+void IngestStream::TakeLocked(v1::IngestBatch batch) {
+  out_ = std::move(batch);
+  if (numbered_) dict_.Encode(out_);
 }
 
 void IngestStream::Send(v1::IngestBatch batch) {
@@ -108,7 +113,7 @@ void IngestStream::Send(v1::IngestBatch batch) {
       if (waiting_.size() > kMaxWaiting) waiting_.pop_front();
       return;
     }
-    out_ = std::move(batch);
+    TakeLocked(std::move(batch));
     writing_ = true;
   }
   StartWrite(&out_);
@@ -126,7 +131,7 @@ void IngestStream::OnWriteDone(bool ok) {
       release = ended_ && !released_;
       released_ = released_ || release;
     } else {
-      out_ = std::move(waiting_.front());
+      TakeLocked(std::move(waiting_.front()));
       waiting_.pop_front();
       write = true;
     }
@@ -146,6 +151,10 @@ void IngestStream::OnReadDone(bool ok) {
     }
     if (release) RemoveHold();  // OnDone follows
     return;
+  }
+  if (in_.series_refs()) {
+    absl::MutexLock lock(&mu_);
+    numbered_ = true;  // as the real agent: series numbered from now on
   }
   agent_->OnIngestAck(this, in_.last_sequence());
   StartRead(&in_);

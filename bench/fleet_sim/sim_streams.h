@@ -12,6 +12,7 @@
 #include "absl/synchronization/mutex.h"
 #include "andon/v1/agent.grpc.pb.h"
 #include "andon/v1/ingest.grpc.pb.h"
+#include "common/series_dict.h"
 
 namespace andon::bench {
 
@@ -88,6 +89,11 @@ class IngestStream final : public grpc::ClientBidiReactor<v1::IngestBatch, v1::I
   bool broken_ ABSL_GUARDED_BY(mu_) = false;    // a write failed or the read side ended
   bool ended_ ABSL_GUARDED_BY(mu_) = false;     // the read side ended
   bool released_ ABSL_GUARDED_BY(mu_) = false;  // the hold is removed
+  bool numbered_ ABSL_GUARDED_BY(mu_) = false;  // the leaf reads series_ref
+  SeriesDictEncoder dict_ ABSL_GUARDED_BY(mu_);
+
+  // Makes `batch` the one in flight, numbering its series once allowed.
+  void TakeLocked(v1::IngestBatch batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 };
 
 }  // namespace andon::bench
