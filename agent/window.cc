@@ -44,9 +44,9 @@ WindowAccumulator::Cell& WindowAccumulator::CellFor(const v1::SeriesKey& key, ab
     }
   }
   ++count;
-  Cell& cell = window[text];
-  cell.key = std::move(canonical);
-  return cell;
+  auto [cell, inserted] = window.try_emplace(std::move(text));
+  cell->second.key.Swap(&canonical);
+  return cell->second;
 }
 
 void WindowAccumulator::AddCounter(const v1::SeriesKey& key, uint64_t count, absl::Time at) {

@@ -176,7 +176,10 @@ absl::Status IngestService::HandleBatch(v1::IngestBatch& batch, SeriesDictDecode
     if (applied->points_late > 0) {
       metrics_->points_late.Increment(static_cast<double>(applied->points_late));
     }
-    if (sink_ != nullptr) sink_->OnApplied(batch);
+    if (sink_ != nullptr) {
+      sink_->OnApplied(batch);
+      if (!applied->forgotten_senders.empty()) sink_->OnForgotten(applied->forgotten_senders);
+    }
   }
   return absl::OkStatus();
 }

@@ -2,6 +2,9 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <string>
+#include <vector>
+
 #include "absl/status/status.h"
 #include "aggregator/batch_validator.h"
 #include "aggregator/ingest_metrics.h"
@@ -17,6 +20,8 @@ class AppliedBatchSink {
  public:
   virtual ~AppliedBatchSink() = default;
   virtual void OnApplied(const v1::IngestBatch& batch) = 0;
+  // Senders the store forgot, all their data expired (series_gc.h).
+  virtual void OnForgotten(const std::vector<std::string>& /*senders*/) {}
 };
 
 // The Ingest gRPC service: each batch of a Push stream is validated and

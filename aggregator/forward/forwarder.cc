@@ -132,6 +132,11 @@ std::optional<v1::HostLabels> Forwarder::HostLabelsFor(const v1::IngestBatch& ba
   return it->second;
 }
 
+void Forwarder::OnForgotten(const std::vector<std::string>& senders) {
+  absl::MutexLock lock(&labels_mu_);
+  for (const std::string& sender : senders) host_labels_.erase(sender);
+}
+
 void Forwarder::OnApplied(const v1::IngestBatch& batch) {
   bool late = false;
   const std::optional<v1::HostLabels> host = HostLabelsFor(batch);

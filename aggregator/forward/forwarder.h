@@ -71,6 +71,8 @@ class Forwarder final : public AppliedBatchSink {
   absl::Status SetRules(const std::vector<v1::ForwardRule>& rules) ABSL_LOCKS_EXCLUDED(mu_);
 
   void OnApplied(const v1::IngestBatch& batch) override;
+  // Drops the labels kept for hosts the store forgot.
+  void OnForgotten(const std::vector<std::string>& senders) override;
 
   // Moves the windows that are due into the outbox (the thread does this
   // every tick).

@@ -20,7 +20,9 @@ TEST(KnownSeriesTest, HoldsAtMostTwoGenerationsAndKeepsWhatIsStillSeen) {
   for (uint64_t id = 0; id < 1000; ++id) {
     known.Insert(id, id);
     // Series 7 is seen all the time; it must never be forgotten.
-    if (id >= 7) EXPECT_EQ(known.Find(7, 7), KnownSeries::Found::kSame) << id;
+    if (id >= 7) {
+      EXPECT_EQ(known.Find(7, 7), KnownSeries::Found::kSame) << id;
+    }
     EXPECT_LE(known.size(), 8u);
   }
   EXPECT_EQ(known.Find(3, 3), KnownSeries::Found::kUnknown);

@@ -542,6 +542,7 @@ absl::StatusOr<ApplyResult> RocksDbSeriesStore::ApplyBatch(const v1::IngestBatch
     absl::StatusOr<bool> done = GcStep(now_ns, &forgot);
     result.series_forgotten = forgot.series;
     result.senders_forgotten = forgot.senders;
+    result.forgotten_senders = std::move(forgot.sender_ids);
     if (!done.ok()) {
       ANDON_LOG(ERROR) << "forgetting expired series: " << done.status().message();
       gc_due_ns_ = now_ns + absl::ToInt64Nanoseconds(kGcEvery);
@@ -565,6 +566,7 @@ absl::StatusOr<bool> RocksDbSeriesStore::GcStep(int64_t now_ns, GcCounts* forgot
   }
   forgot->series += static_cast<int64_t>(step.series.size());
   forgot->senders += static_cast<int64_t>(step.senders.size());
+  forgot->sender_ids.insert(forgot->sender_ids.end(), step.senders.begin(), step.senders.end());
   if (!step.series.empty() || !step.senders.empty()) {
     ANDON_LOG(INFO) << "forgot " << step.series.size() << " series and " << step.senders.size()
                     << " senders not seen since before hour " << gc_->CutoffHour(now_ns)

@@ -35,6 +35,7 @@ class SeriesGc;
 struct GcCounts {
   int64_t series = 0;
   int64_t senders = 0;
+  std::vector<std::string> sender_ids;
 };
 
 struct StoreOptions {

@@ -113,6 +113,7 @@ TEST_F(SeriesGcTest, ASeriesAndASenderUnseenPastEveryRetentionAreForgottenAndOth
   // collects a step at a time (the series, then the senders), a pass an
   // hour.
   int64_t series = 0, senders = 0;
+  std::vector<std::string> forgotten;
   for (int day = 5; day <= 35; day += 5) {
     clock_.Advance(absl::Hours(24 * 5));
     for (int i = 0; i < 3; ++i) {
@@ -120,6 +121,7 @@ TEST_F(SeriesGcTest, ASeriesAndASenderUnseenPastEveryRetentionAreForgottenAndOth
       ASSERT_TRUE(applied.ok()) << applied.status();
       series += applied->series_forgotten;
       senders += applied->senders_forgotten;
+      for (const std::string& s : applied->forgotten_senders) forgotten.push_back(s);
     }
     // Not before every level of its data has expired (day 32 + 1 h).
     if (day <= 30) {
@@ -129,6 +131,7 @@ TEST_F(SeriesGcTest, ASeriesAndASenderUnseenPastEveryRetentionAreForgottenAndOth
   }
   EXPECT_EQ(series, 1);
   EXPECT_EQ(senders, 1);
+  EXPECT_THAT(forgotten, ElementsAre("gone"));
   EXPECT_THAT(Comms(), ElementsAre("nginx"));
   EXPECT_THAT(Hosts(), ElementsAre("live"));
   EXPECT_EQ(*store_->LastSequence("gone"), 0u);

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -47,6 +48,7 @@ struct ApplyResult {
   // garbage collection in this call (series_gc.h).
   int64_t series_forgotten = 0;
   int64_t senders_forgotten = 0;
+  std::vector<std::string> forgotten_senders;  // their ids
 };
 
 // The store's own health, for /metrics.
