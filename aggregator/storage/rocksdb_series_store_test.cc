@@ -6,10 +6,10 @@
 #include <string>
 
 #include "aggregator/batch_validator.h"
+#include "aggregator/storage/data_dir_testing.h"
 #include "aggregator/storage/raw_block.h"
 #include "aggregator/storage/raw_block_testing.h"
 #include "aggregator/storage/storage_keys.h"
-#include "aggregator/storage/value_merge_operator.h"
 #include "aggregator/test_batches.h"
 #include "common/clock.h"
 #include "common/series_key.h"
@@ -92,13 +92,7 @@ class RocksDbSeriesStoreTest : public ::testing::Test {
   // what an older version or a collision would have left.
   std::unique_ptr<rocksdb::DB> OpenRaw() {
     store_.reset();
-    rocksdb::Options options;
-    options.create_if_missing = true;
-    options.merge_operator = std::make_shared<ValueMergeOperator>();
-    rocksdb::DB* db = nullptr;
-    rocksdb::Status s = rocksdb::DB::Open(options, dir_, &db);
-    EXPECT_TRUE(s.ok()) << s.ToString();
-    return std::unique_ptr<rocksdb::DB>(db);
+    return OpenDataDirRaw(dir_);
   }
   std::vector<std::string> Select(const std::string& metric,
                                   const std::vector<v1::LabelMatcher>& specs) {

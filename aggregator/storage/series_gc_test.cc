@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "aggregator/storage/data_dir_testing.h"
 #include "aggregator/storage/rocksdb_series_store.h"
 #include "aggregator/storage/storage_keys.h"
-#include "aggregator/storage/value_merge_operator.h"
 #include "aggregator/test_batches.h"
 #include "common/clock.h"
 #include "common/series_key.h"
@@ -55,12 +55,7 @@ class SeriesGcTest : public ::testing::Test {
   }
   std::unique_ptr<rocksdb::DB> OpenRaw() {
     store_.reset();
-    rocksdb::Options options;
-    options.merge_operator = std::make_shared<ValueMergeOperator>();
-    rocksdb::DB* db = nullptr;
-    rocksdb::Status s = rocksdb::DB::Open(options, dir_, &db);
-    EXPECT_TRUE(s.ok()) << s.ToString();
-    return std::unique_ptr<rocksdb::DB>(db);
+    return OpenDataDirRaw(dir_);
   }
   // A batch of one point of `comm`'s reads, now, from `host`, labelled.
   absl::StatusOr<ApplyResult> Send(const std::string& host, const std::string& comm) {
