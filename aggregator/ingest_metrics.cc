@@ -10,6 +10,9 @@ IngestMetrics IngestMetrics::Create(prometheus::Registry& registry) {
                           .Help("Ingest Push streams open now.")
                           .Register(registry)
                           .Add({}),
+      .series_numbered =
+          NewGauge(registry, "andon_aggregator_ingest_series_numbered",
+                   "Series held in the open ingest streams' dictionaries (about 450 bytes each)."),
       .batches_received = NewCounter(registry, "andon_aggregator_ingest_batches_received_total",
                                      "Ingest batches read from streams, valid or not."),
       .batches_duplicate =

@@ -11,6 +11,7 @@ namespace andon::aggregator {
 // thread-safe; the registry must outlive this struct.
 struct IngestMetrics {
   prometheus::Gauge& streams_open;
+  prometheus::Gauge& series_numbered;
   prometheus::Counter& batches_received;
   prometheus::Counter& batches_duplicate;
   prometheus::Counter& batches_rejected;

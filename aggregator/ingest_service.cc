@@ -32,6 +32,8 @@ class IngestService::PushReactor final : public grpc::ServerReadReactor<v1::Inge
   }
 
   void OnDone() override {
+    // Before the stream count: once it reads 0, so does this.
+    service_->metrics_->series_numbered.Decrement(static_cast<double>(dict_.size()));
     service_->metrics_->streams_open.Decrement();
     delete this;
   }
@@ -81,6 +83,8 @@ class IngestService::StreamReactor final
   }
 
   void OnDone() override {
+    // Before the stream count: once it reads 0, so does this.
+    service_->metrics_->series_numbered.Decrement(static_cast<double>(dict_.size()));
     service_->metrics_->streams_open.Decrement();
     delete this;
   }
@@ -128,7 +132,9 @@ absl::Status IngestService::HandleBatch(v1::IngestBatch& batch, SeriesDictDecode
   metrics_->points_received.Increment(batch.points_size());
   metrics_->bytes_received.Increment(static_cast<double>(batch.ByteSizeLong()));
   SeriesDictDecoder::Lent lent(dict, batch);
+  const size_t numbered = dict.size();
   absl::Status decoded = dict.Decode(batch);
+  metrics_->series_numbered.Increment(static_cast<double>(dict.size() - numbered));
   if (!decoded.ok()) {
     metrics_->batches_rejected.Increment();
     return decoded;

@@ -259,6 +259,7 @@ TEST_F(IngestServiceTest, NumberedSeriesAreStoredAsIfSentWholeAndOnlyOnTheirOwnS
   ASSERT_TRUE(stream->Read(&ack));
   EXPECT_EQ(ack.last_sequence(), 3u);
   EXPECT_EQ(ack.points_accepted(), 4u);
+  EXPECT_EQ(metrics_.series_numbered.Value(), 2);  // held while the stream is open
   ASSERT_TRUE(stream->WritesDone());
   ASSERT_TRUE(stream->Finish().ok());
 
@@ -284,6 +285,7 @@ TEST_F(IngestServiceTest, NumberedSeriesAreStoredAsIfSentWholeAndOnlyOnTheirOwnS
   EXPECT_EQ(*store_->LastSequence("h1"), 3u);
   EXPECT_EQ(metrics_.batches_rejected.Value(), 1);
   ExpectNoStreamsOpen();
+  EXPECT_EQ(metrics_.series_numbered.Value(), 0);  // let go with their streams
 }
 
 }  // namespace
