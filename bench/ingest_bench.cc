@@ -90,8 +90,6 @@ class AndonSink final : public Sink {
         grpc::CreateCustomChannel(addr, grpc::InsecureChannelCredentials(), args));
     writer_ = stub_->Push(&ctx_, &ack_);
   }
-  const bool numbered_;
-  SeriesDictEncoder dict_;
   bool Send(const std::string& host, uint64_t seq, int64_t window_s) override {
     v1::IngestBatch b;
     b.set_sender_id(host);
@@ -127,6 +125,8 @@ class AndonSink final : public Sink {
 
  private:
   const std::vector<SeriesName>* names_;
+  const bool numbered_;
+  SeriesDictEncoder dict_;
   std::unique_ptr<v1::Ingest::Stub> stub_;
   grpc::ClientContext ctx_;
   v1::IngestAck ack_;

@@ -52,7 +52,9 @@ class AgentControlServiceTest : public RegistryTestBase {
     req.set_instance_id(instance);
     v1::RegisterAggregatorResponse resp;
     grpc::Status s = fleet_stub_->RegisterAggregator(&ctx, req, &resp);
-    if (s.ok()) EXPECT_EQ(resp.heartbeat_interval_ms(), 2000u);
+    if (s.ok()) {
+      EXPECT_EQ(resp.heartbeat_interval_ms(), 2000u);
+    }
     return s;
   }
 

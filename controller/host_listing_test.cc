@@ -33,7 +33,9 @@ class HostListingTest : public ::testing::Test {
                                      absl::StrCat("inst-", i))
                       .ok());
       // db hosts keep their control stream open; web ones do not.
-      if (!web) ASSERT_TRUE(registry_->SetConnected(id, absl::StrCat("inst-", i), true).ok());
+      if (!web) {
+        ASSERT_TRUE(registry_->SetConnected(id, absl::StrCat("inst-", i), true).ok());
+      }
     }
   }
 

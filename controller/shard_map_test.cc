@@ -57,7 +57,9 @@ TEST(ShardMapTest, AddingAnAggregatorTakesOnlyHostsItWins) {
   ShardMap after(Aggregators(5));
   for (const auto& h : Hosts(1000)) {
     std::string now = after.Lookup(h)->id();
-    if (now != "agg-4") EXPECT_EQ(before.Lookup(h)->id(), now) << h;
+    if (now != "agg-4") {
+      EXPECT_EQ(before.Lookup(h)->id(), now) << h;
+    }
   }
 }
 

@@ -119,7 +119,9 @@ TEST(TreeTest, LeavesForwardToTheRootAndQueriesPickTheirLevel) {
   ASSERT_TRUE(root.ok());
   ASSERT_EQ(root->series_size(), 1);
   for (const auto& l : root->series(0).labels()) {
-    if (l.name() == "host") EXPECT_EQ(l.value(), "") << "the root stores per-host series";
+    if (l.name() == "host") {
+      EXPECT_EQ(l.value(), "") << "the root stores per-host series";
+    }
   }
 
   // Through the controller: a drill-down by host comes from the leaves...
