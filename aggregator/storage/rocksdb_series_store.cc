@@ -410,25 +410,28 @@ absl::StatusOr<ApplyResult> RocksDbSeriesStore::ApplyBatch(const v1::IngestBatch
   const int64_t cursor = rollup_cursor_ns_.load();
   int64_t newest_open = std::numeric_limits<int64_t>::min();
   std::string stored;
-  v1::SeriesKey copy;
   WindowLogWriter logged;
-  // Agents send labels sorted; only a key that is not is copied to sort.
-  auto canonical = [&copy](const v1::Point& point) -> const v1::SeriesKey& {
-    if (IsCanonicalSeriesKey(point.series())) return point.series();
-    copy = point.series();
-    CanonicalizeSeriesKey(copy);
-    return copy;
-  };
-  // Ids first, fetching their entries meanwhile: the lookups below then
-  // mostly hit the cache instead of missing it one point after another.
-  std::vector<uint64_t> ids(static_cast<size_t>(batch.points_size()));
+  // Each point's canonical key and id, once, fetching the id's entry
+  // meanwhile: the lookups below then mostly hit the cache instead of
+  // missing it one point after another. Agents send labels sorted; only a key
+  // that is not is copied to sort (a deque, so the keys stay where they are).
+  std::deque<v1::SeriesKey> sorted;
+  std::vector<const v1::SeriesKey*> keys(static_cast<size_t>(batch.points_size()));
+  std::vector<uint64_t> ids(keys.size());
   for (int i = 0; i < batch.points_size(); ++i) {
-    ids[i] = SeriesId(canonical(batch.points(i)));
+    const v1::SeriesKey& series = batch.points(i).series();
+    if (IsCanonicalSeriesKey(series)) {
+      keys[i] = &series;
+    } else {
+      CanonicalizeSeriesKey(sorted.emplace_back(series));
+      keys[i] = &sorted.back();
+    }
+    ids[i] = SeriesId(*keys[i]);
     known_.Prefetch(ids[i]);
   }
   for (int i = 0; i < batch.points_size(); ++i) {
     const v1::Point& point = batch.points(i);
-    const v1::SeriesKey& key = canonical(point);
+    const v1::SeriesKey& key = *keys[i];
     const uint64_t id = ids[i];
     const uint64_t fingerprint = SeriesFingerprint(key);
     KnownSeries::Found found = known_.Find(id, fingerprint);
