@@ -33,8 +33,9 @@ int ApplyTracker::Rank(State s) {
   return s == HostState::FAILED ? 0 : s == HostState::PENDING ? 1 : 2;
 }
 
-ApplyTracker::Verdict ApplyTracker::Judge(const ConfigPlan& plan, const HostRecord& record) {
-  if (record.applied < record.pushed) return {HostState::PENDING, ""};
+ApplyTracker::Verdict ApplyTracker::Judge(const ConfigPlan& plan, uint64_t since,
+                                          const HostRecord& record) {
+  if (record.applied < since) return {HostState::PENDING, ""};
   if (!plan.conflict.empty()) return {HostState::FAILED, plan.conflict};
   bool all_attached = true;
   for (const std::string& key : plan.keys) {
@@ -81,35 +82,67 @@ std::shared_ptr<const ApplyTracker::Plan> ApplyTracker::Intern(const HostProbes&
   return shared;
 }
 
-void ApplyTracker::Withdraw(absl::string_view host_id, const HostRecord& record) {
-  if (record.plan == nullptr) return;
-  for (size_t i = 0; i < record.verdicts.size(); ++i) {
-    auto t = tallies_.find((*record.plan)[i].name);
-    if (t == tallies_.end()) continue;
-    const Verdict& v = record.verdicts[i];
-    t->second.hosts[Rank(v.state)].erase(host_id);
-    if (v.state == HostState::FAILED) {
-      auto f = t->second.failures.find(v.reason);
-      if (f != t->second.failures.end()) {
-        f->second.erase(host_id);
-        if (f->second.empty()) t->second.failures.erase(f);
-      }
+void ApplyTracker::Leave(absl::string_view host_id, const std::string& config, const Verdict& v) {
+  auto t = tallies_.find(config);
+  if (t == tallies_.end()) return;
+  Tally& tally = t->second;
+  tally.hosts[Rank(v.state)].erase(host_id);
+  if (v.state == HostState::FAILED) {
+    auto f = tally.failures.find(v.reason);
+    if (f != tally.failures.end()) {
+      f->second.erase(host_id);
+      if (f->second.empty()) tally.failures.erase(f);
     }
-    const Tally& tally = t->second;
-    if (tally.hosts[0].empty() && tally.hosts[1].empty() && tally.hosts[2].empty()) {
-      tallies_.erase(t);
-    }
+  }
+  if (tally.hosts[0].empty() && tally.hosts[1].empty() && tally.hosts[2].empty()) {
+    tallies_.erase(t);
   }
 }
 
-void ApplyTracker::Enter(absl::string_view host_id, HostRecord& record) {
+void ApplyTracker::Join(absl::string_view host_id, const std::string& config, const Verdict& v) {
+  Tally& tally = tallies_[config];
+  tally.hosts[Rank(v.state)].insert(host_id);
+  if (v.state == HostState::FAILED) tally.failures[v.reason].insert(host_id);
+}
+
+void ApplyTracker::Withdraw(absl::string_view host_id, const HostRecord& record) {
+  if (record.plan == nullptr) return;
+  for (size_t i = 0; i < record.verdicts.size(); ++i) {
+    Leave(host_id, (*record.plan)[i].name, record.verdicts[i]);
+  }
+}
+
+void ApplyTracker::Rejudge(absl::string_view host_id, HostRecord& record, const Plan* old_plan,
+                           std::vector<Verdict> old_verdicts) {
+  const Plan& plan = *record.plan;
   record.verdicts.clear();
-  for (const ConfigPlan& c : *record.plan) {
-    Verdict v = Judge(c, record);
-    Tally& tally = tallies_[c.name];
-    tally.hosts[Rank(v.state)].insert(host_id);
-    if (v.state == HostState::FAILED) tally.failures[v.reason].insert(host_id);
-    record.verdicts.push_back(std::move(v));
+  record.verdicts.reserve(plan.size());
+  for (size_t i = 0; i < plan.size(); ++i) {
+    record.verdicts.push_back(Judge(plan[i], record.since[i], record));
+  }
+  // Where the entry was in the old plan (plans are short: a few
+  // configurations per host).
+  auto old_index = [&](size_t i) -> size_t {
+    if (old_plan == nullptr) return SIZE_MAX;
+    if (old_plan == &plan) return i;
+    for (size_t j = 0; j < old_plan->size(); ++j) {
+      if ((*old_plan)[j].name == plan[i].name) return j;
+    }
+    return SIZE_MAX;
+  };
+  std::vector<bool> kept(old_plan == nullptr ? 0 : old_plan->size(), false);
+  for (size_t i = 0; i < plan.size(); ++i) {
+    const size_t j = old_index(i);
+    if (j != SIZE_MAX && j < old_verdicts.size()) {
+      kept[j] = true;
+      if (old_verdicts[j] == record.verdicts[i]) continue;
+      Leave(host_id, plan[i].name, old_verdicts[j]);
+    }
+    Join(host_id, plan[i].name, record.verdicts[i]);
+  }
+  // Configurations that no longer target the host.
+  for (size_t j = 0; j < kept.size() && j < old_verdicts.size(); ++j) {
+    if (!kept[j]) Leave(host_id, (*old_plan)[j].name, old_verdicts[j]);
   }
 }
 
@@ -140,10 +173,28 @@ void ApplyTracker::PushedLocked(absl::string_view host_id, std::shared_ptr<const
   // The verdicts follow from the plan, the versions and the answers: a walk
   // that changed neither for the host changes nothing.
   if (record.plan == plan && record.pushed == pushed_version) return;
-  Withdraw(it->first, record);
+  // An entry the new set leaves as it was keeps the version it changed at;
+  // a new or changed one waits for this push.
+  std::vector<uint64_t> since(plan->size(), pushed_version);
+  if (record.plan != nullptr) {
+    for (size_t i = 0; i < plan->size(); ++i) {
+      const ConfigPlan& entry = (*plan)[i];
+      for (size_t j = 0; j < record.plan->size(); ++j) {
+        const ConfigPlan& was = (*record.plan)[j];
+        if (was.name == entry.name) {
+          if (was.conflict == entry.conflict && was.keys == entry.keys) {
+            since[i] = std::min(record.since[j], pushed_version);
+          }
+          break;
+        }
+      }
+    }
+  }
+  std::shared_ptr<const Plan> old_plan = std::move(record.plan);
   record.plan = std::move(plan);
+  record.since = std::move(since);
   record.pushed = pushed_version;
-  Enter(it->first, record);
+  Rejudge(it->first, record, old_plan.get(), std::move(record.verdicts));
 }
 
 void ApplyTracker::Heartbeat(const std::string& host_id, const v1::Heartbeat& heartbeat) {
@@ -154,14 +205,13 @@ void ApplyTracker::Heartbeat(const std::string& host_id, const v1::Heartbeat& he
   if (it == hosts_.end()) return;
   HostRecord& record = it->second;
   if (record.applied == applied && record.answers_fp == fp) return;
-  Withdraw(it->first, record);
   record.applied = applied;
   record.answers_fp = fp;
   record.answers.clear();
   for (const v1::ProbeState& p : heartbeat.probes()) {
     record.answers.push_back({p.key(), p.state(), p.message()});
   }
-  Enter(it->first, record);
+  Rejudge(it->first, record, record.plan.get(), std::move(record.verdicts));
 }
 
 void ApplyTracker::Forget(const std::string& host_id) {

@@ -25,17 +25,22 @@ namespace andon::controller {
 // configurations' version once every stream was walked at it (Synced).
 //
 // A host is pending for a configuration until its heartbeat reports at
-// least the version of the set it was last pushed; then it has applied the
+// least the version of the set that last changed the configuration's part
+// there (its probes, or why it cannot run); then it has applied the
 // configuration when every probe of it is attached, and failed when one
 // failed or the configuration could not run there (another holds the same
-// built-in probe with other parameters). A configuration changed since the
-// last walk counts every host it targeted pending, since the change has not
-// reached them yet.
+// built-in probe with other parameters). So a set pushed for another
+// configuration leaves a host applied for this one. A configuration changed
+// since the last walk counts every host it targeted pending, since the
+// change has not reached them yet.
 //
 // Costs: a heartbeat that reports what the one before it did is a hash and a
-// lookup; a status request costs its listed hosts, not the fleet. Memory is
-// a few hundred bytes per connected host and configuration targeting it.
-// Thread-safe.
+// lookup; one that changes a verdict, or a push, moves the host only in the
+// tallies of the configurations whose verdict changed, so a change of one
+// configuration costs the hosts it targets, not hosts times
+// configurations. A status request costs its listed hosts, not the fleet.
+// Memory is a few hundred bytes per connected host and configuration
+// targeting it. Thread-safe.
 class ApplyTracker {
  public:
   // `probes`: what the host should run now; `pushed_version`: the version of
@@ -76,6 +81,7 @@ class ApplyTracker {
   struct Verdict {
     State state;
     std::string reason;  // for FAILED
+    bool operator==(const Verdict& o) const { return state == o.state && reason == o.reason; }
   };
   struct ProbeAnswer {
     std::string key;
@@ -88,7 +94,10 @@ class ApplyTracker {
     uint64_t applied = 0;     // from its last heartbeat
     uint64_t answers_fp = 0;  // fingerprint of the probe states it reported
     std::vector<ProbeAnswer> answers;
-    std::vector<Verdict> verdicts;  // one per plan entry
+    // One per plan entry: the pushed version that last changed the entry,
+    // and the entry's verdict.
+    std::vector<uint64_t> since;
+    std::vector<Verdict> verdicts;
   };
   // A configuration's targeted hosts by state (indexed by Rank) and its
   // failed hosts by reason: views of the keys of hosts_, which a host leaves
@@ -100,16 +109,24 @@ class ApplyTracker {
   };
 
   static int Rank(State s);
-  static Verdict Judge(const ConfigPlan& plan, const HostRecord& record);
+  static Verdict Judge(const ConfigPlan& plan, uint64_t since, const HostRecord& record);
   std::shared_ptr<const Plan> Intern(const HostProbes& probes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void PushedLocked(absl::string_view host_id, std::shared_ptr<const Plan> plan,
                     uint64_t pushed_version) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Takes the host's verdicts out of the tallies / judges it anew and puts
-  // them in.
+  // Judges every entry of the host's plan anew and moves the host, in the
+  // tallies of the entries whose verdict changed (or that left or joined
+  // the plan), from its old verdict to its new one. `old_plan` and
+  // `old_verdicts` are what the record held before (its plan may be new).
   // `host_id` is the key of hosts_.
+  void Rejudge(absl::string_view host_id, HostRecord& record, const Plan* old_plan,
+               std::vector<Verdict> old_verdicts) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Takes the host's verdicts out of the tallies / puts one in.
   void Withdraw(absl::string_view host_id, const HostRecord& record)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void Enter(absl::string_view host_id, HostRecord& record) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Leave(absl::string_view host_id, const std::string& config, const Verdict& v)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Join(absl::string_view host_id, const std::string& config, const Verdict& v)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   mutable absl::Mutex mu_;
   std::map<std::string, HostRecord, std::less<>> hosts_ ABSL_GUARDED_BY(mu_);

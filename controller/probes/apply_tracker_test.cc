@@ -191,6 +191,47 @@ TEST_F(ApplyTrackerTest, AChangeNotYetWalkedCountsEveryHostPending) {
   EXPECT_EQ(s.hosts_applied(), 0u);
 }
 
+TEST_F(ApplyTrackerTest, ASetPushedForAnotherConfigurationLeavesAHostAppliedForThisOne) {
+  Connect("web-1", {{"role", "web"}});
+  PushAll({"web-1"});
+  Answer("web-1");
+  ASSERT_EQ(StatusOf("default").hosts_applied(), 1u);
+
+  // A new configuration reaches the host in a new set: until the host
+  // acknowledges it, only the new one waits; the default's probes did not
+  // change there, so it stays applied.
+  const v1::ProbeConfig web_tcp = Put("web_tcp", "tcp", "role=web");
+  PushAll({"web-1"});
+  EXPECT_EQ(StatusOf("web_tcp").hosts_pending(), 1u);
+  EXPECT_EQ(StatusOf("default").hosts_applied(), 1u);
+  EXPECT_EQ(StatusOf("default").hosts_pending(), 0u);
+
+  Answer("web-1");
+  EXPECT_EQ(StatusOf("web_tcp").hosts_applied(), 1u);
+
+  // The default changed (a probe more): it waits for the new set again,
+  // while web_tcp, unchanged there, stays applied.
+  v1::PutProbeConfigRequest grow;
+  grow.set_name("default");
+  for (const char* probe : {"hostmetrics", "syscalls", "exec", "biolatency"}) {
+    grow.add_probes()->set_probe(probe);
+  }
+  grow.set_replace(true);
+  ASSERT_TRUE(configs_->Put(grow, "test").ok());
+  PushAll({"web-1"});
+  EXPECT_EQ(StatusOf("default").hosts_pending(), 1u);
+  EXPECT_EQ(StatusOf("web_tcp").hosts_applied(), 1u);
+  Answer("web-1");
+  EXPECT_EQ(StatusOf("default").hosts_applied(), 1u);
+
+  // A configuration that no longer targets the host loses it from its tally.
+  ASSERT_TRUE(configs_->Delete("web_tcp", 0, "test").ok());
+  PushAll({"web-1"});
+  EXPECT_EQ(tracker_.Status(web_tcp, *registry_).hosts_targeted(), 0u);
+  EXPECT_EQ(StatusOf("default").hosts_targeted(), 1u);
+  EXPECT_EQ(StatusOf("default").hosts_applied(), 1u);
+}
+
 TEST_F(ApplyTrackerTest, ConflictingConfigurationFailsWithItsReason) {
   Connect("web-1");
   v1::PutProbeConfigRequest put;
