@@ -13,7 +13,7 @@ class IngestService::PushReactor final : public grpc::ServerReadReactor<v1::Inge
  public:
   PushReactor(IngestService* service, grpc::CallbackServerContext* context, v1::IngestAck* ack)
       : service_(service), peer_(context->peer()), ack_(ack) {
-    service_->metrics_->streams_open.Increment();
+    service_->StreamOpened();
     StartRead(&batch_);
   }
 
@@ -34,7 +34,7 @@ class IngestService::PushReactor final : public grpc::ServerReadReactor<v1::Inge
   void OnDone() override {
     // Before the stream count: once it reads 0, so does this.
     service_->metrics_->series_numbered.Decrement(static_cast<double>(dict_.size()));
-    service_->metrics_->streams_open.Decrement();
+    service_->StreamDone();
     delete this;
   }
 
@@ -54,7 +54,7 @@ class IngestService::StreamReactor final
  public:
   StreamReactor(IngestService* service, grpc::CallbackServerContext* context)
       : service_(service), peer_(context->peer()) {
-    service_->metrics_->streams_open.Increment();
+    service_->StreamOpened();
     // Tells the sender, with every ack, that it may number its series.
     ack_.set_series_refs(true);
     StartRead(&batch_);
@@ -85,7 +85,7 @@ class IngestService::StreamReactor final
   void OnDone() override {
     // Before the stream count: once it reads 0, so does this.
     service_->metrics_->series_numbered.Decrement(static_cast<double>(dict_.size()));
-    service_->metrics_->streams_open.Decrement();
+    service_->StreamDone();
     delete this;
   }
 
@@ -96,6 +96,29 @@ class IngestService::StreamReactor final
   v1::IngestAck ack_;  // cumulative over the stream
   SeriesDictDecoder dict_;
 };
+
+void IngestService::StreamOpened() {
+  metrics_->streams_open.Increment();
+  absl::MutexLock lock(&streams_mu_);
+  ++streams_;
+}
+
+void IngestService::StreamDone() {
+  metrics_->streams_open.Decrement();
+  absl::MutexLock lock(&streams_mu_);
+  --streams_;
+}
+
+size_t IngestService::OpenStreams() const {
+  absl::MutexLock lock(&streams_mu_);
+  return streams_;
+}
+
+bool IngestService::WaitForOpenStreams(size_t n, absl::Duration timeout) const {
+  absl::MutexLock lock(&streams_mu_);
+  auto open_is_n = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(streams_mu_) { return streams_ == n; };
+  return streams_mu_.AwaitWithTimeout(absl::Condition(&open_is_n), timeout);
+}
 
 grpc::ServerBidiReactor<v1::IngestBatch, v1::IngestAck>* IngestService::Stream(
     grpc::CallbackServerContext* context) {

@@ -5,7 +5,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "aggregator/batch_validator.h"
 #include "aggregator/ingest_metrics.h"
 #include "aggregator/storage/series_store.h"
@@ -48,6 +51,12 @@ class IngestService final : public v1::Ingest::CallbackService {
                                          const v1::LastSequenceRequest* request,
                                          v1::IngestAck* response) override;
 
+  // Push and Stream calls open now (their reactors not yet done).
+  size_t OpenStreams() const;
+  // Blocks until exactly `n` are open, or `timeout` passes; returns whether
+  // they are (tests, tools).
+  bool WaitForOpenStreams(size_t n, absl::Duration timeout) const;
+
  private:
   class PushReactor;
   class StreamReactor;
@@ -58,10 +67,16 @@ class IngestService final : public v1::Ingest::CallbackService {
   // invalid batch or with the store's error.
   absl::Status HandleBatch(v1::IngestBatch& batch, SeriesDictDecoder& dict, v1::IngestAck& ack);
 
+  // A reactor counts itself open from its start to its OnDone.
+  void StreamOpened();
+  void StreamDone();
+
   SeriesStore* store_;
   const BatchValidator* validator_;
   IngestMetrics* metrics_;
   AppliedBatchSink* sink_;
+  mutable absl::Mutex streams_mu_;
+  size_t streams_ ABSL_GUARDED_BY(streams_mu_) = 0;
 };
 
 }  // namespace andon::aggregator

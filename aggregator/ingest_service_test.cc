@@ -84,10 +84,10 @@ class IngestServiceTest : public ::testing::Test {
   }
 
   // Waits until gRPC has released every stream on the server.
+  // The server runs a reactor's OnDone after the client saw its call end.
   void ExpectNoStreamsOpen() {
-    for (int i = 0; i < 200 && metrics_.streams_open.Value() != 0; ++i) {
-      absl::SleepFor(absl::Milliseconds(10));
-    }
+    EXPECT_TRUE(ingest_->WaitForOpenStreams(0, absl::Seconds(30)))
+        << ingest_->OpenStreams() << " streams still open";
     EXPECT_EQ(metrics_.streams_open.Value(), 0);
   }
 
