@@ -233,6 +233,7 @@ void AgentControlService::PushProbeChanges() {
     ANDON_LOG(INFO) << "host labels changed: sent to " << outgoing_labels.size() << " hosts";
   }
   const size_t pushed = outgoing.size();
+  if (pushed > 0) metrics_->CountProbePush(pushed, absl::Now() - start);
   if (pushed > 0) {
     ANDON_LOG(INFO) << "probe configurations changed: pushed version " << version << " to "
                     << pushed << " of " << streams << " connected hosts in "

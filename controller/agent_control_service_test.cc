@@ -97,6 +97,16 @@ class AgentControlServiceTest : public RegistryTestBase {
     return m;
   }
 
+  // andon_controller_probe_sets_pushed_total.
+  double SetsPushed() {
+    for (const prometheus::MetricFamily& f : prometheus_.Collect()) {
+      if (f.name == "andon_controller_probe_sets_pushed_total" && !f.metric.empty()) {
+        return f.metric[0].counter.value;
+      }
+    }
+    return -1;
+  }
+
   prometheus::Registry prometheus_;
   ControllerMetrics metrics_{prometheus_};
   MetricCatalog catalog_;
@@ -370,6 +380,7 @@ TEST_F(AgentControlServiceTest, PushesProbeSetsOnlyToHostsWhoseSetChanged) {
   other.add_probes()->set_probe("biolatency");
   other.set_selector("role=db");
   ASSERT_TRUE(probes_->Put(other, "test").ok());
+  EXPECT_EQ(SetsPushed(), 0) << "a walk that sent nothing is not counted";
   // One that picks web-1 (by host id): pushed, with a newer version.
   v1::PutProbeConfigRequest web;
   web.set_name("web_tcp");
@@ -377,6 +388,7 @@ TEST_F(AgentControlServiceTest, PushesProbeSetsOnlyToHostsWhoseSetChanged) {
   web.set_selector("host=~web-.*");
   auto put = probes_->Put(web, "test");
   ASSERT_TRUE(put.ok()) << put.status();
+  EXPECT_EQ(SetsPushed(), 1) << "the walk (run by Put) sent web-1 its set";
   ASSERT_TRUE(stream->Read(&in));
   ASSERT_TRUE(in.has_probes());
   EXPECT_EQ(in.probes().version(), put->version());

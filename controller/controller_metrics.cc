@@ -49,7 +49,25 @@ ControllerMetrics::ControllerMetrics(prometheus::Registry& registry)
                    prometheus::Histogram::BucketBoundaries{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                                            0.1, 0.25, 0.5, 1, 2.5, 5, 10})),
       http_requests_(MakeCounters(registry, "andon_controller_http_requests_total",
-                                  "HTTP requests served, by status code.")) {}
+                                  "HTTP requests served, by status code.")),
+      probe_push_(
+          prometheus::BuildHistogram()
+              .Name("andon_controller_probe_push_seconds")
+              .Help("Time from the start of a walk after a change of probe "
+                    "configurations to every changed set handed to its host's "
+                    "control stream, per walk that sent any.")
+              .Register(registry)
+              .Add({}, prometheus::Histogram::BucketBoundaries{0.001, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                                               0.25, 0.5, 1, 2.5, 5, 10})),
+      probe_sets_pushed_(MakeCounters(registry, "andon_controller_probe_sets_pushed_total",
+                                      "Probe sets sent to agents after changes of probe "
+                                      "configurations or host labels.")
+                             .Add({})) {}
+
+void ControllerMetrics::CountProbePush(size_t hosts, absl::Duration took) {
+  probe_push_.Observe(absl::ToDoubleSeconds(took));
+  probe_sets_pushed_.Increment(static_cast<double>(hosts));
+}
 
 void ControllerMetrics::SetFleetCounts(const FleetCounts& counts) {
   hosts_known_.Set(static_cast<double>(counts.hosts_known));

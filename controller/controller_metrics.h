@@ -26,6 +26,10 @@ class ControllerMetrics {
   void CountRegister(const absl::Status& result);
   void CountQuery(const absl::Status& result, absl::Duration latency);
   void CountHttpRequest(int http_status);
+  // A walk over the connected hosts after a change of probe configurations
+  // that sent new sets to `hosts`, taking `took` to compute them and hand
+  // each to its stream.
+  void CountProbePush(size_t hosts, absl::Duration took);
 
  private:
   prometheus::Gauge& hosts_known_;
@@ -36,6 +40,8 @@ class ControllerMetrics {
   prometheus::Family<prometheus::Counter>& queries_;
   prometheus::Histogram& query_latency_;
   prometheus::Family<prometheus::Counter>& http_requests_;
+  prometheus::Histogram& probe_push_;
+  prometheus::Counter& probe_sets_pushed_;
 };
 
 }  // namespace andon::controller

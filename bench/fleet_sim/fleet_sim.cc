@@ -33,6 +33,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <optional>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -180,6 +182,9 @@ class Simulation {
   bool ColdStart();
   bool SteadyState();
   bool ConfigChanges();
+  // The controller's andon_controller_probe_push_seconds, sum and count,
+  // from its /metrics; nullopt when it cannot be read.
+  std::optional<std::pair<double, double>> PushSeconds();
   bool Queries();
   bool JsonQueries();
   bool ControllerRestart();
@@ -336,7 +341,29 @@ bool Simulation::SteadyState() {
   return true;
 }
 
+std::optional<std::pair<double, double>> Simulation::PushSeconds() {
+  std::string host;
+  int port = 0;
+  if (!SplitHostPort(cluster_->controller_http(), &host, &port).ok()) return std::nullopt;
+  httplib::Client http(host, port);
+  httplib::Result res = http.Get("/metrics");
+  if (!res || res->status != 200) return std::nullopt;
+  std::optional<double> sum, count;
+  std::istringstream lines(res->body);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream fields(line);
+    std::string name;
+    double value = 0;
+    if (!(fields >> name >> value)) continue;
+    if (name == "andon_controller_probe_push_seconds_sum") sum = value;
+    if (name == "andon_controller_probe_push_seconds_count") count = value;
+  }
+  if (!sum || !count) return std::nullopt;
+  return std::make_pair(*sum, *count);
+}
+
 bool Simulation::ConfigChanges() {
+  const std::optional<std::pair<double, double>> push0 = PushSeconds();
   std::vector<double> latencies;
   double worst_status_ms = 0;
   CpuUse spent;  // from each change until every agent has it
@@ -385,6 +412,13 @@ bool Simulation::ConfigChanges() {
       "p99 ≤ 350 ms");
   Row("probe change → controller's status counts every host applied (worst change)",
       absl::StrFormat("%.0f ms (polled)", worst_status_ms));
+  const std::optional<std::pair<double, double>> push1 = PushSeconds();
+  if (push0 && push1 && push1->second > push0->second) {
+    Row("probe change → controller's walk: every new set computed and handed to its stream, "
+        "mean per walk (andon_controller_probe_push_seconds)",
+        absl::StrFormat("%.0f ms",
+                        1e3 * (push1->first - push0->first) / (push1->second - push0->second)));
+  }
   const int changes = std::max(1, absl::GetFlag(FLAGS_changes));
   Row("probe change → every agent has it: CPU seconds per change (controller / leaves / root / "
       "simulator)",
