@@ -34,7 +34,6 @@
 #include <cstdio>
 #include <map>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -55,6 +54,7 @@
 #include "common/process.h"
 #include "sdk/client.h"
 #include "tests/harness/local_cluster.h"
+#include "tests/harness/scrape.h"
 
 ABSL_FLAG(int, agents, 10000, "simulated agents");
 ABSL_FLAG(int, workers, 4, "worker processes the agents are split across");
@@ -342,23 +342,11 @@ bool Simulation::SteadyState() {
 }
 
 std::optional<std::pair<double, double>> Simulation::PushSeconds() {
-  std::string host;
-  int port = 0;
-  if (!SplitHostPort(cluster_->controller_http(), &host, &port).ok()) return std::nullopt;
-  httplib::Client http(host, port);
-  httplib::Result res = http.Get("/metrics");
-  if (!res || res->status != 200) return std::nullopt;
-  std::optional<double> sum, count;
-  std::istringstream lines(res->body);
-  for (std::string line; std::getline(lines, line);) {
-    std::istringstream fields(line);
-    std::string name;
-    double value = 0;
-    if (!(fields >> name >> value)) continue;
-    if (name == "andon_controller_probe_push_seconds_sum") sum = value;
-    if (name == "andon_controller_probe_push_seconds_count") count = value;
-  }
-  if (!sum || !count) return std::nullopt;
+  const std::string at = cluster_->controller_http();
+  absl::StatusOr<double> sum = testing::ScrapeMetric(at, "andon_controller_probe_push_seconds_sum");
+  absl::StatusOr<double> count =
+      testing::ScrapeMetric(at, "andon_controller_probe_push_seconds_count");
+  if (!sum.ok() || !count.ok()) return std::nullopt;
   return std::make_pair(*sum, *count);
 }
 
