@@ -113,6 +113,7 @@ void ApplyTracker::Withdraw(absl::string_view host_id, const HostRecord& record)
 }
 
 void ApplyTracker::Rejudge(absl::string_view host_id, HostRecord& record, const Plan* old_plan,
+                           const std::vector<size_t>* old_index,
                            std::vector<Verdict> old_verdicts) {
   const Plan& plan = *record.plan;
   record.verdicts.clear();
@@ -120,19 +121,9 @@ void ApplyTracker::Rejudge(absl::string_view host_id, HostRecord& record, const 
   for (size_t i = 0; i < plan.size(); ++i) {
     record.verdicts.push_back(Judge(plan[i], record.since[i], record));
   }
-  // Where the entry was in the old plan (plans are short: a few
-  // configurations per host).
-  auto old_index = [&](size_t i) -> size_t {
-    if (old_plan == nullptr) return SIZE_MAX;
-    if (old_plan == &plan) return i;
-    for (size_t j = 0; j < old_plan->size(); ++j) {
-      if ((*old_plan)[j].name == plan[i].name) return j;
-    }
-    return SIZE_MAX;
-  };
   std::vector<bool> kept(old_plan == nullptr ? 0 : old_plan->size(), false);
   for (size_t i = 0; i < plan.size(); ++i) {
-    const size_t j = old_index(i);
+    const size_t j = old_plan == nullptr ? SIZE_MAX : old_index == nullptr ? i : (*old_index)[i];
     if (j != SIZE_MAX && j < old_verdicts.size()) {
       kept[j] = true;
       if (old_verdicts[j] == record.verdicts[i]) continue;
@@ -175,18 +166,21 @@ void ApplyTracker::PushedLocked(absl::string_view host_id, std::shared_ptr<const
   if (record.plan == plan && record.pushed == pushed_version) return;
   // An entry the new set leaves as it was keeps the version it changed at;
   // a new or changed one waits for this push.
+  // Where each entry was in the old plan (by configuration; plans are a few
+  // entries long), SIZE_MAX for a new one.
   std::vector<uint64_t> since(plan->size(), pushed_version);
+  std::vector<size_t> old_index(plan->size(), SIZE_MAX);
   if (record.plan != nullptr) {
     for (size_t i = 0; i < plan->size(); ++i) {
       const ConfigPlan& entry = (*plan)[i];
       for (size_t j = 0; j < record.plan->size(); ++j) {
         const ConfigPlan& was = (*record.plan)[j];
-        if (was.name == entry.name) {
-          if (was.conflict == entry.conflict && was.keys == entry.keys) {
-            since[i] = std::min(record.since[j], pushed_version);
-          }
-          break;
+        if (was.name != entry.name) continue;
+        old_index[i] = j;
+        if (was.conflict == entry.conflict && was.keys == entry.keys) {
+          since[i] = std::min(record.since[j], pushed_version);
         }
+        break;
       }
     }
   }
@@ -194,7 +188,7 @@ void ApplyTracker::PushedLocked(absl::string_view host_id, std::shared_ptr<const
   record.plan = std::move(plan);
   record.since = std::move(since);
   record.pushed = pushed_version;
-  Rejudge(it->first, record, old_plan.get(), std::move(record.verdicts));
+  Rejudge(it->first, record, old_plan.get(), &old_index, std::move(record.verdicts));
 }
 
 void ApplyTracker::Heartbeat(const std::string& host_id, const v1::Heartbeat& heartbeat) {
@@ -211,7 +205,7 @@ void ApplyTracker::Heartbeat(const std::string& host_id, const v1::Heartbeat& he
   for (const v1::ProbeState& p : heartbeat.probes()) {
     record.answers.push_back({p.key(), p.state(), p.message()});
   }
-  Rejudge(it->first, record, record.plan.get(), std::move(record.verdicts));
+  Rejudge(it->first, record, record.plan.get(), /*old_index=*/nullptr, std::move(record.verdicts));
 }
 
 void ApplyTracker::Forget(const std::string& host_id) {

@@ -116,10 +116,12 @@ class ApplyTracker {
   // Judges every entry of the host's plan anew and moves the host, in the
   // tallies of the entries whose verdict changed (or that left or joined
   // the plan), from its old verdict to its new one. `old_plan` and
-  // `old_verdicts` are what the record held before (its plan may be new).
-  // `host_id` is the key of hosts_.
+  // `old_verdicts` are what the record held before (its plan may be new);
+  // `old_index` gives each entry's index in `old_plan` (SIZE_MAX for a new
+  // one), null when the plan is the same. `host_id` is the key of hosts_.
   void Rejudge(absl::string_view host_id, HostRecord& record, const Plan* old_plan,
-               std::vector<Verdict> old_verdicts) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+               const std::vector<size_t>* old_index, std::vector<Verdict> old_verdicts)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Takes the host's verdicts out of the tallies / puts one in.
   void Withdraw(absl::string_view host_id, const HostRecord& record)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
