@@ -1,6 +1,9 @@
 #include "common/grpc_server.h"
 
+#include <grpcpp/impl/service_type.h>
+
 #include "absl/strings/str_cat.h"
+#include "common/server_queues.h"
 
 namespace andon {
 
@@ -35,13 +38,21 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
   // Channelz keeps a node per connection and socket, registered under a
   // global lock, for a debug service Andon does not run.
   builder.AddChannelArgument(GRPC_ARG_ENABLE_CHANNELZ, 0);
-  for (grpc::Service* service : services) builder.RegisterService(service);
+  std::vector<QueuedService*> queued;
+  for (grpc::Service* service : services) {
+    builder.RegisterService(service);
+    if (auto* q = dynamic_cast<QueuedService*>(service)) {
+      q->AddQueues(&builder);
+      queued.push_back(q);
+    }
+  }
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || *port == 0) {
     if (server != nullptr) server->Shutdown();
     return absl::UnavailableError(absl::StrCat("cannot listen for gRPC on ", address,
                                                ": address in use, malformed or not local"));
   }
+  for (QueuedService* q : queued) q->StartQueues();
   return server;
 }
 

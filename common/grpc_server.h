@@ -18,6 +18,8 @@ inline constexpr int kMaxReceiveMessageBytes = 8 * 1024 * 1024;
 // one) serving `services` (which must outlive it), with Andon's message size
 // limit and without SO_REUSEPORT, so a second daemon on a taken port fails. Sets `*port` to the
 // bound port. Fails with a message naming the address when it cannot listen there.
+// A service that is also a QueuedService gets its queues added and started;
+// it stops them after the server's Shutdown().
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartGrpcServer(
     const std::string& address, const std::vector<grpc::Service*>& services, int* port);
 

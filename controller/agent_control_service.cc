@@ -14,7 +14,7 @@
 #include "common/log.h"
 #include "common/probe_spec.h"
 #include "common/status_macros.h"
-#include "controller/control_reactor.h"
+#include "controller/control_stream.h"
 
 namespace andon::controller {
 namespace {
@@ -63,14 +63,25 @@ grpc::ServerUnaryReactor* AgentControlService::Register(grpc::CallbackServerCont
   return reactor;
 }
 
-grpc::ServerBidiReactor<v1::AgentMessage, v1::ControlMessage>* AgentControlService::Control(
-    grpc::CallbackServerContext* context) {
-  return ControlReactor::Start(this);
+void AgentControlService::StartQueues() {
+  queues_.Start([this](grpc::ServerCompletionQueue* queue) {
+    // A few calls requested ahead on each queue: agents connecting at once
+    // do not wait for the queue's thread to ask for each one.
+    for (int i = 0; i < 4; ++i) ControlStream::Request(this, queue);
+  });
+}
+
+void AgentControlService::StopServing() {
+  {
+    absl::MutexLock lock(&live_mu_);
+    live_mu_.Await(absl::Condition(
+        +[](int* live) { return *live == 0; }, &live_streams_));
+  }
+  queues_.Stop();
 }
 
 absl::Status AgentControlService::Attach(const std::string& host_id, const std::string& instance_id,
-                                         const std::string& aggregator_id,
-                                         ControlReactor* reactor) {
+                                         const std::string& aggregator_id, ControlStream* reactor) {
   absl::MutexLock lock(&mu_);
   absl::Status connected = registry_->SetConnected(host_id, instance_id, true);
   if (!connected.ok()) return connected;
@@ -109,7 +120,7 @@ std::shared_ptr<const v1::ControlMessage> ProbesMessage(const HostProbes& probes
 
 }  // namespace
 
-bool AgentControlService::ProbesDue(ControlReactor* reactor, const HostProbes& probes,
+bool AgentControlService::ProbesDue(ControlStream* reactor, const HostProbes& probes,
                                     uint64_t fingerprint, bool force) {
   if (!force && fingerprint == reactor->probes_fingerprint) return false;
   reactor->probes_fingerprint = fingerprint;
@@ -117,7 +128,7 @@ bool AgentControlService::ProbesDue(ControlReactor* reactor, const HostProbes& p
   return true;
 }
 
-void AgentControlService::PushProbes(const std::string& host_id, ControlReactor* reactor,
+void AgentControlService::PushProbes(const std::string& host_id, ControlStream* reactor,
                                      const HostProbes& probes, bool force) {
   if (ProbesDue(reactor, probes, SetFingerprint(probes), force)) {
     reactor->Push(ProbesMessage(probes));
@@ -165,11 +176,11 @@ void AgentControlService::PushProbeChanges() {
   std::vector<ApplyTracker::PushedHost> sent;
   std::deque<Computed> own;
   // Sets to send, written after mu_ is released.
-  std::vector<std::pair<std::shared_ptr<ControlReactor>, const Computed*>> outgoing;
+  std::vector<std::pair<std::shared_ptr<ControlStream>, const Computed*>> outgoing;
   // Hosts whose labels changed since they were last sent, with the message
   // for each distinct label set (a label change walks too).
   absl::flat_hash_map<std::string, std::shared_ptr<const v1::ControlMessage>> labels_messages;
-  std::vector<std::pair<std::shared_ptr<ControlReactor>, std::shared_ptr<const v1::ControlMessage>>>
+  std::vector<std::pair<std::shared_ptr<ControlStream>, std::shared_ptr<const v1::ControlMessage>>>
       outgoing_labels;
   size_t streams = 0;
   uint64_t version = 0;
@@ -262,7 +273,7 @@ uint32_t AgentControlService::SendTail(const v1::TargetSelector& target,
 }
 
 void AgentControlService::Detach(const std::string& host_id, const std::string& instance_id,
-                                 ControlReactor* reactor) {
+                                 ControlStream* reactor) {
   absl::MutexLock lock(&mu_);
   metrics_->StreamClosed();
   auto it = streams_.find(host_id);
@@ -313,14 +324,14 @@ size_t AgentControlService::PushAssignmentChanges(size_t max_moves) {
   struct Change {
     std::string host_id;
     v1::AggregatorRef aggregator;
-    std::shared_ptr<ControlReactor> reactor;
+    std::shared_ptr<ControlStream> reactor;
   };
   std::vector<Change> changes;
   // Hosts of a leaf that restarted, told their assignment again: the agent
   // takes it as news that the leaf is up and cuts its ingest backoff short
   // (a leaf back within seconds is otherwise reached only after backoffs
   // grown to 10-30 s by its downtime).
-  std::vector<std::pair<std::shared_ptr<ControlReactor>, std::shared_ptr<const v1::ControlMessage>>>
+  std::vector<std::pair<std::shared_ptr<ControlStream>, std::shared_ptr<const v1::ControlMessage>>>
       reconnects;
   if (!restarted.empty()) {
     absl::flat_hash_map<std::string, std::shared_ptr<const v1::ControlMessage>> messages;

@@ -11,6 +11,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "andon/v1/agent.grpc.pb.h"
+#include "common/server_queues.h"
 #include "controller/controller_metrics.h"
 #include "controller/probes/apply_tracker.h"
 #include "controller/probes/probe_configs.h"
@@ -18,10 +19,13 @@
 
 namespace andon::controller {
 
-// gRPC transport for agents (callback API). Register delegates to the
-// Registry and returns the host's aggregator; Control keeps one bidirectional
-// stream per host, whose first message must be `hello`, and through which
-// assignment changes are pushed by PushAssignmentChanges().
+// gRPC transport for agents. Register (callback API) delegates to the
+// Registry and returns the host's aggregator; Control keeps one
+// bidirectional stream per host, whose first message must be `hello`, and
+// through which assignment changes are pushed by PushAssignmentChanges().
+// Control is served on the service's own completion queues (ServerQueues):
+// one stream per host of the fleet would otherwise all go through gRPC's one
+// callback queue of the process.
 // Thread-safe. Streams unregister themselves when they end; the server must
 // be shut down (ending every stream) before the service is destroyed.
 // Hosts moved to another aggregator per PushAssignmentChanges() call (one a
@@ -29,17 +33,31 @@ namespace andon::controller {
 // no leaf takes more than this many new streams a second from moves.
 inline constexpr size_t kMaxMovesPerPush = 500;
 
-class AgentControlService final : public v1::AgentControl::CallbackService {
+// Completion queues (each with its thread) that serve the Control streams.
+inline constexpr int kDefaultControlQueues = 4;
+
+class AgentControlService final
+    : public v1::AgentControl::WithCallbackMethod_Register<
+          v1::AgentControl::WithAsyncMethod_Control<v1::AgentControl::Service>>,
+      public QueuedService {
  public:
   // `registry`, `probes` and `metrics` must outlive the service.
-  AgentControlService(Registry* registry, const ProbeConfigs* probes, ControllerMetrics* metrics)
-      : registry_(registry), probes_(probes), metrics_(metrics) {}
+  AgentControlService(Registry* registry, const ProbeConfigs* probes, ControllerMetrics* metrics,
+                      int control_queues = kDefaultControlQueues)
+      : registry_(registry), probes_(probes), metrics_(metrics), queues_(control_queues) {}
+  ~AgentControlService() override { StopServing(); }
 
   grpc::ServerUnaryReactor* Register(grpc::CallbackServerContext* context,
                                      const v1::RegisterRequest* request,
                                      v1::RegisterResponse* response) override;
-  grpc::ServerBidiReactor<v1::AgentMessage, v1::ControlMessage>* Control(
-      grpc::CallbackServerContext* context) override;
+
+  // QueuedService (StartGrpcServer calls these).
+  void AddQueues(grpc::ServerBuilder* builder) override { queues_.AddTo(builder); }
+  void StartQueues() override;
+  // After the server's Shutdown(), which ends every stream: waits until
+  // each has let go, then stops the queues. Idempotent; the destructor
+  // calls it too.
+  void StopServing();
 
   // Recomputes every connected host's aggregator from the live aggregators
   // and pushes a ControlMessage.assignment to each host whose aggregator
@@ -75,7 +93,7 @@ class AgentControlService final : public v1::AgentControl::CallbackService {
   size_t OpenStreams() const;
 
  private:
-  class ControlReactor;
+  class ControlStream;
 
   // Marks the host connected and makes `reactor` its stream (a newer stream
   // of the same host replaces an older one); `aggregator_id` is what the
@@ -83,32 +101,37 @@ class AgentControlService final : public v1::AgentControl::CallbackService {
   // happen under mu_, so an older stream's Detach cannot slip between them
   // and mark a connected host disconnected.
   absl::Status Attach(const std::string& host_id, const std::string& instance_id,
-                      const std::string& aggregator_id, ControlReactor* reactor);
+                      const std::string& aggregator_id, ControlStream* reactor);
   // Forgets `reactor`; if it was still the host's current stream, marks the
   // host disconnected (under mu_, for the same reason).
-  void Detach(const std::string& host_id, const std::string& instance_id, ControlReactor* reactor);
+  void Detach(const std::string& host_id, const std::string& instance_id, ControlStream* reactor);
 
   // Sends `probes` on `reactor` if it differs from what the stream was last
   // sent (always when `force`).
-  void PushProbes(const std::string& host_id, ControlReactor* reactor, const HostProbes& probes,
+  void PushProbes(const std::string& host_id, ControlStream* reactor, const HostProbes& probes,
                   bool force) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Whether `probes` (`fingerprint` being of its content) must be sent on
   // `reactor`: it differs from what the stream was last sent, or `force`.
   // If so, records it as the stream's set; the caller sends it (PushProbes
   // at once, the walk after releasing mu_) and tells applied_.
-  bool ProbesDue(ControlReactor* reactor, const HostProbes& probes, uint64_t fingerprint,
-                 bool force) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool ProbesDue(ControlStream* reactor, const HostProbes& probes, uint64_t fingerprint, bool force)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   Registry* const registry_;
   const ProbeConfigs* const probes_;
   std::function<void(const std::string&, const v1::EventBatch&)> event_sink_;
   ControllerMetrics* const metrics_;
   ApplyTracker applied_;
+  ServerQueues queues_;
+  // Streams requested and not yet let go (a queue may be shut down only
+  // when no operation will start on it).
+  absl::Mutex live_mu_;
+  int live_streams_ ABSL_GUARDED_BY(live_mu_) = 0;
 
   absl::Mutex walk_mu_ ABSL_ACQUIRED_BEFORE(mu_);  // one PushProbeChanges() at a time
   mutable absl::Mutex mu_;
   // The host's current stream (which detaches itself as it ends).
-  std::map<std::string, std::shared_ptr<ControlReactor>> streams_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::shared_ptr<ControlStream>> streams_ ABSL_GUARDED_BY(mu_);
   // The shard map every stream was last placed by, and whether streams
   // attached (or moves were cut short) since: PushAssignmentChanges walks
   // the streams only then, not every second.

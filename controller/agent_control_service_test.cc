@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "andon/v1/fleet.grpc.pb.h"
+#include "common/grpc_server.h"
 #include "controller/fleet_service.h"
 #include "controller/probes/probe_configs.h"
 #include "controller/test_util.h"
@@ -28,12 +29,9 @@ class AgentControlServiceTest : public RegistryTestBase {
     probes_->set_on_change([this] { service_->PushProbeChanges(); });
     fleet_ = std::make_unique<FleetService>(registry_.get());
     int port = 0;
-    grpc::ServerBuilder builder;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    builder.RegisterService(service_.get());
-    builder.RegisterService(fleet_.get());
-    server_ = builder.BuildAndStart();
-    ASSERT_NE(server_, nullptr);
+    auto server = StartGrpcServer("127.0.0.1:0", {service_.get(), fleet_.get()}, &port);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
     auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
                                        grpc::InsecureChannelCredentials());
     stub_ = v1::AgentControl::NewStub(channel);
@@ -42,6 +40,7 @@ class AgentControlServiceTest : public RegistryTestBase {
 
   void TearDown() override {
     if (server_) server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+    if (service_) service_->StopServing();
   }
 
   grpc::Status AddAggregator(const std::string& id, const std::string& instance = "i1") {
@@ -179,6 +178,37 @@ TEST_F(AgentControlServiceTest, HelloMarksConnectedAndEndMarksDisconnected) {
   EXPECT_TRUE(stream->Finish().ok());
   EXPECT_TRUE(WaitConnected("web-1", false));
   EXPECT_EQ(service_->OpenStreams(), 0u);
+}
+
+TEST_F(AgentControlServiceTest, ShuttingDownWithStreamsOpenEndsEachAndMarksItsHostDisconnected) {
+  ASSERT_TRUE(AddAggregator("agg-1").ok());
+  constexpr int kHosts = 12;  // more than the queues, so each queue holds several
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+  std::vector<std::unique_ptr<grpc::ClientReaderWriter<v1::AgentMessage, v1::ControlMessage>>>
+      streams;
+  for (int i = 0; i < kHosts; ++i) {
+    const std::string host = "web-" + std::to_string(i);
+    v1::RegisterResponse resp;
+    ASSERT_TRUE(Register(host, "inst-a", &resp).ok());
+    contexts.push_back(std::make_unique<grpc::ClientContext>());
+    streams.push_back(stub_->Control(contexts.back().get()));
+    ASSERT_TRUE(streams.back()->Write(Hello(host, "inst-a")));
+    ReadStart(streams.back());  // attached: the stream was sent its start
+  }
+  EXPECT_EQ(service_->OpenStreams(), static_cast<size_t>(kHosts));
+
+  // The agents keep their streams open: the server cancels them at its
+  // deadline, and every stream lets go before the queues stop.
+  server_->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(100));
+  service_->StopServing();
+  EXPECT_EQ(service_->OpenStreams(), 0u);
+  for (int i = 0; i < kHosts; ++i) {
+    EXPECT_FALSE(registry_->GetHost("web-" + std::to_string(i))->connected()) << i;
+    v1::ControlMessage m;
+    EXPECT_FALSE(streams[i]->Read(&m));
+    EXPECT_FALSE(streams[i]->Finish().ok());
+  }
+  server_.reset();
 }
 
 TEST_F(AgentControlServiceTest, FirstMessageMustBeHello) {

@@ -193,8 +193,11 @@ int Run() {
   probe_pusher.Stop();
   http.Stop();
   // Open control streams are cancelled at the deadline; Shutdown returns when
-  // every RPC has ended, so no reactor outlives the services.
+  // every RPC has ended.
   grpc_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  // Its queues' threads run the streams' last completions (which reach the
+  // services below): they stop before anything is destroyed.
+  agent_control.StopServing();
   // The router's channels go while the server still holds gRPC's callback
   // queue, so that queue is never released from one of its own threads by a
   // query callback finishing late (grpc/grpc#32584).

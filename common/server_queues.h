@@ -1,0 +1,75 @@
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <thread>
+#include <vector>
+
+namespace andon {
+
+// Completion queues for a service's async (completion-queue API) methods,
+// each drained by a thread of its own.
+//
+// gRPC's callback API (as packaged here, 1.51 on epoll1) runs every callback
+// of a process through one shared queue with two threads, and a debug build
+// of the library checks each completion against every operation pending on
+// that queue. A method that holds one stream per host (10,000 of them) is
+// served here instead, across several queues: each completion is checked
+// against its own queue's share only, and the queues' locks are not shared.
+//
+// Use: AddTo() before the server's BuildAndStart(), Start() after it,
+// Stop() after the server's Shutdown() (the destructor stops too).
+class ServerQueues {
+ public:
+  // What a queue hands back: every tag put on these queues is one, and its
+  // Run(ok) is called on the queue's thread (ok as gRPC's Next() says).
+  class Tag {
+   public:
+    virtual void Run(bool ok) = 0;
+
+   protected:
+    ~Tag() = default;
+  };
+
+  explicit ServerQueues(int count);
+  ~ServerQueues();
+  ServerQueues(const ServerQueues&) = delete;
+  ServerQueues& operator=(const ServerQueues&) = delete;
+
+  void AddTo(grpc::ServerBuilder* builder);
+  // Calls `first(queue)` for every queue (to request its first calls), then
+  // starts draining them.
+  template <typename F>
+  void Start(F first) {
+    for (auto& q : queues_) first(q.get());
+    StartThreads();
+  }
+  // Shuts the queues down and runs what they still hold (with ok false, as
+  // the server cancelled it), then joins the threads. Idempotent.
+  void Stop();
+
+  size_t size() const { return queues_.size(); }
+
+ private:
+  void StartThreads();
+
+  int count_;
+  std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> queues_;
+  std::vector<std::thread> threads_;
+  bool stopped_ = false;
+};
+
+// A service whose methods are (partly) served on ServerQueues:
+// StartGrpcServer() adds and starts its queues.
+class QueuedService {
+ public:
+  virtual void AddQueues(grpc::ServerBuilder* builder) = 0;
+  // After the server started: requests the first calls, starts the threads.
+  virtual void StartQueues() = 0;
+
+ protected:
+  ~QueuedService() = default;
+};
+
+}  // namespace andon
