@@ -1,6 +1,7 @@
 #include "aggregator/ingest_service.h"
 
 #include "absl/time/clock.h"
+#include "aggregator/ingest_stream.h"
 #include "common/grpc_status.h"
 #include "common/log.h"
 #include "common/series_dict.h"
@@ -46,57 +47,6 @@ class IngestService::PushReactor final : public grpc::ServerReadReactor<v1::Inge
   SeriesDictDecoder dict_;
 };
 
-// One Stream: reads a batch, handles it, writes its ack, then reads the
-// next; one batch in flight, so acks come in order. Deletes itself when gRPC
-// is done with it.
-class IngestService::StreamReactor final
-    : public grpc::ServerBidiReactor<v1::IngestBatch, v1::IngestAck> {
- public:
-  StreamReactor(IngestService* service, grpc::CallbackServerContext* context)
-      : service_(service), peer_(context->peer()) {
-    service_->StreamOpened();
-    // Tells the sender, with every ack, that it may number its series.
-    ack_.set_series_refs(true);
-    StartRead(&batch_);
-  }
-
-  void OnReadDone(bool ok) override {
-    if (!ok) {  // The client closed its side (or the call was cancelled).
-      Finish(grpc::Status::OK);
-      return;
-    }
-    absl::Status s = service_->HandleBatch(batch_, dict_, ack_);
-    if (!s.ok()) {
-      ANDON_LOG(WARNING) << "ingest stream from " << peer_ << " ended: " << s.message();
-      Finish(ToGrpcStatus(s));
-      return;
-    }
-    StartWrite(&ack_);
-  }
-
-  void OnWriteDone(bool ok) override {
-    if (!ok) {  // The client went away; OnDone follows.
-      Finish(grpc::Status::CANCELLED);
-      return;
-    }
-    StartRead(&batch_);
-  }
-
-  void OnDone() override {
-    // Before the stream count: once it reads 0, so does this.
-    service_->metrics_->series_numbered.Decrement(static_cast<double>(dict_.size()));
-    service_->StreamDone();
-    delete this;
-  }
-
- private:
-  IngestService* service_;
-  const std::string peer_;
-  v1::IngestBatch batch_;
-  v1::IngestAck ack_;  // cumulative over the stream
-  SeriesDictDecoder dict_;
-};
-
 void IngestService::StreamOpened() {
   metrics_->streams_open.Increment();
   absl::MutexLock lock(&streams_mu_);
@@ -120,9 +70,12 @@ bool IngestService::WaitForOpenStreams(size_t n, absl::Duration timeout) const {
   return streams_mu_.AwaitWithTimeout(absl::Condition(&open_is_n), timeout);
 }
 
-grpc::ServerBidiReactor<v1::IngestBatch, v1::IngestAck>* IngestService::Stream(
-    grpc::CallbackServerContext* context) {
-  return new StreamReactor(this, context);
+void IngestService::StartQueues() {
+  queues_.Start([this](grpc::ServerCompletionQueue* queue) {
+    // A few calls requested ahead on each queue: agents connecting at once
+    // do not wait for the queue's thread to ask for each one.
+    for (int i = 0; i < 4; ++i) IngestStream::Request(this, queue);
+  });
 }
 
 grpc::ServerUnaryReactor* IngestService::LastSequence(grpc::CallbackServerContext* context,

@@ -14,8 +14,12 @@
 #include "aggregator/storage/series_store.h"
 #include "andon/v1/ingest.grpc.pb.h"
 #include "common/series_dict.h"
+#include "common/server_queues.h"
 
 namespace andon::aggregator {
+
+// Completion queues (each with its thread) that serve the Stream calls.
+inline constexpr int kDefaultStreamQueues = 4;
 
 // Told of every batch the store applied (not of duplicates), after it is
 // stored; called on gRPC threads, concurrently.
@@ -33,25 +37,45 @@ class AppliedBatchSink {
 // a clean end of stream is answered with an IngestAck. Raw events in a
 // batch are not stored (live tails are not built yet).
 //
-// Thread-safe: gRPC runs reactors on its own threads; the store, validator
-// and metrics it holds are thread-safe and must outlive the server. Store
-// writes run on the gRPC callback thread (they are short, unsynced writes).
-class IngestService final : public v1::Ingest::CallbackService {
+// Thread-safe: calls run on gRPC's threads and the service's queue threads;
+// the store, validator and metrics it holds are thread-safe and must
+// outlive the server. Store writes run on those threads (they are short,
+// unsynced writes).
+//
+// Stream (one per agent, thousands per leaf) is served on the service's own
+// completion queues (ServerQueues), each with its thread, instead of gRPC's
+// one callback queue of the process; Push and LastSequence are callback
+// methods.
+class IngestService final
+    : public v1::Ingest::WithCallbackMethod_Push<v1::Ingest::WithAsyncMethod_Stream<
+          v1::Ingest::WithCallbackMethod_LastSequence<v1::Ingest::Service>>>,
+      public QueuedService {
  public:
   // `sink` (may be null) is told of each applied batch.
   IngestService(SeriesStore* store, const BatchValidator* validator, IngestMetrics* metrics,
-                AppliedBatchSink* sink = nullptr)
-      : store_(store), validator_(validator), metrics_(metrics), sink_(sink) {}
+                AppliedBatchSink* sink = nullptr, int stream_queues = kDefaultStreamQueues)
+      : store_(store),
+        validator_(validator),
+        metrics_(metrics),
+        sink_(sink),
+        queues_(stream_queues) {}
+  ~IngestService() override { StopServing(); }
 
   grpc::ServerReadReactor<v1::IngestBatch>* Push(grpc::CallbackServerContext* context,
                                                  v1::IngestAck* ack) override;
-  grpc::ServerBidiReactor<v1::IngestBatch, v1::IngestAck>* Stream(
-      grpc::CallbackServerContext* context) override;
   grpc::ServerUnaryReactor* LastSequence(grpc::CallbackServerContext* context,
                                          const v1::LastSequenceRequest* request,
                                          v1::IngestAck* response) override;
 
-  // Push and Stream calls open now (their reactors not yet done).
+  // QueuedService (StartGrpcServer calls these).
+  void AddQueues(grpc::ServerBuilder* builder) override { queues_.AddTo(builder); }
+  void StartQueues() override;
+  // After the server's Shutdown(), which ends every stream: waits until
+  // each has ended, then stops the queues; from then on no batch is
+  // handled. Idempotent; the destructor calls it too.
+  void StopServing() { queues_.Stop(); }
+
+  // Push and Stream calls open now (not yet done).
   size_t OpenStreams() const;
   // Blocks until exactly `n` are open, or `timeout` passes; returns whether
   // they are (tests, tools).
@@ -59,7 +83,7 @@ class IngestService final : public v1::Ingest::CallbackService {
 
  private:
   class PushReactor;
-  class StreamReactor;
+  class IngestStream;
 
   // Puts the stream's numbered series back into `batch` (`dict`), then
   // validates and applies it; metrics it declares are learned and kept in
@@ -75,6 +99,7 @@ class IngestService final : public v1::Ingest::CallbackService {
   const BatchValidator* validator_;
   IngestMetrics* metrics_;
   AppliedBatchSink* sink_;
+  ServerQueues queues_;
   mutable absl::Mutex streams_mu_;
   size_t streams_ ABSL_GUARDED_BY(streams_mu_) = 0;
 };

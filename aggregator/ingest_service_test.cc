@@ -57,6 +57,7 @@ class IngestServiceTest : public ::testing::Test {
   }
   void TearDown() override {
     server_->Shutdown();
+    ingest_->StopServing();
     store_.reset();
     std::filesystem::remove_all(dir_);
   }

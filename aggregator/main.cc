@@ -195,6 +195,7 @@ absl::Status Run() {
   // to end is pointless: give in-flight batches a moment, then cancel. An
   // agent resends what was not acknowledged to its next aggregator.
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(1));
+  ingest.StopServing();  // no batch is handled after this: the store may close
   http.Stop();
   ANDON_RETURN_IF_ERROR(store->Close());
   ANDON_LOG(INFO) << "stopped";

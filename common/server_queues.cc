@@ -27,9 +27,24 @@ void ServerQueues::StartThreads() {
   }
 }
 
+void ServerQueues::CallBegins() {
+  absl::MutexLock lock(&calls_mu_);
+  ++calls_;
+}
+
+void ServerQueues::CallEnds() {
+  absl::MutexLock lock(&calls_mu_);
+  --calls_;
+}
+
 void ServerQueues::Stop() {
   if (stopped_) return;
   stopped_ = true;
+  {
+    absl::MutexLock lock(&calls_mu_);
+    calls_mu_.Await(absl::Condition(
+        +[](int64_t* calls) { return *calls == 0; }, &calls_));
+  }
   // Next() returns false once a shut-down queue is drained.
   for (auto& q : queues_) q->Shutdown();
   for (std::thread& t : threads_) t.join();

@@ -6,6 +6,9 @@
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+
 namespace andon {
 
 // Completion queues for a service's async (completion-queue API) methods,
@@ -45,8 +48,14 @@ class ServerQueues {
     for (auto& q : queues_) first(q.get());
     StartThreads();
   }
-  // Shuts the queues down and runs what they still hold (with ok false, as
-  // the server cancelled it), then joins the threads. Idempotent.
+  // A call on these queues (requested, or running) begins or ends: until
+  // it ends it may start operations on its queue, which must then not be
+  // shut down. Thread-safe.
+  void CallBegins();
+  void CallEnds();
+  // After the server's Shutdown() (which ends or cancels every call): waits
+  // until every call ended, then shuts the queues down, runs what they
+  // still hold and joins the threads. Idempotent.
   void Stop();
 
   size_t size() const { return queues_.size(); }
@@ -58,6 +67,8 @@ class ServerQueues {
   std::vector<std::unique_ptr<grpc::ServerCompletionQueue>> queues_;
   std::vector<std::thread> threads_;
   bool stopped_ = false;
+  absl::Mutex calls_mu_;
+  int64_t calls_ ABSL_GUARDED_BY(calls_mu_) = 0;
 };
 
 // A service whose methods are (partly) served on ServerQueues:

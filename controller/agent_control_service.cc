@@ -71,15 +71,6 @@ void AgentControlService::StartQueues() {
   });
 }
 
-void AgentControlService::StopServing() {
-  {
-    absl::MutexLock lock(&live_mu_);
-    live_mu_.Await(absl::Condition(
-        +[](int* live) { return *live == 0; }, &live_streams_));
-  }
-  queues_.Stop();
-}
-
 absl::Status AgentControlService::Attach(const std::string& host_id, const std::string& instance_id,
                                          const std::string& aggregator_id, ControlStream* reactor) {
   absl::MutexLock lock(&mu_);

@@ -57,7 +57,7 @@ class AgentControlService final
   // After the server's Shutdown(), which ends every stream: waits until
   // each has let go, then stops the queues. Idempotent; the destructor
   // calls it too.
-  void StopServing();
+  void StopServing() { queues_.Stop(); }
 
   // Recomputes every connected host's aggregator from the live aggregators
   // and pushes a ControlMessage.assignment to each host whose aggregator
@@ -123,10 +123,6 @@ class AgentControlService final
   ControllerMetrics* const metrics_;
   ApplyTracker applied_;
   ServerQueues queues_;
-  // Streams requested and not yet let go (a queue may be shut down only
-  // when no operation will start on it).
-  absl::Mutex live_mu_;
-  int live_streams_ ABSL_GUARDED_BY(live_mu_) = 0;
 
   absl::Mutex walk_mu_ ABSL_ACQUIRED_BEFORE(mu_);  // one PushProbeChanges() at a time
   mutable absl::Mutex mu_;

@@ -9,10 +9,7 @@ namespace andon::controller {
 
 void AgentControlService::ControlStream::Request(AgentControlService* service,
                                                  grpc::ServerCompletionQueue* queue) {
-  {
-    absl::MutexLock lock(&service->live_mu_);
-    ++service->live_streams_;
-  }
+  service->queues_.CallBegins();
   auto stream = std::make_shared<ControlStream>(service, queue);
   ControlStream* s = stream.get();
   s->self_ = std::move(stream);
@@ -164,11 +161,10 @@ void AgentControlService::ControlStream::ReleaseWhenDone() {
 }
 
 void AgentControlService::ControlStream::Release() {
-  AgentControlService* service = service_;
+  ServerQueues* queues = &service_->queues_;
   std::shared_ptr<ControlStream> self = std::move(self_);
   self.reset();  // may destroy this
-  absl::MutexLock lock(&service->live_mu_);
-  --service->live_streams_;
+  queues->CallEnds();
 }
 
 }  // namespace andon::controller

@@ -47,6 +47,7 @@ struct Parent {
   }
   ~Parent() {
     server->Shutdown();
+    ingest.StopServing();
     store.reset();
     std::filesystem::remove_all(dir);
   }
