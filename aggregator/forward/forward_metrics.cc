@@ -23,7 +23,8 @@ ForwardMetrics ForwardMetrics::Create(prometheus::Registry& registry) {
       .outbox_batches = NewGauge(registry, "andon_aggregator_forward_outbox_batches",
                                  "Forwarded batches waiting for the parent's ack."),
       .pending_points = NewGauge(registry, "andon_aggregator_forward_pending_points",
-                                 "Reduced points of windows not yet closed."),
+                                 "Reduced points waiting to go up: windows not yet closed, and "
+                                 "late points until the next tick."),
   };
 }
 

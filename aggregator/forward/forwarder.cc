@@ -79,9 +79,23 @@ absl::Status Forwarder::Recover() {
       if (!s.ok()) return s;
     }
   }
+  // Late points kept but not yet folded into a batch go up again, except
+  // those of windows the cursor has not passed (just rebuilt from the store,
+  // which holds them: a crash between the reducer's and the outbox's cursor).
+  absl::StatusOr<std::vector<v1::IngestBatch>> late = outbox_->LateRecords();
+  if (!late.ok()) return late.status();
+  uint64_t replayed = 0;
+  for (const v1::IngestBatch& record : *late) {
+    for (const v1::Point& p : record.points()) {
+      if (p.window_start_ns() >= cursor) continue;
+      reducer_->Add(p, record.has_host_labels() ? &record.host_labels() : nullptr);
+      ++replayed;
+    }
+  }
   ANDON_LOG(INFO) << "forwarder: " << outbox_->size() << " batches wait in the outbox; "
                   << recovered << " stored points of windows not yet closed rebuilt (cursor "
-                  << absl::FormatTime(absl::FromUnixNanos(cursor)) << ")";
+                  << absl::FormatTime(absl::FromUnixNanos(cursor)) << "); " << replayed
+                  << " late points kept at the crash go up again";
   return absl::OkStatus();
 }
 
@@ -138,14 +152,17 @@ void Forwarder::OnForgotten(const std::vector<std::string>& senders) {
 }
 
 void Forwarder::OnApplied(const v1::IngestBatch& batch) {
-  bool late = false;
   const std::optional<v1::HostLabels> host = HostLabelsFor(batch);
+  v1::IngestBatch late;  // the batch's late points, as their record
+  // Shared with other batches; CloseDue takes it alone, so that every late
+  // record it folds has its points in the reducer, and none after.
+  absl::ReaderMutexLock folding(&late_mu_);
   for (const v1::Point& p : batch.points()) {
     switch (reducer_->Add(p, host ? &*host : nullptr)) {
       case WindowReducer::Added::kOpen:
         break;
       case WindowReducer::Added::kLate:
-        late = true;
+        *late.add_points() = p;
         metrics_.late_points.Increment();
         break;
       case WindowReducer::Added::kDropped:
@@ -154,25 +171,42 @@ void Forwarder::OnApplied(const v1::IngestBatch& batch) {
     }
   }
   metrics_.points_in.Increment(batch.points_size());
-  if (!late) return;
-  // Amendments go to the outbox now, so that a crash loses none of them;
-  // the cursor stays (a Close() may be between its reducer and outbox steps).
-  if (absl::Status s = Queue(reducer_->Close(0), 0); !s.ok()) {
-    ANDON_LOG(ERROR) << "forwarder: queueing late points: " << s.message();
+  if (late.points_size() == 0) return;
+  // Kept in the outbox now, so that a crash loses none of them; they go up
+  // merged, with the windows of the next tick, as one amendment.
+  late.set_sender_id(batch.sender_id());
+  late.set_sender_kind(batch.sender_kind());
+  if (host) *late.mutable_host_labels() = *host;
+  if (absl::Status s = outbox_->AppendLate(late); !s.ok()) {
+    ANDON_LOG(ERROR) << "forwarder: keeping late points: " << s.message();
   }
+  // Until the next tick folds them, they wait with the open windows.
+  metrics_.pending_points.Set(static_cast<double>(reducer_->pending_points()));
 }
 
 absl::Status Forwarder::CloseDue() {
   const int64_t cursor =
       absl::ToUnixNanos(clock_->Now() - options_.admission_delay - absl::Seconds(1));
-  if (cursor <= reducer_->cursor()) return absl::OkStatus();
-  absl::Status s = Queue(reducer_->Close(cursor), cursor);
+  std::vector<v1::Point> points;
+  int64_t moved_to = 0;  // 0: the cursor stays
+  uint64_t late_through = 0;
+  {
+    absl::MutexLock folding(&late_mu_);
+    late_through = outbox_->last_late();
+    const bool due = cursor > reducer_->cursor();
+    if (!due && late_through == 0) return absl::OkStatus();
+    if (due) moved_to = cursor;
+    // The windows due and every late amendment (a cursor of 0 takes only those).
+    points = reducer_->Close(moved_to);
+  }
+  absl::Status s = Queue(std::move(points), moved_to, late_through);
   metrics_.pending_points.Set(static_cast<double>(reducer_->pending_points()));
   return s;
 }
 
-absl::Status Forwarder::Queue(std::vector<v1::Point> points, int64_t cursor) {
-  if (points.empty() && cursor == 0) return absl::OkStatus();
+absl::Status Forwarder::Queue(std::vector<v1::Point> points, int64_t cursor,
+                              uint64_t late_through) {
+  if (points.empty() && cursor == 0 && late_through == 0) return absl::OkStatus();
   std::vector<v1::IngestBatch> batches;
   // Metric -> the label names its points in the batch carry.
   std::map<std::string, std::set<std::string>> metrics_of_batch;
@@ -207,7 +241,7 @@ absl::Status Forwarder::Queue(std::vector<v1::Point> points, int64_t cursor) {
   if (!batches.empty()) finish_batch();
   const size_t n = points.size();
   const uint64_t dropped_before = outbox_->dropped();
-  absl::Status s = outbox_->Append(std::move(batches), cursor);
+  absl::Status s = outbox_->Append(std::move(batches), cursor, late_through);
   if (!s.ok()) return s;
   metrics_.points_out.Increment(static_cast<double>(n));
   if (uint64_t d = outbox_->dropped() - dropped_before; d > 0) {

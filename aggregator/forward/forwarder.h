@@ -47,7 +47,10 @@ struct ForwarderOptions {
 // The parent dedups by sequence, so a batch resent after a crash or a lost
 // ack is applied once; windows not yet closed when the process died are
 // rebuilt from the series store by Recover(). Late points (for windows
-// already handed on) go to the outbox at once as amendments.
+// already handed on) are kept in the outbox at once, each batch's as a
+// record, and go up merged with the next tick's windows as one amendment:
+// a leaf whose agents all fall behind sends its parent one batch a tick,
+// not one per agent batch.
 // Thread-safe. The outbox, store, catalog and clock must outlive it.
 class Forwarder final : public AppliedBatchSink {
  public:
@@ -82,8 +85,9 @@ class Forwarder final : public AppliedBatchSink {
   void Run();
   // One stream to the parent carrying the oldest outbox batches.
   absl::Status SendOnce(const std::string& address);
-  // Puts `points` into the outbox as batches, moving the cursor to `cursor`.
-  absl::Status Queue(std::vector<v1::Point> points, int64_t cursor);
+  // Puts `points` into the outbox as batches, moving the cursor to `cursor`
+  // and deleting the late records up to `late_through`.
+  absl::Status Queue(std::vector<v1::Point> points, int64_t cursor, uint64_t late_through);
   v1::Ingest::Stub* StubFor(const std::string& address) ABSL_LOCKS_EXCLUDED(mu_);
   // The labels of the agent `sender` as its batches last said, updated from
   // `batch` when it says; nullopt if never said.
@@ -97,6 +101,9 @@ class Forwarder final : public AppliedBatchSink {
   const Clock* const clock_;
   ForwardMetrics metrics_;
   std::unique_ptr<WindowReducer> reducer_;
+  // Shared by OnApplied (a late point into the reducer and its record into
+  // the outbox), exclusive to CloseDue (which records it folds).
+  absl::Mutex late_mu_;
   StopSignal stop_;
   std::thread thread_;
 

@@ -181,6 +181,54 @@ TEST_F(ForwarderTest, LateDataAmendsTheParentsWindowWithoutCountingItTwice) {
   EXPECT_EQ(parent.Stored(), (std::map<std::string, uint64_t>{{kSeries, 7}}));
 }
 
+TEST_F(ForwarderTest, LateBatchesOfManyHostsGoUpAsOneAmendmentATick) {
+  Parent parent;
+  StartForwarder();  // not started: the test closes windows itself
+  Ingest(Batch("host-0", 1, {Syscalls("host-0", "nginx", "read", kT0Ns, 1)}));
+  clock_.Advance(absl::Seconds(5));
+  ASSERT_TRUE(forwarder_->CloseDue().ok());
+  ASSERT_EQ(outbox_->size(), 1u);
+  // Every other host falls behind: each batch is late.
+  constexpr int kLateHosts = 200;  // twice the outbox's bound of batches
+  for (int h = 1; h <= kLateHosts; ++h) {
+    const std::string host = "host-" + std::to_string(h);
+    Ingest(Batch(host, 1, {Syscalls(host, "nginx", "read", kT0Ns, 2)}));
+  }
+  EXPECT_EQ(outbox_->size(), 1u);  // kept, not yet batches
+  ASSERT_TRUE(forwarder_->CloseDue().ok());
+  EXPECT_EQ(outbox_->size(), 2u);  // one amendment for all of them
+  EXPECT_EQ(outbox_->dropped(), 0u);
+  EXPECT_EQ(outbox_->last_late(), 0u);
+  forwarder_->SetParent(parent.ref);
+  forwarder_->Start();
+  ASSERT_TRUE(Eventually([&] { return outbox_->size() == 0; }));
+  EXPECT_EQ(parent.Stored(), (std::map<std::string, uint64_t>{{kSeries, 1 + 2 * kLateHosts}}));
+}
+
+TEST_F(ForwarderTest, LatePointsKeptAtACrashGoUpOnce) {
+  Parent parent;
+  StartForwarder();
+  Ingest(Batch("host-a", 1, {Syscalls("host-a", "nginx", "read", kT0Ns, 3)}));
+  clock_.Advance(absl::Seconds(5));
+  ASSERT_TRUE(forwarder_->CloseDue().ok());
+  Ingest(Batch("host-b", 1, {Syscalls("host-b", "nginx", "read", kT0Ns, 4)}));
+  Ingest(Batch("host-c", 1, {Syscalls("host-c", "nginx", "read", kT0Ns, 5)}));
+  ASSERT_EQ(outbox_->last_late(), 2u);
+  StartForwarder();  // the crash: the late points were kept, never folded
+  forwarder_->SetParent(parent.ref);
+  forwarder_->Start();
+  ASSERT_TRUE(Eventually([&] { return parent.Stored()[kSeries] == 12 && outbox_->size() == 0; }));
+  EXPECT_EQ(outbox_->last_late(), 0u);
+  // Another restart sends nothing again.
+  StartForwarder();
+  forwarder_->SetParent(parent.ref);
+  forwarder_->Start();
+  Ingest(Batch("host-a", 2, {Syscalls("host-a", "nginx", "read", kT0Ns + 5 * kSecondNs, 1)}));
+  clock_.Advance(absl::Seconds(5));
+  ASSERT_TRUE(Eventually([&] { return parent.Stored().size() == 2 && outbox_->size() == 0; }));
+  EXPECT_EQ(parent.Stored()[kSeries], 12u);
+}
+
 TEST_F(ForwarderTest, KeepsWindowsWhileTheParentIsAwayAndDeliversThemLater) {
   StartForwarder();
   forwarder_->SetParent(v1::AggregatorRef());  // not known yet

@@ -1,6 +1,7 @@
 #include "aggregator/forward/outbox.h"
 
 #include <algorithm>
+#include <limits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -14,12 +15,25 @@ namespace andon::aggregator {
 namespace {
 
 constexpr char kBatchPrefix = 'b';
+constexpr char kLatePrefix = 'l';
 const char kCursorKey[] = "c";
 const char kNextKey[] = "n";
 const char kRulesKey[] = "r";
 
 std::string BatchKey(uint64_t sequence) {
   return std::string(1, kBatchPrefix) + EncodeUint64(sequence);
+}
+
+std::string LateKey(uint64_t number) { return std::string(1, kLatePrefix) + EncodeUint64(number); }
+
+// The number of a key with `prefix`, or 0.
+uint64_t NumberOf(const rocksdb::Slice& key, char prefix) {
+  uint64_t v = 0;
+  if (key.empty() || key[0] != prefix ||
+      !DecodeUint64(absl::string_view(key.data() + 1, key.size() - 1), &v)) {
+    return 0;
+  }
+  return v;
 }
 
 }  // namespace
@@ -72,6 +86,13 @@ absl::Status Outbox::Load() {
     first_sequence_ = v;
   }
   if (!it->status().ok()) return Error("reading", it->status().ToString());
+  it->Seek(LateKey(0));
+  if (it->Valid() && NumberOf(it->key(), kLatePrefix) != 0) {
+    first_late_ = NumberOf(it->key(), kLatePrefix);
+    it->SeekForPrev(LateKey(std::numeric_limits<uint64_t>::max()));
+    next_late_ = NumberOf(it->key(), kLatePrefix) + 1;
+  }
+  if (!it->status().ok()) return Error("reading", it->status().ToString());
   return absl::OkStatus();
 }
 
@@ -90,9 +111,12 @@ uint64_t Outbox::dropped() const {
   return dropped_;
 }
 
-absl::Status Outbox::Append(std::vector<v1::IngestBatch> batches, int64_t cursor) {
+absl::Status Outbox::Append(std::vector<v1::IngestBatch> batches, int64_t cursor,
+                            uint64_t late_through) {
   absl::MutexLock lock(&mu_);
   rocksdb::WriteBatch write;
+  const uint64_t late_end = std::min(late_through + 1, next_late_);
+  if (late_end > first_late_) write.DeleteRange(LateKey(first_late_), LateKey(late_end));
   uint64_t next = next_sequence_;
   for (v1::IngestBatch& b : batches) {
     b.set_sequence(next);
@@ -106,11 +130,47 @@ absl::Status Outbox::Append(std::vector<v1::IngestBatch> batches, int64_t cursor
   if (!s.ok()) return Error("writing", s.ToString());
   next_sequence_ = next;
   cursor_ = new_cursor;
+  first_late_ = std::max(first_late_, late_end);
   const size_t held = static_cast<size_t>(next_sequence_ - first_sequence_);
   if (held > max_batches_) {
     return DeleteThrough(first_sequence_ + (held - max_batches_) - 1, /*count_as_dropped=*/true);
   }
   return absl::OkStatus();
+}
+
+absl::Status Outbox::AppendLate(const v1::IngestBatch& late) {
+  absl::MutexLock lock(&mu_);
+  rocksdb::Status s =
+      db_->Put(rocksdb::WriteOptions(), LateKey(next_late_), late.SerializeAsString());
+  if (!s.ok()) return Error("writing late points to", s.ToString());
+  ++next_late_;
+  return absl::OkStatus();
+}
+
+uint64_t Outbox::last_late() const {
+  absl::MutexLock lock(&mu_);
+  return first_late_ == next_late_ ? 0 : next_late_ - 1;
+}
+
+absl::StatusOr<std::vector<v1::IngestBatch>> Outbox::LateRecords() const {
+  uint64_t first = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    first = first_late_;
+  }
+  std::vector<v1::IngestBatch> out;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  for (it->Seek(LateKey(first)); it->Valid() && NumberOf(it->key(), kLatePrefix) != 0; it->Next()) {
+    v1::IngestBatch b;
+    if (!b.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return absl::DataLossError(absl::StrCat("the forward outbox in ", dir_,
+                                              " holds a corrupt record of late points at ",
+                                              it->key().ToString(/*hex=*/true)));
+    }
+    out.push_back(std::move(b));
+  }
+  if (!it->status().ok()) return Error("reading", it->status().ToString());
+  return out;
 }
 
 absl::StatusOr<std::vector<v1::IngestBatch>> Outbox::Oldest(size_t max) const {

@@ -24,9 +24,13 @@ namespace andon::aggregator {
 // and moving the cursor is one atomic write, so after a crash a window is
 // either in the outbox or still ahead of the cursor (and rebuilt from the
 // series store), never both and never neither. Holds at most `max_batches`:
-// appending past that drops the oldest, counted. Thread-safe.
+// appending past that drops the oldest, counted. Late points (for windows
+// already handed on) are kept as records of their own until an Append folds
+// them into its batches, so that a crash loses none and the parent gets
+// them in one batch per tick, not one per late batch. Thread-safe.
 //   'b' + sequence -> serialized v1::IngestBatch
 //   'c'            -> cursor, unix ns
+//   'l' + number   -> serialized v1::IngestBatch: one batch's late points
 //   'n'            -> next sequence
 //   'r'            -> serialized v1::ListAggregatorsResponse holding the rules
 class Outbox {
@@ -40,9 +44,18 @@ class Outbox {
   uint64_t dropped() const ABSL_LOCKS_EXCLUDED(mu_);
 
   // Gives each batch the next sequence, stores them and moves the cursor to
-  // `cursor` (never backwards), atomically. `batches` may be empty.
-  absl::Status Append(std::vector<v1::IngestBatch> batches, int64_t cursor)
-      ABSL_LOCKS_EXCLUDED(mu_);
+  // `cursor` (never backwards), atomically; in the same write, deletes the
+  // late records numbered up to `late_through` (their points are in
+  // `batches`). `batches` may be empty.
+  absl::Status Append(std::vector<v1::IngestBatch> batches, int64_t cursor,
+                      uint64_t late_through = 0) ABSL_LOCKS_EXCLUDED(mu_);
+  // Stores `late` (one ingest batch's late points, with its sender and host
+  // labels) as the next late record.
+  absl::Status AppendLate(const v1::IngestBatch& late) ABSL_LOCKS_EXCLUDED(mu_);
+  // The number of the newest late record held (0: none held), and the
+  // records, oldest first.
+  uint64_t last_late() const ABSL_LOCKS_EXCLUDED(mu_);
+  absl::StatusOr<std::vector<v1::IngestBatch>> LateRecords() const ABSL_LOCKS_EXCLUDED(mu_);
   // Up to `max` of the oldest batches, oldest first.
   absl::StatusOr<std::vector<v1::IngestBatch>> Oldest(size_t max) const ABSL_LOCKS_EXCLUDED(mu_);
   // Deletes every batch with a sequence <= `sequence` (the parent has them).
@@ -67,6 +80,8 @@ class Outbox {
   uint64_t next_sequence_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t cursor_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t dropped_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t first_late_ ABSL_GUARDED_BY(mu_) = 1;  // oldest held; == next_late_ when none
+  uint64_t next_late_ ABSL_GUARDED_BY(mu_) = 1;
 };
 
 }  // namespace andon::aggregator

@@ -67,6 +67,46 @@ TEST(OutboxTest, DropsTheOldestPastItsBoundAndCountsThem) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(OutboxTest, LateRecordsLastAcrossReopenUntilAnAppendFoldsThem) {
+  const std::string dir = TempDir();
+  {
+    auto box = Outbox::Open(dir, 100);
+    ASSERT_TRUE(box.ok());
+    EXPECT_EQ((*box)->last_late(), 0u);
+    ASSERT_TRUE((*box)->AppendLate(BatchOf("late-a")).ok());
+    ASSERT_TRUE((*box)->AppendLate(BatchOf("late-b")).ok());
+    EXPECT_EQ((*box)->last_late(), 2u);
+  }
+  auto box = Outbox::Open(dir, 100);
+  ASSERT_TRUE(box.ok());
+  EXPECT_EQ((*box)->last_late(), 2u);
+  auto late = (*box)->LateRecords();
+  ASSERT_TRUE(late.ok());
+  ASSERT_EQ(late->size(), 2u);
+  EXPECT_EQ((*late)[1].points(0).series().metric(), "late-b");
+  // A record kept after the fold's snapshot stays for the next one.
+  ASSERT_TRUE((*box)->AppendLate(BatchOf("late-c")).ok());
+  ASSERT_TRUE((*box)->Append({BatchOf("a+b")}, 10, /*late_through=*/2).ok());
+  EXPECT_EQ((*box)->size(), 1u);  // late records are not batches
+  late = (*box)->LateRecords();
+  ASSERT_TRUE(late.ok());
+  ASSERT_EQ(late->size(), 1u);
+  EXPECT_EQ((*late)[0].points(0).series().metric(), "late-c");
+  EXPECT_EQ((*box)->last_late(), 3u);
+  ASSERT_TRUE((*box)->Append({}, 0, /*late_through=*/3).ok());
+  EXPECT_EQ((*box)->last_late(), 0u);
+  EXPECT_TRUE((*box)->LateRecords()->empty());
+  box->reset();
+  // Numbers go on after a reopen with none held.
+  box = Outbox::Open(dir, 100);
+  ASSERT_TRUE(box.ok());
+  EXPECT_EQ((*box)->last_late(), 0u);
+  ASSERT_TRUE((*box)->AppendLate(BatchOf("late-d")).ok());
+  EXPECT_TRUE((*box)->LateRecords().ok());
+  EXPECT_EQ((*box)->LateRecords()->size(), 1u);
+  std::filesystem::remove_all(dir);
+}
+
 TEST(OutboxTest, KeepsTheRules) {
   const std::string dir = TempDir();
   {
