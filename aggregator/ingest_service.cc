@@ -8,45 +8,6 @@
 
 namespace andon::aggregator {
 
-// One Push stream: reads a batch, handles it, reads the next. Deletes itself
-// when gRPC is done with it.
-class IngestService::PushReactor final : public grpc::ServerReadReactor<v1::IngestBatch> {
- public:
-  PushReactor(IngestService* service, grpc::CallbackServerContext* context, v1::IngestAck* ack)
-      : service_(service), peer_(context->peer()), ack_(ack) {
-    service_->StreamOpened();
-    StartRead(&batch_);
-  }
-
-  void OnReadDone(bool ok) override {
-    if (!ok) {  // The client closed its side (or the call was cancelled).
-      Finish(grpc::Status::OK);
-      return;
-    }
-    absl::Status s = service_->HandleBatch(batch_, dict_, *ack_);
-    if (!s.ok()) {
-      ANDON_LOG(WARNING) << "ingest stream from " << peer_ << " ended: " << s.message();
-      Finish(ToGrpcStatus(s));
-      return;
-    }
-    StartRead(&batch_);
-  }
-
-  void OnDone() override {
-    // Before the stream count: once it reads 0, so does this.
-    service_->metrics_->series_numbered.Decrement(static_cast<double>(dict_.size()));
-    service_->StreamDone();
-    delete this;
-  }
-
- private:
-  IngestService* service_;
-  const std::string peer_;
-  v1::IngestAck* ack_;
-  v1::IngestBatch batch_;
-  SeriesDictDecoder dict_;
-};
-
 void IngestService::StreamOpened() {
   metrics_->streams_open.Increment();
   absl::MutexLock lock(&streams_mu_);
@@ -75,6 +36,7 @@ void IngestService::StartQueues() {
     // A few calls requested ahead on each queue: agents connecting at once
     // do not wait for the queue's thread to ask for each one.
     for (int i = 0; i < 4; ++i) IngestStream::Request(this, queue);
+    PushStream::Request(this, queue);
   });
 }
 
@@ -95,11 +57,6 @@ grpc::ServerUnaryReactor* IngestService::LastSequence(grpc::CallbackServerContex
   response->set_last_sequence(*last);
   reactor->Finish(grpc::Status::OK);
   return reactor;
-}
-
-grpc::ServerReadReactor<v1::IngestBatch>* IngestService::Push(grpc::CallbackServerContext* context,
-                                                              v1::IngestAck* ack) {
-  return new PushReactor(this, context, ack);
 }
 
 absl::Status IngestService::HandleBatch(v1::IngestBatch& batch, SeriesDictDecoder& dict,

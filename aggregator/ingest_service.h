@@ -18,8 +18,11 @@
 
 namespace andon::aggregator {
 
-// Completion queues (each with its thread) that serve the Stream calls.
-inline constexpr int kDefaultStreamQueues = 4;
+// Completion queues (each with its thread) that serve Stream and Push: one
+// per core of the small machines leaves run on. Every idle queue thread
+// also polls the process's sockets (gRPC's epoll1) and hands what it reads
+// to the call's own queue, so more queues than cores cost hand-offs.
+inline constexpr int kDefaultStreamQueues = 2;
 
 // Told of every batch the store applied (not of duplicates), after it is
 // stored; called on gRPC threads, concurrently.
@@ -42,12 +45,12 @@ class AppliedBatchSink {
 // outlive the server. Store writes run on those threads (they are short,
 // unsynced writes).
 //
-// Stream (one per agent, thousands per leaf) is served on the service's own
-// completion queues (ServerQueues), each with its thread, instead of gRPC's
-// one callback queue of the process; Push and LastSequence are callback
-// methods.
+// Stream (one per agent, thousands per leaf) and Push are served on the
+// service's own completion queues (ServerQueues), each with its thread,
+// instead of gRPC's one callback queue of the process (whose threads would
+// otherwise hand every read over to it); LastSequence is a callback method.
 class IngestService final
-    : public v1::Ingest::WithCallbackMethod_Push<v1::Ingest::WithAsyncMethod_Stream<
+    : public v1::Ingest::WithAsyncMethod_Push<v1::Ingest::WithAsyncMethod_Stream<
           v1::Ingest::WithCallbackMethod_LastSequence<v1::Ingest::Service>>>,
       public QueuedService {
  public:
@@ -61,8 +64,6 @@ class IngestService final
         queues_(stream_queues) {}
   ~IngestService() override { StopServing(); }
 
-  grpc::ServerReadReactor<v1::IngestBatch>* Push(grpc::CallbackServerContext* context,
-                                                 v1::IngestAck* ack) override;
   grpc::ServerUnaryReactor* LastSequence(grpc::CallbackServerContext* context,
                                          const v1::LastSequenceRequest* request,
                                          v1::IngestAck* response) override;
@@ -82,8 +83,8 @@ class IngestService final
   bool WaitForOpenStreams(size_t n, absl::Duration timeout) const;
 
  private:
-  class PushReactor;
   class IngestStream;
+  class PushStream;
 
   // Puts the stream's numbered series back into `batch` (`dict`), then
   // validates and applies it; metrics it declares are learned and kept in

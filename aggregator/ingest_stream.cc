@@ -77,3 +77,61 @@ void IngestService::IngestStream::Release() {
 }
 
 }  // namespace andon::aggregator
+
+namespace andon::aggregator {
+
+void IngestService::PushStream::Request(IngestService* service,
+                                        grpc::ServerCompletionQueue* queue) {
+  service->queues_.CallBegins();
+  auto* s = new PushStream(service, queue);
+  s->context_.AsyncNotifyWhenDone(&s->call_done_);
+  service->RequestPush(&s->context_, &s->reader_, queue, queue, &s->requested_);
+}
+
+void IngestService::PushStream::OnRequested(bool ok) {
+  if (!ok) {  // the server is shutting down; gRPC tells no call done
+    Release();
+    return;
+  }
+  Request(service_, queue_);
+  started_ = true;
+  peer_ = context_.peer();
+  service_->StreamOpened();
+  reader_.Read(&batch_, &read_done_);
+}
+
+void IngestService::PushStream::OnReadDone(bool ok) {
+  if (!ok) {  // the sender closed its side (or the call was cancelled)
+    reader_.Finish(ack_, grpc::Status::OK, &finished_);
+    return;
+  }
+  absl::Status s = service_->HandleBatch(batch_, dict_, ack_);
+  if (!s.ok()) {
+    ANDON_LOG(WARNING) << "ingest stream from " << peer_ << " ended: " << s.message();
+    reader_.FinishWithError(ToGrpcStatus(s), &finished_);
+    return;
+  }
+  reader_.Read(&batch_, &read_done_);
+}
+
+void IngestService::PushStream::OnFinished(bool) {
+  finished_seen_ = true;
+  if (done_seen_) Release();
+}
+
+void IngestService::PushStream::OnCallDone(bool) {
+  done_seen_ = true;
+  if (finished_seen_) Release();
+}
+
+void IngestService::PushStream::Release() {
+  IngestService* service = service_;
+  if (started_) {
+    service->metrics_->series_numbered.Decrement(static_cast<double>(dict_.size()));
+    service->StreamDone();
+  }
+  delete this;
+  service->queues_.CallEnds();
+}
+
+}  // namespace andon::aggregator

@@ -24,16 +24,7 @@ class IngestService::IngestStream final {
   IngestStream(IngestService* service, grpc::ServerCompletionQueue* queue);
 
  private:
-  // A completion of one kind of operation.
-  class Op final : public ServerQueues::Tag {
-   public:
-    Op(IngestStream* stream, void (IngestStream::*done)(bool)) : stream_(stream), done_(done) {}
-    void Run(bool ok) override { (stream_->*done_)(ok); }
-
-   private:
-    IngestStream* const stream_;
-    void (IngestStream::*const done_)(bool);
-  };
+  using Op = MemberTag<IngestStream>;
 
   void OnRequested(bool ok);
   void OnReadDone(bool ok);
@@ -61,6 +52,43 @@ class IngestService::IngestStream final {
   std::string peer_;
   v1::IngestBatch batch_;
   v1::IngestAck ack_;  // cumulative over the stream
+  SeriesDictDecoder dict_;
+};
+
+// One sender's Ingest.Push (a forwarder's, or a tool's), on one of the
+// service's completion queues: reads a batch, handles it, reads the next;
+// a clean end of the sender's side is answered with the cumulative ack.
+// Lifetime and threading as IngestStream's.
+class IngestService::PushStream final {
+ public:
+  static void Request(IngestService* service, grpc::ServerCompletionQueue* queue);
+  PushStream(IngestService* service, grpc::ServerCompletionQueue* queue)
+      : service_(service), queue_(queue) {}
+
+ private:
+  using Op = MemberTag<PushStream>;
+
+  void OnRequested(bool ok);
+  void OnReadDone(bool ok);
+  void OnFinished(bool ok);
+  void OnCallDone(bool ok);
+  void Release();
+
+  IngestService* const service_;
+  grpc::ServerCompletionQueue* const queue_;
+  grpc::ServerContext context_;
+  grpc::ServerAsyncReader<v1::IngestAck, v1::IngestBatch> reader_{&context_};
+  Op requested_{this, &PushStream::OnRequested};
+  Op read_done_{this, &PushStream::OnReadDone};
+  Op finished_{this, &PushStream::OnFinished};
+  Op call_done_{this, &PushStream::OnCallDone};
+  bool started_ = false;
+  bool finished_seen_ = false;
+  bool done_seen_ = false;
+
+  std::string peer_;
+  v1::IngestBatch batch_;
+  v1::IngestAck ack_;
   SeriesDictDecoder dict_;
 };
 

@@ -71,6 +71,19 @@ class ServerQueues {
   int64_t calls_ ABSL_GUARDED_BY(calls_mu_) = 0;
 };
 
+// A tag that calls `(object->*done)(ok)`: one per kind of operation of a
+// call object (at most one of each kind in flight).
+template <typename T>
+class MemberTag final : public ServerQueues::Tag {
+ public:
+  MemberTag(T* object, void (T::*done)(bool)) : object_(object), done_(done) {}
+  void Run(bool ok) override { (object_->*done_)(ok); }
+
+ private:
+  T* const object_;
+  void (T::*const done_)(bool);
+};
+
 // A service whose methods are (partly) served on ServerQueues:
 // StartGrpcServer() adds and starts its queues.
 class QueuedService {

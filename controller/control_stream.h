@@ -53,16 +53,7 @@ class AgentControlService::ControlStream final
   absl::Duration heartbeat_interval = absl::Seconds(1);
 
  private:
-  // A completion of one kind of operation (at most one of each is in flight).
-  class Op final : public ServerQueues::Tag {
-   public:
-    Op(ControlStream* stream, void (ControlStream::*done)(bool)) : stream_(stream), done_(done) {}
-    void Run(bool ok) override { (stream_->*done_)(ok); }
-
-   private:
-    ControlStream* const stream_;
-    void (ControlStream::*const done_)(bool);
-  };
+  using Op = MemberTag<ControlStream>;
 
   void OnRequested(bool ok);
   void OnReadDone(bool ok);
