@@ -14,7 +14,9 @@ void IngestService::StreamOpened() {
   ++streams_;
 }
 
-void IngestService::StreamDone() {
+void IngestService::StreamDone(const SeriesDictDecoder& dict) {
+  // Before the stream count: once it reads 0, so does this.
+  metrics_->series_numbered.Decrement(static_cast<double>(dict.size()));
   metrics_->streams_open.Decrement();
   absl::MutexLock lock(&streams_mu_);
   --streams_;

@@ -94,7 +94,8 @@ class IngestService final
 
   // A reactor counts itself open from its start to its OnDone.
   void StreamOpened();
-  void StreamDone();
+  // Also forgets the stream's numbered series in the metrics.
+  void StreamDone(const SeriesDictDecoder& dict);
 
   SeriesStore* store_;
   const BatchValidator* validator_;

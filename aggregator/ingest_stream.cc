@@ -55,30 +55,16 @@ void IngestService::IngestStream::OnWriteDone(bool ok) {
   stream_.Read(&batch_, &read_done_);
 }
 
-void IngestService::IngestStream::OnFinished(bool) {
-  finished_seen_ = true;
-  if (done_seen_) Release();
-}
-
-void IngestService::IngestStream::OnCallDone(bool) {
-  done_seen_ = true;
-  if (finished_seen_) Release();
+void IngestService::IngestStream::OnEnding(bool) {
+  if (endings_.Last()) Release();
 }
 
 void IngestService::IngestStream::Release() {
   IngestService* service = service_;
-  if (started_) {
-    // Before the stream count: once it reads 0, so does this.
-    service->metrics_->series_numbered.Decrement(static_cast<double>(dict_.size()));
-    service->StreamDone();
-  }
+  if (started_) service->StreamDone(dict_);
   delete this;
   service->queues_.CallEnds();
 }
-
-}  // namespace andon::aggregator
-
-namespace andon::aggregator {
 
 void IngestService::PushStream::Request(IngestService* service,
                                         grpc::ServerCompletionQueue* queue) {
@@ -114,22 +100,13 @@ void IngestService::PushStream::OnReadDone(bool ok) {
   reader_.Read(&batch_, &read_done_);
 }
 
-void IngestService::PushStream::OnFinished(bool) {
-  finished_seen_ = true;
-  if (done_seen_) Release();
-}
-
-void IngestService::PushStream::OnCallDone(bool) {
-  done_seen_ = true;
-  if (finished_seen_) Release();
+void IngestService::PushStream::OnEnding(bool) {
+  if (endings_.Last()) Release();
 }
 
 void IngestService::PushStream::Release() {
   IngestService* service = service_;
-  if (started_) {
-    service->metrics_->series_numbered.Decrement(static_cast<double>(dict_.size()));
-    service->StreamDone();
-  }
+  if (started_) service->StreamDone(dict_);
   delete this;
   service->queues_.CallEnds();
 }

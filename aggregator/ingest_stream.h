@@ -29,8 +29,8 @@ class IngestService::IngestStream final {
   void OnRequested(bool ok);
   void OnReadDone(bool ok);
   void OnWriteDone(bool ok);
-  void OnFinished(bool ok);
-  void OnCallDone(bool ok);
+  // Its Finish, or gRPC's word that it is done: after both, Release().
+  void OnEnding(bool ok);
   void Finish(const grpc::Status& status) { stream_.Finish(status, &finished_); }
   // Once the call is finished and done (or never started): counts the
   // stream gone and deletes it.
@@ -43,11 +43,10 @@ class IngestService::IngestStream final {
   Op requested_{this, &IngestStream::OnRequested};
   Op read_done_{this, &IngestStream::OnReadDone};
   Op write_done_{this, &IngestStream::OnWriteDone};
-  Op finished_{this, &IngestStream::OnFinished};
-  Op call_done_{this, &IngestStream::OnCallDone};
+  Op finished_{this, &IngestStream::OnEnding};
+  Op call_done_{this, &IngestStream::OnEnding};
+  CallEndings endings_;
   bool started_ = false;
-  bool finished_seen_ = false;
-  bool done_seen_ = false;
 
   std::string peer_;
   v1::IngestBatch batch_;
@@ -70,8 +69,7 @@ class IngestService::PushStream final {
 
   void OnRequested(bool ok);
   void OnReadDone(bool ok);
-  void OnFinished(bool ok);
-  void OnCallDone(bool ok);
+  void OnEnding(bool ok);
   void Release();
 
   IngestService* const service_;
@@ -80,11 +78,10 @@ class IngestService::PushStream final {
   grpc::ServerAsyncReader<v1::IngestAck, v1::IngestBatch> reader_{&context_};
   Op requested_{this, &PushStream::OnRequested};
   Op read_done_{this, &PushStream::OnReadDone};
-  Op finished_{this, &PushStream::OnFinished};
-  Op call_done_{this, &PushStream::OnCallDone};
+  Op finished_{this, &PushStream::OnEnding};
+  Op call_done_{this, &PushStream::OnEnding};
+  CallEndings endings_;
   bool started_ = false;
-  bool finished_seen_ = false;
-  bool done_seen_ = false;
 
   std::string peer_;
   v1::IngestBatch batch_;

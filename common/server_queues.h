@@ -2,6 +2,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -82,6 +83,18 @@ class MemberTag final : public ServerQueues::Tag {
  private:
   T* const object_;
   void (T::*const done_)(bool);
+};
+
+// The two completions that end an async server call, in either order: its
+// Finish, and gRPC's word that it is done (AsyncNotifyWhenDone). The call
+// object goes after the second. Thread-safe.
+class CallEndings {
+ public:
+  // Whether this completion is the second.
+  bool Last() { return seen_.fetch_add(1, std::memory_order_acq_rel) == 1; }
+
+ private:
+  std::atomic<int> seen_{0};
 };
 
 // A service whose methods are (partly) served on ServerQueues:

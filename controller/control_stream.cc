@@ -133,29 +133,10 @@ void AgentControlService::ControlStream::FinishOnce(const grpc::Status& status) 
   stream_.Finish(status, &finished_);
 }
 
-void AgentControlService::ControlStream::OnFinished(bool) {
-  {
-    absl::MutexLock lock(&mu_);
-    finished_seen_ = true;
-  }
-  ReleaseWhenDone();
-}
-
-void AgentControlService::ControlStream::OnCallDone(bool) {
-  {
-    absl::MutexLock lock(&mu_);
-    done_seen_ = true;
-  }
-  ReleaseWhenDone();
-}
-
-void AgentControlService::ControlStream::ReleaseWhenDone() {
-  {
-    absl::MutexLock lock(&mu_);
-    // Finish is started only once the read chain ended and no write is in
-    // flight, and none starts after: when it completed, nothing is pending.
-    if (!finished_seen_ || !done_seen_) return;
-  }
+void AgentControlService::ControlStream::OnEnding(bool) {
+  // Finish is started only once the read chain ended and no write is in
+  // flight, and none starts after: when both came, nothing is pending.
+  if (!endings_.Last()) return;
   if (attached_) service_->Detach(host_id_, instance_id_, this);
   Release();
 }

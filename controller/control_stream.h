@@ -58,10 +58,9 @@ class AgentControlService::ControlStream final
   void OnRequested(bool ok);
   void OnReadDone(bool ok);
   void OnWriteDone(bool ok);
-  void OnFinished(bool ok);
-  void OnCallDone(bool ok);
-  // Once the call is finished and done: detaches and lets go of itself.
-  void ReleaseWhenDone();
+  // Its Finish, or gRPC's word that it is done: after both, detaches and
+  // lets go of itself.
+  void OnEnding(bool ok);
   // Lets go of itself (last: may destroy this) and counts the stream gone.
   void Release();
 
@@ -79,8 +78,9 @@ class AgentControlService::ControlStream final
   Op requested_{this, &ControlStream::OnRequested};
   Op read_done_{this, &ControlStream::OnReadDone};
   Op write_done_{this, &ControlStream::OnWriteDone};
-  Op finished_{this, &ControlStream::OnFinished};
-  Op call_done_{this, &ControlStream::OnCallDone};
+  Op finished_{this, &ControlStream::OnEnding};
+  Op call_done_{this, &ControlStream::OnEnding};
+  CallEndings endings_;
   std::shared_ptr<ControlStream> self_;  // from Request() until released
 
   // Touched only by the read chain, and at release after it ends.
@@ -96,8 +96,6 @@ class AgentControlService::ControlStream final
   bool finishing_ ABSL_GUARDED_BY(mu_) = false;
   bool finish_deferred_ ABSL_GUARDED_BY(mu_) = false;
   grpc::Status finish_status_ ABSL_GUARDED_BY(mu_);
-  bool finished_seen_ ABSL_GUARDED_BY(mu_) = false;
-  bool done_seen_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace andon::controller
