@@ -171,6 +171,9 @@ void Forwarder::OnApplied(const v1::IngestBatch& batch) {
     }
   }
   metrics_.points_in.Increment(batch.points_size());
+  // Fresh after every batch, not only at the tick: whoever waits for the
+  // leaf to have forwarded everything sees this batch's points waiting.
+  metrics_.pending_points.Set(static_cast<double>(reducer_->pending_points()));
   if (late.points_size() == 0) return;
   // Kept in the outbox now, so that a crash loses none of them; they go up
   // merged, with the windows of the next tick, as one amendment.
@@ -180,8 +183,6 @@ void Forwarder::OnApplied(const v1::IngestBatch& batch) {
   if (absl::Status s = outbox_->AppendLate(late); !s.ok()) {
     ANDON_LOG(ERROR) << "forwarder: keeping late points: " << s.message();
   }
-  // Until the next tick folds them, they wait with the open windows.
-  metrics_.pending_points.Set(static_cast<double>(reducer_->pending_points()));
 }
 
 absl::Status Forwarder::CloseDue() {
