@@ -59,8 +59,6 @@ class ServerQueues {
   // still hold and joins the threads. Idempotent.
   void Stop();
 
-  size_t size() const { return queues_.size(); }
-
  private:
   void StartThreads();
 

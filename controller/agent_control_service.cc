@@ -72,14 +72,14 @@ void AgentControlService::StartQueues() {
 }
 
 absl::Status AgentControlService::Attach(const std::string& host_id, const std::string& instance_id,
-                                         const std::string& aggregator_id, ControlStream* reactor) {
+                                         const std::string& aggregator_id, ControlStream* stream) {
   absl::MutexLock lock(&mu_);
   absl::Status connected = registry_->SetConnected(host_id, instance_id, true);
   if (!connected.ok()) return connected;
-  reactor->assigned_aggregator_id = aggregator_id;
+  stream->assigned_aggregator_id = aggregator_id;
   // What its Register answer said, near enough: the next push corrects it.
-  reactor->heartbeat_interval = registry_->HeartbeatInterval();
-  streams_[host_id] = reactor->shared_from_this();  // an older one ends on its own
+  stream->heartbeat_interval = registry_->HeartbeatInterval();
+  streams_[host_id] = stream->shared_from_this();  // an older one ends on its own
   // Placed at Register, perhaps by an older map: the next walk checks.
   placement_dirty_ = true;
   metrics_->StreamOpened();
@@ -88,9 +88,9 @@ absl::Status AgentControlService::Attach(const std::string& host_id, const std::
   // that with what it runs and changes only the difference.
   auto labels = registry_->LabelsOf(host_id);
   if (!labels) return absl::OkStatus();
-  reactor->labels_key = LabelsKey(*labels);
-  reactor->Push(HostLabelsMessage(*labels));
-  PushProbes(host_id, reactor, probes_->ForHost(host_id, *labels), /*force=*/true);
+  stream->labels_key = LabelsKey(*labels);
+  stream->Push(HostLabelsMessage(*labels));
+  PushProbes(host_id, stream, probes_->ForHost(host_id, *labels), /*force=*/true);
   return absl::OkStatus();
 }
 
@@ -111,20 +111,20 @@ std::shared_ptr<const v1::ControlMessage> ProbesMessage(const HostProbes& probes
 
 }  // namespace
 
-bool AgentControlService::ProbesDue(ControlStream* reactor, const HostProbes& probes,
+bool AgentControlService::ProbesDue(ControlStream* stream, const HostProbes& probes,
                                     uint64_t fingerprint, bool force) {
-  if (!force && fingerprint == reactor->probes_fingerprint) return false;
-  reactor->probes_fingerprint = fingerprint;
-  reactor->probes_version = probes.set.version();
+  if (!force && fingerprint == stream->probes_fingerprint) return false;
+  stream->probes_fingerprint = fingerprint;
+  stream->probes_version = probes.set.version();
   return true;
 }
 
-void AgentControlService::PushProbes(const std::string& host_id, ControlStream* reactor,
+void AgentControlService::PushProbes(const std::string& host_id, ControlStream* stream,
                                      const HostProbes& probes, bool force) {
-  if (ProbesDue(reactor, probes, SetFingerprint(probes), force)) {
-    reactor->Push(ProbesMessage(probes));
+  if (ProbesDue(stream, probes, SetFingerprint(probes), force)) {
+    stream->Push(ProbesMessage(probes));
   }
-  applied_.Pushed(host_id, probes, reactor->probes_version);
+  applied_.Pushed(host_id, probes, stream->probes_version);
 }
 
 void AgentControlService::PushProbeChanges() {
@@ -179,14 +179,14 @@ void AgentControlService::PushProbeChanges() {
     absl::MutexLock lock(&mu_);
     streams = streams_.size();
     sent.reserve(streams_.size());
-    for (auto& [host_id, reactor] : streams_) {
+    for (auto& [host_id, stream] : streams_) {
       auto labels = labels_of.find(host_id);
       if (labels == labels_of.end()) continue;
-      if (labels->second.key != reactor->labels_key) {
-        reactor->labels_key = labels->second.key;
+      if (labels->second.key != stream->labels_key) {
+        stream->labels_key = labels->second.key;
         auto& message = labels_messages[labels->second.key];
         if (message == nullptr) message = HostLabelsMessage(*labels->second.labels);
-        outgoing_labels.emplace_back(reactor, message);
+        outgoing_labels.emplace_back(stream, message);
       }
       Computed* computed = nullptr;
       bool fresh = true;
@@ -201,13 +201,13 @@ void AgentControlService::PushProbeChanges() {
         computed->probes = probes_->ForHost(host_id, *labels->second.labels);
         computed->fingerprint = SetFingerprint(computed->probes);
       }
-      if (ProbesDue(reactor.get(), computed->probes, computed->fingerprint, /*force=*/false)) {
-        version = reactor->probes_version;
+      if (ProbesDue(stream.get(), computed->probes, computed->fingerprint, /*force=*/false)) {
+        version = stream->probes_version;
         if (computed->message == nullptr) computed->message = ProbesMessage(computed->probes);
-        outgoing.emplace_back(reactor, computed);
+        outgoing.emplace_back(stream, computed);
       }
       // Which configurations pick the host may change without its set changing.
-      sent.push_back({&host_id, &computed->probes, reactor->probes_version});
+      sent.push_back({&host_id, &computed->probes, stream->probes_version});
     }
     applied_.PushedAll(sent);
     applied_.Synced(configs_version);
@@ -230,7 +230,7 @@ void AgentControlService::PushProbeChanges() {
     send(0, half);
     other.join();
   }
-  for (auto& [reactor, message] : outgoing_labels) reactor->Push(std::move(message));
+  for (auto& [stream, message] : outgoing_labels) stream->Push(std::move(message));
   if (!outgoing_labels.empty()) {
     ANDON_LOG(INFO) << "host labels changed: sent to " << outgoing_labels.size() << " hosts";
   }
@@ -254,21 +254,21 @@ uint32_t AgentControlService::SendTail(const v1::TargetSelector& target,
   uint32_t sent = 0;
   auto message = std::make_shared<v1::ControlMessage>();
   *message->mutable_tail() = tail;
-  for (auto& [host_id, reactor] : streams_) {
+  for (auto& [host_id, stream] : streams_) {
     absl::StatusOr<v1::Host> host = registry_->GetHost(host_id);
     if (!host.ok() || !SelectorMatches(target, host_id, host->info().labels())) continue;
-    reactor->Push(message);
+    stream->Push(message);
     ++sent;
   }
   return sent;
 }
 
 void AgentControlService::Detach(const std::string& host_id, const std::string& instance_id,
-                                 ControlStream* reactor) {
+                                 ControlStream* stream) {
   absl::MutexLock lock(&mu_);
   metrics_->StreamClosed();
   auto it = streams_.find(host_id);
-  if (it == streams_.end() || it->second.get() != reactor) return;
+  if (it == streams_.end() || it->second.get() != stream) return;
   streams_.erase(it);
   applied_.Forget(host_id);
   absl::Status s = registry_->SetConnected(host_id, instance_id, false);
@@ -284,16 +284,16 @@ size_t AgentControlService::PushHeartbeatInterval() {
   // only when the interval moved.
   if (target == interval_walked_) return 0;
   interval_walked_ = target;
-  for (auto& [host_id, reactor] : streams_) {
+  for (auto& [host_id, stream] : streams_) {
     // Only a factor of two off: a growing fleet retells each agent a few
     // times, not at every new host.
-    if (reactor->heartbeat_interval * 2 > target && reactor->heartbeat_interval < target * 2) {
+    if (stream->heartbeat_interval * 2 > target && stream->heartbeat_interval < target * 2) {
       continue;
     }
-    reactor->heartbeat_interval = target;
+    stream->heartbeat_interval = target;
     v1::ControlMessage message;
     message.set_heartbeat_interval_ms(ms);
-    reactor->Push(std::move(message));
+    stream->Push(std::move(message));
     ++told;
   }
   if (told > 0) {
@@ -315,7 +315,7 @@ size_t AgentControlService::PushAssignmentChanges(size_t max_moves) {
   struct Change {
     std::string host_id;
     v1::AggregatorRef aggregator;
-    std::shared_ptr<ControlStream> reactor;
+    std::shared_ptr<ControlStream> stream;
   };
   std::vector<Change> changes;
   // Hosts of a leaf that restarted, told their assignment again: the agent
@@ -335,12 +335,12 @@ size_t AgentControlService::PushAssignmentChanges(size_t max_moves) {
       }
     }
     absl::MutexLock lock(&mu_);
-    for (auto& [host_id, reactor] : streams_) {
-      auto m = messages.find(reactor->assigned_aggregator_id);
-      if (m != messages.end()) reconnects.emplace_back(reactor, m->second);
+    for (auto& [host_id, stream] : streams_) {
+      auto m = messages.find(stream->assigned_aggregator_id);
+      if (m != messages.end()) reconnects.emplace_back(stream, m->second);
     }
   }
-  for (auto& [reactor, message] : reconnects) reactor->Push(message);
+  for (auto& [stream, message] : reconnects) stream->Push(message);
   if (!reconnects.empty()) {
     ANDON_LOG(INFO) << "told " << reconnects.size()
                     << " hosts to reconnect to their restarted aggregator";
@@ -351,15 +351,15 @@ size_t AgentControlService::PushAssignmentChanges(size_t max_moves) {
     if (shards.fingerprint() == placed_by_ && !placement_dirty_) return 0;
     placed_by_ = shards.fingerprint();
     placement_dirty_ = false;
-    for (auto& [host_id, reactor] : streams_) {
+    for (auto& [host_id, stream] : streams_) {
       const v1::AggregatorRef* ref = shards.Lookup(host_id);
-      if (ref->id() == reactor->assigned_aggregator_id) continue;
+      if (ref->id() == stream->assigned_aggregator_id) continue;
       if (changes.size() >= max_moves) {  // the rest at the next call
         placement_dirty_ = true;
         break;
       }
-      reactor->assigned_aggregator_id = ref->id();
-      changes.push_back({host_id, *ref, reactor});
+      stream->assigned_aggregator_id = ref->id();
+      changes.push_back({host_id, *ref, stream});
     }
   }
   // Outside mu_: writes may complete inline, and the registry has its own lock.
@@ -370,8 +370,8 @@ size_t AgentControlService::PushAssignmentChanges(size_t max_moves) {
     if (!s.ok()) ANDON_LOG(WARNING) << "cannot record assignment: " << s;
     v1::ControlMessage message;
     *message.mutable_assignment() = c.aggregator;
-    c.reactor->Push(std::move(message));
-    c.reactor.reset();
+    c.stream->Push(std::move(message));
+    c.stream.reset();
   }
   return changes.size();
 }

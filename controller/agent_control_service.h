@@ -95,26 +95,26 @@ class AgentControlService final
  private:
   class ControlStream;
 
-  // Marks the host connected and makes `reactor` its stream (a newer stream
+  // Marks the host connected and makes `stream` its stream (a newer stream
   // of the same host replaces an older one); `aggregator_id` is what the
   // agent was told last. Fails as Registry::SetConnected does. Both steps
   // happen under mu_, so an older stream's Detach cannot slip between them
   // and mark a connected host disconnected.
   absl::Status Attach(const std::string& host_id, const std::string& instance_id,
-                      const std::string& aggregator_id, ControlStream* reactor);
-  // Forgets `reactor`; if it was still the host's current stream, marks the
+                      const std::string& aggregator_id, ControlStream* stream);
+  // Forgets `stream`; if it was still the host's current stream, marks the
   // host disconnected (under mu_, for the same reason).
-  void Detach(const std::string& host_id, const std::string& instance_id, ControlStream* reactor);
+  void Detach(const std::string& host_id, const std::string& instance_id, ControlStream* stream);
 
-  // Sends `probes` on `reactor` if it differs from what the stream was last
+  // Sends `probes` on `stream` if it differs from what the stream was last
   // sent (always when `force`).
-  void PushProbes(const std::string& host_id, ControlStream* reactor, const HostProbes& probes,
+  void PushProbes(const std::string& host_id, ControlStream* stream, const HostProbes& probes,
                   bool force) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Whether `probes` (`fingerprint` being of its content) must be sent on
-  // `reactor`: it differs from what the stream was last sent, or `force`.
+  // `stream`: it differs from what the stream was last sent, or `force`.
   // If so, records it as the stream's set; the caller sends it (PushProbes
   // at once, the walk after releasing mu_) and tells applied_.
-  bool ProbesDue(ControlStream* reactor, const HostProbes& probes, uint64_t fingerprint, bool force)
+  bool ProbesDue(ControlStream* stream, const HostProbes& probes, uint64_t fingerprint, bool force)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   Registry* const registry_;
