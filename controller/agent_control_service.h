@@ -95,7 +95,7 @@ class AgentControlService final
  private:
   class ControlStream;
 
-  // Marks the host connected and makes `stream` its stream (a newer stream
+  // Marks the host connected and makes `stream` the host's (a newer stream
   // of the same host replaces an older one); `aggregator_id` is what the
   // agent was told last. Fails as Registry::SetConnected does. Both steps
   // happen under mu_, so an older stream's Detach cannot slip between them
