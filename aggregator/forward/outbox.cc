@@ -158,19 +158,7 @@ absl::StatusOr<std::vector<v1::IngestBatch>> Outbox::LateRecords() const {
     absl::MutexLock lock(&mu_);
     first = first_late_;
   }
-  std::vector<v1::IngestBatch> out;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
-  for (it->Seek(LateKey(first)); it->Valid() && NumberOf(it->key(), kLatePrefix) != 0; it->Next()) {
-    v1::IngestBatch b;
-    if (!b.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-      return absl::DataLossError(absl::StrCat("the forward outbox in ", dir_,
-                                              " holds a corrupt record of late points at ",
-                                              it->key().ToString(/*hex=*/true)));
-    }
-    out.push_back(std::move(b));
-  }
-  if (!it->status().ok()) return Error("reading", it->status().ToString());
-  return out;
+  return Read(kLatePrefix, first, std::numeric_limits<size_t>::max(), "record of late points");
 }
 
 absl::StatusOr<std::vector<v1::IngestBatch>> Outbox::Oldest(size_t max) const {
@@ -179,15 +167,20 @@ absl::StatusOr<std::vector<v1::IngestBatch>> Outbox::Oldest(size_t max) const {
     absl::MutexLock lock(&mu_);
     first = first_sequence_;
   }
+  return Read(kBatchPrefix, first, max, "batch");
+}
+
+absl::StatusOr<std::vector<v1::IngestBatch>> Outbox::Read(char prefix, uint64_t first, size_t max,
+                                                          const char* what) const {
   std::vector<v1::IngestBatch> out;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
-  for (it->Seek(BatchKey(first)); it->Valid() && out.size() < max; it->Next()) {
-    if (it->key().empty() || it->key()[0] != kBatchPrefix) break;
+  for (it->Seek(std::string(1, prefix) + EncodeUint64(first));
+       it->Valid() && out.size() < max && !it->key().empty() && it->key()[0] == prefix;
+       it->Next()) {
     v1::IngestBatch b;
     if (!b.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
-      return absl::DataLossError(absl::StrCat("the forward outbox in ", dir_,
-                                              " holds a corrupt batch at ",
-                                              it->key().ToString(/*hex=*/true)));
+      return absl::DataLossError(absl::StrCat("the forward outbox in ", dir_, " holds a corrupt ",
+                                              what, " at ", it->key().ToString(/*hex=*/true)));
     }
     out.push_back(std::move(b));
   }

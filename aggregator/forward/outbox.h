@@ -70,6 +70,10 @@ class Outbox {
   absl::Status DeleteThrough(uint64_t sequence, bool count_as_dropped)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status Error(const std::string& what, const std::string& detail) const;
+  // Up to `max` records with `prefix`, from number `first` on, in order;
+  // DATA_LOSS naming `what` for one that does not parse.
+  absl::StatusOr<std::vector<v1::IngestBatch>> Read(char prefix, uint64_t first, size_t max,
+                                                    const char* what) const;
 
   const std::string dir_;
   const std::unique_ptr<rocksdb::DB> db_;
